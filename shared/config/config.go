@@ -1,0 +1,209 @@
+// Package config reads the daemons' configuration files.
+//
+// Each daemon has one YAML file (examples in configs/). A key the daemon
+// does not know, or a value it cannot use, stops it with a [KeyError] naming
+// the key, the file and the line. Every scalar key can be overridden from
+// the environment: SEALGATE_INNER_ or SEALGATE_OUTER_ followed by the key's
+// path in capitals with dots as underscores (console.listen →
+// SEALGATE_INNER_CONSOLE_LISTEN). Relative paths are taken relative to the
+// directory holding the file.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"time"
+)
+
+// Environment variable prefixes of the two daemons.
+const (
+	InnerEnvPrefix = "SEALGATE_INNER_"
+	OuterEnvPrefix = "SEALGATE_OUTER_"
+)
+
+// Base holds the settings both daemons share.
+type Base struct {
+	DataDir       string        `yaml:"data_dir"`
+	KeyDir        string        `yaml:"key_dir"`
+	Log           Log           `yaml:"log"`
+	Metrics       Metrics       `yaml:"metrics"`
+	Database      Database      `yaml:"database"`
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+}
+
+// Log configures the JSON log on stderr.
+type Log struct {
+	Level string `yaml:"level"` // debug, info, warn, error
+}
+
+// Metrics configures the Prometheus listener, kept apart from the web UI.
+type Metrics struct {
+	Listen string `yaml:"listen"`
+}
+
+// HTTPS configures the operators' console or the officers' portal.
+type HTTPS struct {
+	Listen string `yaml:"listen"`
+	// TLSCert and TLSKey name a PEM certificate and key; when both are empty a
+	// self-signed certificate is generated under data_dir on first start.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// Hostnames go into the self-signed certificate besides the listen host.
+	Hostnames []string `yaml:"hostnames"`
+}
+
+// Database selects the PostgreSQL server.
+type Database struct {
+	// URL of an external server; empty runs a private cluster in data_dir/pg.
+	URL     string  `yaml:"url"`
+	Private Private `yaml:"private"`
+}
+
+// Private configures the private cluster of appliance mode.
+type Private struct {
+	User   string `yaml:"user"`    // OS user postgres runs as when the daemon is root
+	BinDir string `yaml:"bin_dir"` // where initdb and postgres are; empty searches
+}
+
+// Inner is sealgate-inner's configuration.
+type Inner struct {
+	Base    `yaml:",inline"`
+	Console HTTPS `yaml:"console"`
+}
+
+// Outer is sealgate-outer's configuration.
+type Outer struct {
+	Base   `yaml:",inline"`
+	Portal HTTPS `yaml:"portal"`
+}
+
+func defaultBase(dataDir, metrics string) Base {
+	return Base{
+		DataDir:       dataDir,
+		Log:           Log{Level: "info"},
+		Metrics:       Metrics{Listen: metrics},
+		Database:      Database{Private: Private{User: "postgres"}},
+		ShutdownGrace: 10 * time.Second,
+	}
+}
+
+// LoadInner reads the inner daemon's file, applies the environment and validates.
+func LoadInner(path string, environ []string) (*Inner, error) {
+	c := &Inner{
+		Base:    defaultBase("/var/lib/sealgate-inner", "127.0.0.1:9101"),
+		Console: HTTPS{Listen: "127.0.0.1:8443"},
+	}
+	if err := loadFile(path, InnerEnvPrefix, environ, c); err != nil {
+		return nil, err
+	}
+	c.Console.resolve(path)
+	if err := c.Base.validate(path, c.Console.validate(path, "console")); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// LoadOuter reads the outer daemon's file, applies the environment and validates.
+func LoadOuter(path string, environ []string) (*Outer, error) {
+	c := &Outer{
+		Base:   defaultBase("/var/lib/sealgate-outer", "127.0.0.1:9102"),
+		Portal: HTTPS{Listen: "127.0.0.1:9443"},
+	}
+	if err := loadFile(path, OuterEnvPrefix, environ, c); err != nil {
+		return nil, err
+	}
+	c.Portal.resolve(path)
+	if err := c.Base.validate(path, c.Portal.validate(path, "portal")); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func loadFile(path, prefix string, environ []string, dst interface{ base() *Base }) error {
+	data, err := readFile(path)
+	if err != nil {
+		return err
+	}
+	if err := load(path, data, prefix, environ, dst); err != nil {
+		return err
+	}
+	b := dst.base()
+	b.DataDir = relativeTo(path, b.DataDir)
+	if b.KeyDir == "" {
+		b.KeyDir = filepath.Join(b.DataDir, "keys")
+	}
+	b.KeyDir = relativeTo(path, b.KeyDir)
+	b.Database.Private.BinDir = relativeTo(path, b.Database.Private.BinDir)
+	return nil
+}
+
+func (c *Inner) base() *Base { return &c.Base }
+func (c *Outer) base() *Base { return &c.Base }
+
+// PrivateDatabaseDir is where appliance mode keeps its cluster.
+func (b *Base) PrivateDatabaseDir() string { return filepath.Join(b.DataDir, "pg") }
+
+// LogLevel is the configured slog level.
+func (b *Base) LogLevel() slog.Level {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(b.Log.Level)) // validated at load
+	return l
+}
+
+func (b *Base) validate(path string, more error) error {
+	var errs []error
+	bad := func(key string, err error) { errs = append(errs, &KeyError{Source: path, Key: key, Err: err}) }
+	if b.DataDir == "" {
+		bad("data_dir", errors.New("must be set"))
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(b.Log.Level)); err != nil {
+		bad("log.level", fmt.Errorf("%q is not one of debug, info, warn, error", b.Log.Level))
+	}
+	if err := checkListen(b.Metrics.Listen); err != nil {
+		bad("metrics.listen", err)
+	}
+	if b.ShutdownGrace <= 0 || b.ShutdownGrace > 5*time.Minute {
+		bad("shutdown_grace", fmt.Errorf("%s is outside (0, 5m]", b.ShutdownGrace))
+	}
+	return errors.Join(append(errs, more)...)
+}
+
+func (h *HTTPS) resolve(path string) {
+	h.TLSCert, h.TLSKey = relativeTo(path, h.TLSCert), relativeTo(path, h.TLSKey)
+}
+
+func (h *HTTPS) validate(path, section string) error {
+	var errs []error
+	if err := checkListen(h.Listen); err != nil {
+		errs = append(errs, &KeyError{Source: path, Key: section + ".listen", Err: err})
+	}
+	if (h.TLSCert == "") != (h.TLSKey == "") {
+		errs = append(errs, &KeyError{Source: path, Key: section + ".tls_cert", Err: errors.New("tls_cert and tls_key must be set together")})
+	}
+	return errors.Join(errs...)
+}
+
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port: %w", addr, err)
+	}
+	if host != "" && net.ParseIP(host) == nil {
+		return fmt.Errorf("%q: listen on an IP address, not a name", addr)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("%q: %w", addr, err)
+	}
+	return nil
+}
+
+func relativeTo(configPath, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(filepath.Dir(configPath), p)
+}

@@ -1,0 +1,50 @@
+// Package pgdb opens the daemons' PostgreSQL databases: a pgx pool that is
+// pinged at once, schema migrations embedded in the binary and applied at
+// start, and a check that refuses a schema the binary does not match.
+//
+// # Migrations
+//
+// Each daemon embeds numbered, forward-only files (migrations/0001_init.sql,
+// 0002_….sql). The number is the schema version the file produces. [Migrate]
+// applies the missing ones under pg_advisory_lock, each in a transaction that
+// also records it in schema_migrations with the binary's version.
+package pgdb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Open connects to url, pings the server (pgxpool.New does not connect),
+// applies migrations and confirms the schema matches the binary.
+func Open(ctx context.Context, url string, ms []Migration, appVersion string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("pgdb: parse database url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgdb: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgdb: connect to %s: %w", redacted(cfg), err)
+	}
+	if err := Migrate(ctx, pool, ms, appVersion); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := CheckSchema(ctx, pool, ms); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// redacted names the server without its password, for error messages.
+func redacted(cfg *pgxpool.Config) string {
+	c := cfg.ConnConfig
+	return fmt.Sprintf("database %q on %s as %q", c.Database, c.Host, c.User)
+}
