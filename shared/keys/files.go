@@ -81,7 +81,12 @@ func checkDir(dir string) error {
 // makeDir creates the key directory with mode 0700 and refuses one that
 // already holds any of names.
 func makeDir(dir string, names ...string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// Parents get 0711: traversable (the private database's user must reach
+	// its own directory beside the keys) but not listable.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o711); err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("keys: %w", err)
 	}
 	if err := checkDir(dir); err != nil {

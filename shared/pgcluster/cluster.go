@@ -214,10 +214,15 @@ func (c *Cluster) configure(cmd *exec.Cmd) {
 func (c *Cluster) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
+	err := errors.New("not ready")
 	for {
-		conn, err := pgx.Connect(ctx, SocketURL(c.opts.Dir, "postgres"))
-		if err == nil {
-			return conn.Close(ctx)
+		// postmaster.pid's status line says "ready" once connections are
+		// accepted; connecting earlier only makes postgres log FATALs.
+		if serverReady(c.dataDir()) {
+			var conn *pgx.Conn
+			if conn, err = pgx.Connect(ctx, SocketURL(c.opts.Dir, "postgres")); err == nil {
+				return conn.Close(ctx)
+			}
 		}
 		c.mu.Lock()
 		exited, tail := c.exited, c.stderr

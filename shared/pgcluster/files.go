@@ -90,6 +90,16 @@ func RunningPID(dir string) (int, bool) {
 	return pid, true
 }
 
+// serverReady reads the status line (the eighth) of postmaster.pid.
+func serverReady(dataDir string) bool {
+	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
+	if err != nil {
+		return false
+	}
+	lines := strings.Split(string(b), "\n")
+	return len(lines) >= 8 && strings.TrimSpace(lines[7]) == "ready"
+}
+
 // tailWriter forwards postgres's log lines to slog and keeps the last few for
 // error messages.
 type tailWriter struct {

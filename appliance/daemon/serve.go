@@ -1,0 +1,98 @@
+// Package daemon is what sealgate-inner and sealgate-outer share as
+// processes: opening the database (external or private), serving the
+// HTTPS web UI and the metrics listener, readiness, graceful shutdown, and
+// the admin commands both have (keys show, admin create).
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"sealgate/shared/config"
+	"sealgate/shared/metrics"
+	"sealgate/shared/pgdb"
+	"sealgate/shared/web"
+)
+
+// Spec describes one daemon to Serve.
+type Spec struct {
+	Name       string // "inner" or "outer"
+	Base       *config.Base
+	Web        config.HTTPS // console (inner) or portal (outer)
+	Migrations []pgdb.Migration
+	// KeysReady re-checks the key files for /readyz; the keys themselves were
+	// loaded (and unsafe ones refused) before Serve was called.
+	KeysReady web.Check
+	// Routes adds the daemon's own handlers.
+	Routes func(e *echo.Echo, db *Database, reg prometheus.Registerer)
+	// Started, if set, is called once both listeners are bound and the
+	// database is open: what `make run` and tests wait for.
+	Started func(Addrs)
+	// Out receives the human-readable start-up lines (URL, certificate fingerprint).
+	Out io.Writer
+}
+
+// Addrs are the addresses a daemon serves on.
+type Addrs struct {
+	Web, Metrics    net.Addr
+	CertFingerprint string
+}
+
+// Serve runs the daemon until ctx ends, then shuts the listeners down within
+// the configured grace and stops the database last.
+func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
+	cert, err := web.LoadOrCreateCert(s.Web.TLSCert, s.Web.TLSKey, filepath.Join(s.Base.DataDir, "tls"), s.Web.Hostnames)
+	if err != nil {
+		return err
+	}
+	lns, err := web.Listen(s.Web.Listen, s.Base.Metrics.Listen)
+	if err != nil {
+		return err
+	}
+	db, err := OpenDatabase(ctx, s.Base, s.Migrations, Owner, log)
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+
+	reg := metrics.NewRegistry(s.Name)
+	e := web.New(log.With("component", "http"))
+	web.Health(e, map[string]web.Check{
+		"database": func(ctx context.Context) error { return db.Pool.Ping(ctx) },
+		"schema":   func(ctx context.Context) error { return pgdb.CheckSchema(ctx, db.Pool, s.Migrations) },
+		"keys":     s.KeysReady,
+	})
+	if s.Routes != nil {
+		s.Routes(e, db, reg)
+	}
+
+	addrs := Addrs{Web: lns[0].Addr(), Metrics: lns[1].Addr(), CertFingerprint: cert.Fingerprint}
+	log.Info("serving", slog.String("daemon", s.Name), slog.String("url", "https://"+addrs.Web.String()+"/"),
+		slog.String("metrics", "http://"+addrs.Metrics.String()+"/metrics"),
+		slog.String("tls_fingerprint", cert.Fingerprint), slog.Bool("tls_generated", cert.Generated))
+	if s.Out != nil {
+		fmt.Fprintf(s.Out, "sealgate-%s: serving https://%s/ (certificate %s)\n", s.Name, addrs.Web, cert.Fingerprint)
+	}
+	if s.Started != nil {
+		s.Started(addrs)
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return web.Serve(gctx, lns[0], e, web.TLSConfig(cert.TLS), s.Base.ShutdownGrace) })
+	g.Go(func() error { return web.Serve(gctx, lns[1], metrics.Handler(reg), nil, s.Base.ShutdownGrace) })
+	err = g.Wait()
+	log.Info("stopped serving", slog.String("daemon", s.Name), slog.Any("error", err))
+	return err
+}

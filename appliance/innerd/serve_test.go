@@ -1,0 +1,109 @@
+package innerd_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sealgate/appliance/daemon"
+	"sealgate/appliance/daemon/daemontest"
+	"sealgate/appliance/innerd"
+	"sealgate/shared/config"
+	"sealgate/shared/pgcluster"
+)
+
+func writeConfig(t *testing.T, dir string) *config.Inner {
+	t.Helper()
+	p := filepath.Join(dir, "inner.yaml")
+	body := "data_dir: data\nconsole:\n  listen: 127.0.0.1:0\nmetrics:\n  listen: 127.0.0.1:0\nshutdown_grace: 2s\n"
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadInner(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func run(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := innerd.Main(context.Background(), args, &out, &errb, nil); code != 0 {
+		t.Fatalf("sealgate-inner %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
+	}
+	return out.String()
+}
+
+// TestServeWithPrivateDatabase is the foundation's acceptance path: no
+// database configured, the daemon runs its own cluster, answers /healthz,
+// /readyz and /metrics, stops leaving no postgres behind, and keeps its data
+// across a restart.
+func TestServeWithPrivateDatabase(t *testing.T) {
+	dir := daemontest.DataDir(t)
+	cfg := writeConfig(t, dir)
+	run(t, "keys", "init", "--dir", cfg.KeyDir)
+	serve := func(ctx context.Context, started func(daemon.Addrs)) error {
+		return innerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	}
+
+	d := daemontest.Start(t, serve)
+	d.CheckEndpoints(t, "inner")
+	pgDir := cfg.PrivateDatabaseDir()
+	if _, ok := pgcluster.RunningPID(pgDir); !ok {
+		t.Fatal("no private postgres running while serving")
+	}
+	// The admin command shares the running daemon's cluster.
+	run(t, "admin", "create", "--config", filepath.Join(dir, "inner.yaml"), "--username", "first.admin")
+
+	d.Stop(t)
+	if pid, ok := pgcluster.RunningPID(pgDir); ok {
+		t.Fatalf("postgres (pid %d) left running after shutdown", pid)
+	}
+
+	d = daemontest.Start(t, serve)
+	if code, _, body := d.Get(t, "/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz after restart: %d %s", code, body)
+	}
+	// Data survived: the same admin cannot be created twice.
+	var errb bytes.Buffer
+	code := innerd.Main(context.Background(), []string{"admin", "create", "--config", filepath.Join(dir, "inner.yaml"), "--username", "first.admin"}, io.Discard, &errb, nil)
+	if code == 0 || !strings.Contains(errb.String(), "already exists") {
+		t.Fatalf("second admin create: exit %d, %q", code, errb.String())
+	}
+}
+
+func TestReadyzFailsWhenKeysBecomeUnsafe(t *testing.T) {
+	dir := daemontest.DataDir(t)
+	cfg := writeConfig(t, dir)
+	run(t, "keys", "init", "--dir", cfg.KeyDir)
+	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+		return innerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	})
+	if err := os.Chmod(filepath.Join(cfg.KeyDir, "signing.key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, body := d.Get(t, "/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "signing.key") {
+		t.Fatalf("readyz with a 0644 signing key: %d %s", code, body)
+	}
+}
+
+func TestServeRefusesUnsafeKeys(t *testing.T) {
+	dir := daemontest.DataDir(t)
+	cfg := writeConfig(t, dir)
+	run(t, "keys", "init", "--dir", cfg.KeyDir)
+	if err := os.Chmod(filepath.Join(cfg.KeyDir, "signing.key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := innerd.Serve(context.Background(), cfg, io.Discard, slog.New(slog.DiscardHandler), nil)
+	if err == nil || !strings.Contains(err.Error(), "0644") {
+		t.Fatalf("Serve with a 0644 key: %v", err)
+	}
+}

@@ -1,0 +1,42 @@
+package outerd_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"sealgate/appliance/daemon"
+	"sealgate/appliance/daemon/daemontest"
+	"sealgate/appliance/outerd"
+	"sealgate/shared/config"
+	"sealgate/shared/pgcluster"
+)
+
+func TestServeWithPrivateDatabase(t *testing.T) {
+	dir := daemontest.DataDir(t)
+	p := filepath.Join(dir, "outer.yaml")
+	body := "data_dir: data\nportal:\n  listen: 127.0.0.1:0\nmetrics:\n  listen: 127.0.0.1:0\nshutdown_grace: 2s\n"
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadOuter(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	if code := outerd.Main(context.Background(), []string{"keys", "init", "--dir", cfg.KeyDir}, io.Discard, &errb, nil); code != 0 {
+		t.Fatalf("keys init: %s", errb.String())
+	}
+	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+		return outerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	})
+	d.CheckEndpoints(t, "outer")
+	d.Stop(t)
+	if pid, ok := pgcluster.RunningPID(cfg.PrivateDatabaseDir()); ok {
+		t.Fatalf("postgres (pid %d) left running after shutdown", pid)
+	}
+}
