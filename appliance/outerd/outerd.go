@@ -24,7 +24,7 @@ type cli struct {
 }
 
 type keysCmd struct {
-	Init keysInitCmd         `cmd:"" help:"Create the HPKE license key and transfer identity (files of mode 0600)."`
+	Init keysInitCmd        `cmd:"" help:"Create the HPKE license key and transfer identity (files of mode 0600)."`
 	Show daemon.KeysShowCmd `cmd:"" help:"Print public keys and fingerprints for pairing."`
 }
 

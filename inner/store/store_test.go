@@ -5,9 +5,9 @@ import (
 	"os"
 	"testing"
 
+	"sealgate/inner/store"
 	"sealgate/shared/pgdb"
 	"sealgate/shared/pgdb/pgtest"
-	"sealgate/inner/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }

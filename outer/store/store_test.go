@@ -5,9 +5,9 @@ import (
 	"os"
 	"testing"
 
+	"sealgate/outer/store"
 	"sealgate/shared/pgdb"
 	"sealgate/shared/pgdb/pgtest"
-	"sealgate/outer/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }

@@ -1,0 +1,17 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"sealgate/appliance/daemon/scripttest"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"sealgate-outer": main})
+}
+
+// TestCLI checks the command-line contracts of DESIGN.md §6 in testdata/*.txtar.
+func TestCLI(t *testing.T) { scripttest.Run(t) }
+
