@@ -65,9 +65,13 @@ func checkKeys(path string, n *yaml.Node, t reflect.Type, prefix string) error {
 	fields := fieldsOf(t)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		name := k.Value
+		if k.Kind != yaml.ScalarNode || name == "" {
+			name = "(empty or non-scalar key)" // a name must still appear in the message
+		}
 		f, ok := fields[k.Value]
-		if !ok {
-			return &KeyError{Source: path, Line: k.Line, Key: prefix + k.Value, Err: ErrUnknownKey}
+		if !ok || k.Kind != yaml.ScalarNode {
+			return &KeyError{Source: path, Line: k.Line, Key: prefix + name, Err: ErrUnknownKey}
 		}
 		if err := checkKeys(path, v, f.Type, prefix+k.Value+"."); err != nil {
 			return err

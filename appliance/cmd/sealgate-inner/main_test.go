@@ -14,4 +14,3 @@ func TestMain(m *testing.M) {
 
 // TestCLI checks the command-line contracts of DESIGN.md §6 in testdata/*.txtar.
 func TestCLI(t *testing.T) { scripttest.Run(t) }
-
