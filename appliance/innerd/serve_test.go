@@ -16,7 +16,10 @@ import (
 	"sealgate/appliance/innerd"
 	"sealgate/shared/config"
 	"sealgate/shared/pgcluster"
+	"sealgate/shared/pgdb/pgtest"
 )
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 func writeConfig(t *testing.T, dir string) *config.Inner {
 	t.Helper()
@@ -105,5 +108,21 @@ func TestServeRefusesUnsafeKeys(t *testing.T) {
 	err := innerd.Serve(context.Background(), cfg, io.Discard, slog.New(slog.DiscardHandler), nil)
 	if err == nil || !strings.Contains(err.Error(), "0644") {
 		t.Fatalf("Serve with a 0644 key: %v", err)
+	}
+}
+
+// TestServeWithExternalDatabase: with database.url set the daemon uses that
+// server (here the test harness's) and creates no private cluster.
+func TestServeWithExternalDatabase(t *testing.T) {
+	dir := daemontest.DataDir(t)
+	cfg := writeConfig(t, dir)
+	cfg.Database.URL = pgtest.NewDatabase(t, nil) // empty: the daemon migrates it
+	run(t, "keys", "init", "--dir", cfg.KeyDir)
+	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+		return innerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	})
+	d.CheckEndpoints(t, "inner")
+	if _, err := os.Stat(cfg.PrivateDatabaseDir()); !os.IsNotExist(err) {
+		t.Fatalf("private cluster directory exists with an external database: %v", err)
 	}
 }
