@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/alecthomas/kong"
 
@@ -17,22 +18,43 @@ import (
 	"sealgate/shared/pgdb"
 )
 
-// App is what the shared commands need to know about the daemon running them.
+// App describes one daemon binary to the command tree both share.
 type App struct {
 	Name       string // "sealgate-inner"
+	EnvPrefix  string // config.InnerEnvPrefix; EnvPrefix+"CONFIG" may name the config file
 	LoadConfig func(path string, environ []string) (*config.Base, error)
+	// Serve loads the config file at path and runs the daemon until ctx ends.
+	Serve      func(ctx context.Context, path string, app *App) error
+	InitKeys   func(dir string) error
 	Migrations []pgdb.Migration
-	Environ    []string
-	Stdout     io.Writer
-	Stderr     io.Writer
+	// Versions lists linked components for `version` (inner: OpenCV); may be nil.
+	Versions func() map[string]string
+	// Help holds the daemon-specific help texts: serve_help, keys_init_help, version_help.
+	Help    map[string]string
+	Environ []string
+	Stdout  io.Writer
+	Stderr  io.Writer
+}
+
+// CLI is the command tree of sealgate-inner and sealgate-outer.
+type CLI struct {
+	Serve ServeCmd `cmd:"" help:"${serve_help}"`
+	Keys  struct {
+		Init KeysInitCmd `cmd:"" help:"${keys_init_help}"`
+		Show KeysShowCmd `cmd:"" help:"Print public keys and fingerprints for pairing."`
+	} `cmd:"" help:"Create or show the appliance keys."`
+	Admin struct {
+		Create AdminCreateCmd `cmd:"" help:"Create an admin with a generated password, shown once."`
+	} `cmd:"" help:"Manage administrator accounts."`
+	Version VersionCmd `cmd:"" help:"${version_help}"`
 }
 
 // exit unwinds kong's help and usage exits without ending the process.
 type exit int
 
-// Main parses args (the config file may also come from envPrefix+"CONFIG") into cli and runs the chosen command with ctx and app
+// Main parses args into [CLI] and runs the chosen command with ctx and app
 // bound, printing "name: error" and returning a non-zero status on failure.
-func Main(ctx context.Context, app *App, cli any, args []string, envPrefix string) (code int) {
+func Main(ctx context.Context, app *App, args []string) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			c, ok := r.(exit)
@@ -42,10 +64,13 @@ func Main(ctx context.Context, app *App, cli any, args []string, envPrefix strin
 			code = int(c)
 		}
 	}()
-	parser, err := kong.New(cli, kong.Name(app.Name), kong.Writers(app.Stdout, app.Stderr),
+	vars := kong.Vars{"config_env": app.EnvPrefix + "CONFIG"}
+	for k, v := range app.Help {
+		vars[k] = v
+	}
+	parser, err := kong.New(&CLI{}, kong.Name(app.Name), kong.Writers(app.Stdout, app.Stderr),
 		kong.Exit(func(c int) { panic(exit(c)) }), kong.UsageOnError(),
-		kong.BindTo(ctx, (*context.Context)(nil)), kong.Bind(app),
-		kong.Vars{"config_env": envPrefix + "CONFIG"})
+		kong.BindTo(ctx, (*context.Context)(nil)), kong.Bind(app), vars)
 	if err != nil {
 		panic(err) // a malformed CLI struct is a programming error
 	}
@@ -134,22 +159,46 @@ func Logger(w io.Writer, b *config.Base) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: b.LogLevel()}))
 }
 
-// PrintVersion prints the release, Go version and extra component versions.
-func PrintVersion(app *App, asJSON bool, extra map[string]string) error {
-	v := map[string]string{"name": app.Name, "version": buildinfo.Version, "go": buildinfo.GoVersion()}
-	for k, x := range extra {
-		v[k] = x
+// ServeCmd runs the daemon.
+type ServeCmd struct {
+	ConfigFlag
+}
+
+// Run serves until ctx ends (SIGINT or SIGTERM).
+func (c *ServeCmd) Run(ctx context.Context, app *App) error { return app.Serve(ctx, c.Config, app) }
+
+// KeysInitCmd creates the appliance's key set.
+type KeysInitCmd struct {
+	Dir string `required:"" help:"Key directory to create (mode 0700)."`
+}
+
+// Run creates the keys, refusing to overwrite, and shows their fingerprints.
+func (c *KeysInitCmd) Run(app *App) error {
+	if err := app.InitKeys(c.Dir); err != nil {
+		return err
 	}
-	if asJSON {
+	fmt.Fprintf(app.Stdout, "Created %s keys in %s.\n\n", app.Name, c.Dir)
+	return (&KeysShowCmd{Dir: c.Dir}).Run(app)
+}
+
+// VersionCmd prints the release, Go version and linked components.
+type VersionCmd struct {
+	JSON bool `help:"Print one JSON object."`
+}
+
+// Run prints e.g. "sealgate-inner v0.1.0 (go1.26.8, opencv 4.6.0)".
+func (c *VersionCmd) Run(app *App) error {
+	extra := map[string]string{}
+	if app.Versions != nil {
+		extra = app.Versions()
+	}
+	if c.JSON {
+		v := map[string]string{"name": app.Name, "version": buildinfo.Version, "go": buildinfo.GoVersion()}
+		maps.Copy(v, extra)
 		return printJSON(app.Stdout, v)
 	}
 	fmt.Fprintf(app.Stdout, "%s %s (%s", app.Name, buildinfo.Version, buildinfo.GoVersion())
-	keys := make([]string, 0, len(extra))
-	for k := range extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
 		fmt.Fprintf(app.Stdout, ", %s %s", k, extra[k])
 	}
 	fmt.Fprintln(app.Stdout, ")")

@@ -1,6 +1,6 @@
 // Package innerd is the sealgate-inner command: the appliance on the CCTV
-// network. Its subcommands run the daemon, create keys and the first admin,
-// and report the version of the OpenCV library the binary links.
+// network. Its subcommands (see [daemon.CLI]) run the daemon, create keys and
+// the first admin, and report the version of the OpenCV library it links.
 package innerd
 
 import (
@@ -17,26 +17,11 @@ import (
 	"sealgate/shared/keys"
 )
 
-type cli struct {
-	Serve   serveCmd   `cmd:"" help:"Run the inner daemon (console, metrics, private database)."`
-	Keys    keysCmd    `cmd:"" help:"Create or show the appliance keys."`
-	Admin   adminCmd   `cmd:"" help:"Manage administrator accounts."`
-	Version versionCmd `cmd:"" help:"Print the version and the linked OpenCV version."`
-}
-
-type keysCmd struct {
-	Init keysInitCmd        `cmd:"" help:"Create the signing key and transfer identity (files of mode 0600)."`
-	Show daemon.KeysShowCmd `cmd:"" help:"Print public keys and fingerprints for pairing."`
-}
-
-type adminCmd struct {
-	Create daemon.AdminCreateCmd `cmd:"" help:"Create an admin with a generated password, shown once."`
-}
-
 // Main runs sealgate-inner with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
-	app := &daemon.App{
-		Name: "sealgate-inner",
+	return daemon.Main(ctx, &daemon.App{
+		Name:      "sealgate-inner",
+		EnvPrefix: config.InnerEnvPrefix,
 		LoadConfig: func(path string, environ []string) (*config.Base, error) {
 			c, err := config.LoadInner(path, environ)
 			if err != nil {
@@ -44,25 +29,24 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ 
 			}
 			return &c.Base, nil
 		},
+		Serve:      serveFile,
+		InitKeys:   keys.InitInner,
 		Migrations: store.Migrations(),
+		Versions:   func() map[string]string { return map[string]string{"opencv": video.OpenCVVersion()} },
+		Help:       map[string]string{"serve_help": "Run the inner daemon (console, metrics, private database).", "keys_init_help": "Create the Ed25519 signing key and the transfer identity (private files 0600).", "version_help": "Print the version and the linked OpenCV version."},
 		Environ:    environ,
 		Stdout:     stdout,
 		Stderr:     stderr,
-	}
-	return daemon.Main(ctx, app, &cli{}, args, config.InnerEnvPrefix)
+	}, args)
 }
 
-type serveCmd struct {
-	daemon.ConfigFlag
-}
-
-func (c *serveCmd) Run(ctx context.Context, app *daemon.App) error {
-	cfg, err := config.LoadInner(c.Config, app.Environ)
+func serveFile(ctx context.Context, path string, app *daemon.App) error {
+	cfg, err := config.LoadInner(path, app.Environ)
 	if err != nil {
 		return err
 	}
 	log := daemon.Logger(app.Stderr, &cfg.Base)
-	log.Info("starting", slog.String("version", buildinfo.Version), slog.String("opencv", video.OpenCVVersion()), slog.String("config", c.Config))
+	log.Info("starting", slog.String("version", buildinfo.Version), slog.String("opencv", video.OpenCVVersion()), slog.String("config", path))
 	return Serve(ctx, cfg, app.Stdout, log, nil)
 }
 
@@ -84,24 +68,4 @@ func Serve(ctx context.Context, cfg *config.Inner, out io.Writer, log *slog.Logg
 		Out:     out,
 		Started: started,
 	}, log)
-}
-
-type keysInitCmd struct {
-	Dir string `required:"" help:"Key directory to create (mode 0700)."`
-}
-
-func (c *keysInitCmd) Run(app *daemon.App) error {
-	if err := keys.InitInner(c.Dir); err != nil {
-		return err
-	}
-	fmt.Fprintf(app.Stdout, "Created inner appliance keys in %s.\n\n", c.Dir)
-	return (&daemon.KeysShowCmd{Dir: c.Dir}).Run(app)
-}
-
-type versionCmd struct {
-	JSON bool `help:"Print one JSON object."`
-}
-
-func (c *versionCmd) Run(app *daemon.App) error {
-	return daemon.PrintVersion(app, c.JSON, map[string]string{"opencv": video.OpenCVVersion()})
 }

@@ -1,6 +1,6 @@
 // Package outerd is the sealgate-outer command: the appliance on the police
-// network (pure Go, built with CGO_ENABLED=0). Its subcommands run the daemon,
-// create keys and the first admin.
+// network (pure Go, built with CGO_ENABLED=0). Its subcommands (see
+// [daemon.CLI]) run the daemon and create keys and the first admin.
 package outerd
 
 import (
@@ -16,26 +16,11 @@ import (
 	"sealgate/shared/keys"
 )
 
-type cli struct {
-	Serve   serveCmd   `cmd:"" help:"Run the outer daemon (portal, metrics, private database)."`
-	Keys    keysCmd    `cmd:"" help:"Create or show the appliance keys."`
-	Admin   adminCmd   `cmd:"" help:"Manage administrator accounts."`
-	Version versionCmd `cmd:"" help:"Print the version."`
-}
-
-type keysCmd struct {
-	Init keysInitCmd        `cmd:"" help:"Create the HPKE license key and transfer identity (files of mode 0600)."`
-	Show daemon.KeysShowCmd `cmd:"" help:"Print public keys and fingerprints for pairing."`
-}
-
-type adminCmd struct {
-	Create daemon.AdminCreateCmd `cmd:"" help:"Create an admin with a generated password, shown once."`
-}
-
 // Main runs sealgate-outer with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
-	app := &daemon.App{
-		Name: "sealgate-outer",
+	return daemon.Main(ctx, &daemon.App{
+		Name:      "sealgate-outer",
+		EnvPrefix: config.OuterEnvPrefix,
 		LoadConfig: func(path string, environ []string) (*config.Base, error) {
 			c, err := config.LoadOuter(path, environ)
 			if err != nil {
@@ -43,25 +28,23 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ 
 			}
 			return &c.Base, nil
 		},
+		Serve:      serveFile,
+		InitKeys:   keys.InitOuter,
 		Migrations: store.Migrations(),
+		Help:       map[string]string{"serve_help": "Run the outer daemon (portal, metrics, private database).", "keys_init_help": "Create the HPKE license key (MLKEM768X25519) and the transfer identity (private files 0600).", "version_help": "Print the version."},
 		Environ:    environ,
 		Stdout:     stdout,
 		Stderr:     stderr,
-	}
-	return daemon.Main(ctx, app, &cli{}, args, config.OuterEnvPrefix)
+	}, args)
 }
 
-type serveCmd struct {
-	daemon.ConfigFlag
-}
-
-func (c *serveCmd) Run(ctx context.Context, app *daemon.App) error {
-	cfg, err := config.LoadOuter(c.Config, app.Environ)
+func serveFile(ctx context.Context, path string, app *daemon.App) error {
+	cfg, err := config.LoadOuter(path, app.Environ)
 	if err != nil {
 		return err
 	}
 	log := daemon.Logger(app.Stderr, &cfg.Base)
-	log.Info("starting", slog.String("version", buildinfo.Version), slog.String("config", c.Config))
+	log.Info("starting", slog.String("version", buildinfo.Version), slog.String("config", path))
 	return Serve(ctx, cfg, app.Stdout, log, nil)
 }
 
@@ -83,24 +66,4 @@ func Serve(ctx context.Context, cfg *config.Outer, out io.Writer, log *slog.Logg
 		Out:     out,
 		Started: started,
 	}, log)
-}
-
-type keysInitCmd struct {
-	Dir string `required:"" help:"Key directory to create (mode 0700)."`
-}
-
-func (c *keysInitCmd) Run(app *daemon.App) error {
-	if err := keys.InitOuter(c.Dir); err != nil {
-		return err
-	}
-	fmt.Fprintf(app.Stdout, "Created outer appliance keys in %s.\n\n", c.Dir)
-	return (&daemon.KeysShowCmd{Dir: c.Dir}).Run(app)
-}
-
-type versionCmd struct {
-	JSON bool `help:"Print one JSON object."`
-}
-
-func (c *versionCmd) Run(app *daemon.App) error {
-	return daemon.PrintVersion(app, c.JSON, nil)
 }

@@ -12,10 +12,4 @@ import (
 var migrationFiles embed.FS
 
 // Migrations returns the inner daemon's schema migrations in order.
-func Migrations() []pgdb.Migration {
-	ms, err := pgdb.Migrations(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // the embedded files are fixed at build time; a test proves they parse
-	}
-	return ms
-}
+func Migrations() []pgdb.Migration { return pgdb.MustMigrations(migrationFiles, "migrations") }

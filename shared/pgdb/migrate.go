@@ -144,3 +144,14 @@ func CheckSchema(ctx context.Context, pool *pgxpool.Pool, ms []Migration) error 
 	}
 	return nil
 }
+
+// MustMigrations is Migrations for files embedded in the binary, which are
+// fixed at build time: a malformed set panics, and each daemon's store test
+// proves its set parses and applies.
+func MustMigrations(fsys fs.FS, dir string) []Migration {
+	ms, err := Migrations(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	return ms
+}
