@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"sealgate/appliance/cli"
 	"sealgate/shared/account"
 	"sealgate/shared/buildinfo"
 	"sealgate/shared/config"
@@ -49,46 +49,12 @@ type CLI struct {
 	Version VersionCmd `cmd:"" help:"${version_help}"`
 }
 
-// exit unwinds kong's help and usage exits without ending the process.
-type exit int
-
-// Main parses args into [CLI] and runs the chosen command with ctx and app
-// bound, printing "name: error" and returning a non-zero status on failure.
-func Main(ctx context.Context, app *App, args []string) (code int) {
-	defer func() {
-		if r := recover(); r != nil {
-			c, ok := r.(exit)
-			if !ok {
-				panic(r)
-			}
-			code = int(c)
-		}
-	}()
+// Main parses args into root (a [CLI], or a struct embedding one with the
+// daemon's own commands) and runs the chosen command with ctx and app bound.
+func Main(ctx context.Context, app *App, root any, args []string) int {
 	vars := kong.Vars{"config_env": app.EnvPrefix + "CONFIG"}
-	for k, v := range app.Help {
-		vars[k] = v
-	}
-	parser, err := kong.New(&CLI{}, kong.Name(app.Name), kong.Writers(app.Stdout, app.Stderr),
-		kong.Exit(func(c int) { panic(exit(c)) }), kong.UsageOnError(),
-		kong.BindTo(ctx, (*context.Context)(nil)), kong.Bind(app), vars)
-	if err != nil {
-		panic(err) // a malformed CLI struct is a programming error
-	}
-	kctx, err := parser.Parse(args)
-	if err != nil {
-		fmt.Fprintf(app.Stderr, "%s: %v\n", app.Name, err)
-		return 2
-	}
-	if err := kctx.Run(); err != nil {
-		fmt.Fprintf(app.Stderr, "%s: %v\n", app.Name, err)
-		return 1
-	}
-	return 0
-}
-
-// printJSON writes v as one JSON object on a line.
-func printJSON(w io.Writer, v any) error {
-	return json.NewEncoder(w).Encode(v)
+	maps.Copy(vars, app.Help)
+	return cli.Run(ctx, app.Name, root, args, app.Stdout, app.Stderr, vars, app)
 }
 
 // KeysShowCmd prints the public keys and fingerprints of a key directory.
@@ -104,7 +70,7 @@ func (c *KeysShowCmd) Run(app *App) error {
 		return err
 	}
 	if c.JSON {
-		return printJSON(app.Stdout, map[string]any{"keys": pubs})
+		return cli.PrintJSON(app.Stdout, map[string]any{"keys": pubs})
 	}
 	for _, p := range pubs {
 		fmt.Fprintf(app.Stdout, "%s key (%s)\n  file:        %s\n  fingerprint: %s\n  compare:     %s\n\n",
@@ -148,7 +114,7 @@ func (c *AdminCreateCmd) Run(ctx context.Context, app *App) error {
 		return err
 	}
 	if c.JSON {
-		return printJSON(app.Stdout, map[string]any{"username": u.Username, "role": u.Role, "password": password, "must_change_password": true})
+		return cli.PrintJSON(app.Stdout, map[string]any{"username": u.Username, "role": u.Role, "password": password, "must_change_password": true})
 	}
 	fmt.Fprintf(app.Stdout, "Created admin %q on %s.\nOne-time password (shown only now; it must be changed at first sign-in):\n\n    %s\n\n", u.Username, app.Name, password)
 	return nil
@@ -195,7 +161,7 @@ func (c *VersionCmd) Run(app *App) error {
 	if c.JSON {
 		v := map[string]string{"name": app.Name, "version": buildinfo.Version, "go": buildinfo.GoVersion()}
 		maps.Copy(v, extra)
-		return printJSON(app.Stdout, v)
+		return cli.PrintJSON(app.Stdout, v)
 	}
 	fmt.Fprintf(app.Stdout, "%s %s (%s", app.Name, buildinfo.Version, buildinfo.GoVersion())
 	for _, k := range slices.Sorted(maps.Keys(extra)) {

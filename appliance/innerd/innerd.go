@@ -37,7 +37,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ 
 		Environ:    environ,
 		Stdout:     stdout,
 		Stderr:     stderr,
-	}, args)
+	}, &innerCLI{}, args)
+}
+
+// innerCLI is the shared daemon command tree plus the inner's own commands.
+type innerCLI struct {
+	daemon.CLI `embed:""`
+	Seal       sealCmd `cmd:"" help:"Seal a video into a signed, encrypted package (docs/package-format.md)."`
 }
 
 func serveFile(ctx context.Context, path string, app *daemon.App) error {

@@ -35,7 +35,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ 
 		Environ:    environ,
 		Stdout:     stdout,
 		Stderr:     stderr,
-	}, args)
+	}, &daemon.CLI{}, args)
 }
 
 func serveFile(ctx context.Context, path string, app *daemon.App) error {

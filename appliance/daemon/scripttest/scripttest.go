@@ -4,6 +4,7 @@
 package scripttest
 
 import (
+	"crypto/rand"
 	"fmt"
 	"os"
 	"strconv"
@@ -33,6 +34,9 @@ func Run(t *testing.T) {
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"mode":      mode,
 			"pgrunning": pgrunning,
+			"randfile":  randfile,
+			"flipbyte":  flipbyte,
+			"truncate":  truncate,
 		},
 	})
 }
@@ -60,4 +64,42 @@ func pgrunning(ts *testscript.TestScript, neg bool, args []string) {
 	if ok == neg {
 		ts.Fatalf("%s", map[bool]string{true: fmt.Sprintf("postgres pid %d runs %s", pid, args[0]), false: "no postgres runs " + args[0]}[neg])
 	}
+}
+
+// randfile NAME SIZE: a file of SIZE random bytes (a stand-in video).
+func randfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: randfile NAME SIZE")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	b := make([]byte, n)
+	rand.Read(b)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o600))
+}
+
+// flipbyte FILE OFFSET: invert one byte; a negative OFFSET counts from the end.
+func flipbyte(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: flipbyte FILE OFFSET")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	off, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if off < 0 {
+		off += len(b)
+	}
+	b[off] ^= 0xff
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o600))
+}
+
+// truncate FILE SIZE: cut a file to SIZE bytes.
+func truncate(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: truncate FILE SIZE")
+	}
+	n, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	ts.Check(os.Truncate(ts.MkAbs(args[0]), n))
 }
