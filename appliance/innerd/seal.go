@@ -103,4 +103,3 @@ func readManifest(path string) (*seal.Manifest, error) {
 	}
 	return &m, nil
 }
-
