@@ -6,6 +6,8 @@
 //
 //	signing.key   Ed25519 private key that signs sealed packages (PKCS#8 PEM, 0600)
 //	signing.pub   its public key (PKIX PEM): what officers verify packages against
+//	audit.key     HMAC key chaining the audit log (0600; both appliances)
+//	pii.key       keys encrypting and indexing personal data (0600; both appliances)
 //	transfer.key  Ed25519 private key of the QUIC/TLS transfer identity (0600)
 //	transfer.crt  its self-signed certificate; the outer pins its key's fingerprint
 //
@@ -50,6 +52,8 @@ const (
 	LicensePub   = "license.pub"
 	TransferKey  = "transfer.key"
 	TransferCert = "transfer.crt"
+	AuditKey     = "audit.key" // HMAC key of the audit chain
+	PIIKey       = "pii.key"   // encryption and blind-index keys of personal data
 )
 
 // LicenseKEM is the HPKE KEM of license keys: hybrid post-quantum, so footage
@@ -68,17 +72,25 @@ const (
 type Inner struct {
 	Signing  ed25519.PrivateKey
 	Transfer tls.Certificate
+	Secrets
 }
 
 // Outer is the outer appliance's key set.
 type Outer struct {
 	License  hpke.PrivateKey
 	Transfer tls.Certificate
+	Secrets
+}
+
+// Secrets are the symmetric keys both appliances hold.
+type Secrets struct {
+	Audit []byte // 32 bytes: HMAC-SHA256 key chaining the audit log
+	PII   []byte // 64 bytes: AES-256-GCM key, then HMAC-SHA256 blind-index key
 }
 
 // InitInner creates the inner key set in dir, refusing to overwrite.
 func InitInner(dir string) error {
-	if err := makeDir(dir, SigningKey, SigningPub, TransferKey, TransferCert); err != nil {
+	if err := makeDir(dir, SigningKey, SigningPub, TransferKey, TransferCert, AuditKey, PIIKey); err != nil {
 		return err
 	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -88,12 +100,15 @@ func InitInner(dir string) error {
 	if err := writeEd25519(dir, SigningKey, SigningPub, priv, pub); err != nil {
 		return err
 	}
+	if err := initSecrets(dir); err != nil {
+		return err
+	}
 	return initTransfer(dir, "sealgate-inner")
 }
 
 // InitOuter creates the outer key set in dir, refusing to overwrite.
 func InitOuter(dir string) error {
-	if err := makeDir(dir, LicenseKey, LicensePub, TransferKey, TransferCert); err != nil {
+	if err := makeDir(dir, LicenseKey, LicensePub, TransferKey, TransferCert, AuditKey, PIIKey); err != nil {
 		return err
 	}
 	priv, err := LicenseKEM().GenerateKey()
@@ -110,6 +125,9 @@ func InitOuter(dir string) error {
 	}
 	pubBlock := &pem.Block{Type: pemHPKEPublic, Headers: map[string]string{"KEM": kem}, Bytes: priv.PublicKey().Bytes()}
 	if err := writeFile(filepath.Join(dir, LicensePub), pubBlock, 0o644); err != nil {
+		return err
+	}
+	if err := initSecrets(dir); err != nil {
 		return err
 	}
 	return initTransfer(dir, "sealgate-outer")
@@ -133,7 +151,11 @@ func LoadInner(dir string) (*Inner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Inner{Signing: signing, Transfer: transfer}, nil
+	secrets, err := loadSecrets(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Inner{Signing: signing, Transfer: transfer, Secrets: *secrets}, nil
 }
 
 // LoadOuter reads the outer key set, refusing unsafe permissions.
@@ -158,7 +180,11 @@ func LoadOuter(dir string) (*Outer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Outer{License: license, Transfer: transfer}, nil
+	secrets, err := loadSecrets(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Outer{License: license, Transfer: transfer, Secrets: *secrets}, nil
 }
 
 // ReadLicensePub reads an outer's license.pub, the recipient packages are sealed to.
@@ -273,4 +299,32 @@ func loadTransfer(dir string) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("keys: transfer identity in %s: %w", dir, err)
 	}
 	return cert, nil
+}
+
+const pemSecret = "SEALGATE SECRET KEY"
+
+func initSecrets(dir string) error {
+	for name, n := range map[string]int{AuditKey: 32, PIIKey: 64} {
+		b := make([]byte, n)
+		rand.Read(b)
+		if err := writeFile(filepath.Join(dir, name), &pem.Block{Type: pemSecret, Bytes: b}, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func loadSecrets(dir string) (*Secrets, error) {
+	var s Secrets
+	for name, dst := range map[string]*[]byte{AuditKey: &s.Audit, PIIKey: &s.PII} {
+		block, err := readPEM(filepath.Join(dir, name), pemSecret, true)
+		if err != nil {
+			return nil, err
+		}
+		*dst = block.Bytes
+	}
+	if len(s.Audit) != 32 || len(s.PII) != 64 {
+		return nil, fmt.Errorf("keys: %s or %s in %s has the wrong length", AuditKey, PIIKey, dir)
+	}
+	return &s, nil
 }
