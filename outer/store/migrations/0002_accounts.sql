@@ -4,7 +4,8 @@ ALTER TABLE users
     ADD COLUMN failed_logins       integer     NOT NULL DEFAULT 0,
     ADD COLUMN locked_until        timestamptz,
     ADD COLUMN password_changed_at timestamptz NOT NULL DEFAULT now(),
-    ADD COLUMN totp_secret         bytea,       -- AES-256-GCM under pii.key
+    ADD COLUMN totp_secret         bytea,       -- AES-256-GCM under pii.key; set once confirmed
+    ADD COLUMN totp_pending        bytea,       -- a secret being enrolled, not yet confirmed
     ADD COLUMN totp_last_step      bigint      NOT NULL DEFAULT 0, -- refuses a code used twice
     ADD COLUMN lang                text        NOT NULL DEFAULT 'ko' CHECK (lang IN ('ko', 'en')),
     -- Personal data, AES-256-GCM under pii.key; *_index are keyed blind
