@@ -2,16 +2,21 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
+	"os"
+	"os/user"
 	"slices"
+	"strings"
 
 	"github.com/alecthomas/kong"
 
 	"sealgate/appliance/cli"
 	"sealgate/shared/account"
+	"sealgate/shared/audit"
 	"sealgate/shared/buildinfo"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
@@ -24,8 +29,12 @@ type App struct {
 	EnvPrefix  string // config.InnerEnvPrefix; EnvPrefix+"CONFIG" may name the config file
 	LoadConfig func(path string, environ []string) (*config.Base, error)
 	// Serve loads the config file at path and runs the daemon until ctx ends.
-	Serve      func(ctx context.Context, path string, app *App) error
-	InitKeys   func(dir string) error
+	Serve    func(ctx context.Context, path string, app *App) error
+	InitKeys func(dir string) error
+	// LoadSecrets reads the audit and personal-data keys from the key directory.
+	LoadSecrets func(dir string) (*keys.Secrets, error)
+	// Accounts names the daemon's roles and which need TOTP.
+	Accounts   account.Config
 	Migrations []pgdb.Migration
 	// Versions lists linked components for `version` (inner: OpenCV); may be nil.
 	Versions func() map[string]string
@@ -46,6 +55,12 @@ type CLI struct {
 	Admin struct {
 		Create AdminCreateCmd `cmd:"" help:"Create an admin with a generated password, shown once."`
 	} `cmd:"" help:"Manage administrator accounts."`
+	User struct {
+		Add UserAddCmd `cmd:"" help:"Add a user with a password from a file (checked against the password policy)."`
+	} `cmd:"" help:"Manage user accounts."`
+	Audit struct {
+		Verify AuditVerifyCmd `cmd:"" help:"Check the audit log's chain; exit 0 only when intact, else name the first bad entry."`
+	} `cmd:"" help:"Check the audit log."`
 	Version VersionCmd `cmd:"" help:"${version_help}"`
 }
 
@@ -94,9 +109,102 @@ type AdminCreateCmd struct {
 // Run creates the account; the password is printed once and never stored in
 // clear. It works whether or not the daemon is running.
 func (c *AdminCreateCmd) Run(ctx context.Context, app *App) error {
-	base, err := app.LoadConfig(c.Config, app.Environ)
+	return withAccounts(ctx, app, c.Config, func(svc *account.Service, _ *audit.Log) error {
+		u, password, err := svc.CreateUser(ctx, cliActor(), account.NewUser{Username: c.Username, Role: "admin"})
+		if err != nil {
+			return err
+		}
+		if c.JSON {
+			return cli.PrintJSON(app.Stdout, map[string]any{"username": u.Username, "role": u.Role, "password": password, "must_change_password": true})
+		}
+		fmt.Fprintf(app.Stdout, "Created admin %q on %s.\nOne-time password (shown only now; it must be changed at first sign-in):\n\n    %s\n\n", u.Username, app.Name, password)
+		return nil
+	})
+}
+
+// UserAddCmd adds a user whose first password an admin chose.
+type UserAddCmd struct {
+	ConfigFlag
+	Username     string `required:"" help:"Login name."`
+	Role         string `required:"" help:"Role: inner admin, operator, approver, auditor; outer admin, officer."`
+	PasswordFile string `required:"" type:"existingfile" help:"File holding the first password; it must pass the password policy and be changed at first sign-in."`
+	FullName     string `help:"Full name (stored encrypted)."`
+	Phone        string `help:"Phone number (stored encrypted)."`
+	Affiliation  string `help:"Department or police station (stored encrypted)."`
+	JSON         bool   `help:"Print one JSON object."`
+}
+
+// Run adds the user, refusing a weak password with the reason.
+func (c *UserAddCmd) Run(ctx context.Context, app *App) error {
+	b, err := os.ReadFile(c.PasswordFile)
 	if err != nil {
 		return err
+	}
+	password := strings.TrimRight(string(b), "\r\n")
+	return withAccounts(ctx, app, c.Config, func(svc *account.Service, _ *audit.Log) error {
+		u, _, err := svc.CreateUser(ctx, cliActor(), account.NewUser{Username: c.Username, Role: c.Role, Password: password,
+			FullName: c.FullName, Phone: c.Phone, Affiliation: c.Affiliation})
+		if err != nil {
+			return err
+		}
+		if c.JSON {
+			return cli.PrintJSON(app.Stdout, map[string]any{"username": u.Username, "role": u.Role, "must_change_password": true})
+		}
+		fmt.Fprintf(app.Stdout, "Added %s %q on %s; the password must be changed at first sign-in.\n", u.Role, u.Username, app.Name)
+		return nil
+	})
+}
+
+// AuditVerifyCmd checks the audit chain.
+type AuditVerifyCmd struct {
+	ConfigFlag
+	JSON bool `help:"Print one JSON object."`
+}
+
+// Run walks the chain; it fails naming the first altered, deleted or
+// reordered entry.
+func (c *AuditVerifyCmd) Run(ctx context.Context, app *App) error {
+	return withAccounts(ctx, app, c.Config, func(_ *account.Service, log *audit.Log) error {
+		n, err := log.Verify(ctx)
+		if c.JSON {
+			out := map[string]any{"intact": err == nil, "entries": n}
+			var be *audit.BrokenError
+			if errors.As(err, &be) {
+				out["first_bad_entry"], out["reason"] = be.Seq, be.Reason
+			}
+			if perr := cli.PrintJSON(app.Stdout, out); perr != nil {
+				return perr
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if !c.JSON {
+			fmt.Fprintf(app.Stdout, "audit log intact: %d entries\n", n)
+		}
+		return nil
+	})
+}
+
+// cliActor names who acts from the command line: the OS user at the console.
+func cliActor() account.Actor {
+	name := "cli"
+	if u, err := user.Current(); err == nil {
+		name = "cli:" + u.Username
+	}
+	return account.Actor{Name: name, Remote: "local"}
+}
+
+// withAccounts opens the database (the running daemon's, or its private
+// cluster for the command's duration) and the account service over it.
+func withAccounts(ctx context.Context, app *App, configPath string, fn func(*account.Service, *audit.Log) error) error {
+	base, err := app.LoadConfig(configPath, app.Environ)
+	if err != nil {
+		return err
+	}
+	secrets, err := app.LoadSecrets(base.KeyDir)
+	if err != nil {
+		return fmt.Errorf("load keys (create them with `%s keys init --dir %s`): %w", app.Name, base.KeyDir, err)
 	}
 	log := slog.New(slog.NewJSONHandler(app.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	db, err := OpenDatabase(ctx, base, app.Migrations, Tool, log)
@@ -104,20 +212,14 @@ func (c *AdminCreateCmd) Run(ctx context.Context, app *App) error {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer db.Close()
-	password := account.GeneratePassword()
-	hash, err := account.NewHasher(1).Hash(ctx, password)
+	auditLog := audit.New(db.Pool, secrets.Audit)
+	cfg := app.Accounts
+	cfg.PIIKey, cfg.Audit = secrets.PII, auditLog
+	svc, err := account.NewService(ctx, db.Pool, cfg)
 	if err != nil {
 		return err
 	}
-	u, err := account.NewStore(db.Pool).CreateUser(ctx, c.Username, "admin", hash, true)
-	if err != nil {
-		return err
-	}
-	if c.JSON {
-		return cli.PrintJSON(app.Stdout, map[string]any{"username": u.Username, "role": u.Role, "password": password, "must_change_password": true})
-	}
-	fmt.Fprintf(app.Stdout, "Created admin %q on %s.\nOne-time password (shown only now; it must be changed at first sign-in):\n\n    %s\n\n", u.Username, app.Name, password)
-	return nil
+	return fn(svc, auditLog)
 }
 
 // Logger returns the daemon's JSON logger on stderr at the configured level.

@@ -12,10 +12,15 @@ import (
 	"sealgate/appliance/daemon"
 	"sealgate/inner/store"
 	"sealgate/inner/video"
+	"sealgate/shared/account"
 	"sealgate/shared/buildinfo"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
 )
+
+// Accounts are the inner daemon's roles; TOTP is mandatory for those that
+// approve exports or administer.
+var Accounts = account.Config{Issuer: "Sealgate inner console", Roles: []string{"admin", "operator", "approver", "auditor"}, TOTPRoles: []string{"admin", "approver"}}
 
 // Main runs sealgate-inner with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
@@ -29,8 +34,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ 
 			}
 			return &c.Base, nil
 		},
-		Serve:      serveFile,
-		InitKeys:   keys.InitInner,
+		Serve:    serveFile,
+		InitKeys: keys.InitInner,
+		LoadSecrets: func(dir string) (*keys.Secrets, error) {
+			k, err := keys.LoadInner(dir)
+			if err != nil {
+				return nil, err
+			}
+			return &k.Secrets, nil
+		},
+		Accounts:   Accounts,
 		Migrations: store.Migrations(),
 		Versions:   func() map[string]string { return map[string]string{"opencv": video.OpenCVVersion()} },
 		Help:       map[string]string{"serve_help": "Run the inner daemon (console, metrics, private database).", "keys_init_help": "Create the Ed25519 signing key and the transfer identity (private files 0600).", "version_help": "Print the version and the linked OpenCV version."},

@@ -11,10 +11,15 @@ import (
 
 	"sealgate/appliance/daemon"
 	"sealgate/outer/store"
+	"sealgate/shared/account"
 	"sealgate/shared/buildinfo"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
 )
+
+// Accounts are the outer daemon's roles; TOTP is mandatory for those that
+// receive footage or administer.
+var Accounts = account.Config{Issuer: "Sealgate police portal", Roles: []string{"admin", "officer"}, TOTPRoles: []string{"admin", "officer"}}
 
 // Main runs sealgate-outer with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
@@ -28,8 +33,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ 
 			}
 			return &c.Base, nil
 		},
-		Serve:      serveFile,
-		InitKeys:   keys.InitOuter,
+		Serve:    serveFile,
+		InitKeys: keys.InitOuter,
+		LoadSecrets: func(dir string) (*keys.Secrets, error) {
+			k, err := keys.LoadOuter(dir)
+			if err != nil {
+				return nil, err
+			}
+			return &k.Secrets, nil
+		},
+		Accounts:   Accounts,
 		Migrations: store.Migrations(),
 		Help:       map[string]string{"serve_help": "Run the outer daemon (portal, metrics, private database).", "keys_init_help": "Create the HPKE license key (MLKEM768X25519) and the transfer identity (private files 0600).", "version_help": "Print the version."},
 		Environ:    environ,
