@@ -13,11 +13,14 @@ import (
 	"net"
 	"path/filepath"
 
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"sealgate/shared/account"
+	"sealgate/shared/accountui"
+	"sealgate/shared/audit"
 	"sealgate/shared/config"
+	"sealgate/shared/keys"
 	"sealgate/shared/metrics"
 	"sealgate/shared/pgdb"
 	"sealgate/shared/web"
@@ -32,8 +35,14 @@ type Spec struct {
 	// KeysReady re-checks the key files for /readyz; the keys themselves were
 	// loaded (and unsafe ones refused) before Serve was called.
 	KeysReady web.Check
-	// Routes adds the daemon's own handlers.
-	Routes func(e *echo.Echo, db *Database, reg prometheus.Registerer)
+	Secrets   *keys.Secrets
+	// Accounts and UI name the daemon's roles, who needs TOTP, who manages
+	// users and who reads the audit log.
+	Accounts account.Config
+	UI       accountui.Config
+	// Routes adds the daemon's own pages through ui.Handle, which enforces
+	// roles, sign-in and CSRF.
+	Routes func(ui *accountui.UI, db *Database, reg prometheus.Registerer)
 	// Started, if set, is called once both listeners are bound and the
 	// database is open: what `make run` and tests wait for.
 	Started func(Addrs)
@@ -45,6 +54,7 @@ type Spec struct {
 type Addrs struct {
 	Web, Metrics    net.Addr
 	CertFingerprint string
+	Routes          []accountui.Route // the web UI's access table
 }
 
 // Serve runs the daemon until ctx ends, then shuts the listeners down within
@@ -68,17 +78,25 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 	defer func() { err = errors.Join(err, db.Close()) }()
 
 	reg := metrics.NewRegistry(s.Name)
+	auditLog := audit.New(db.Pool, s.Secrets.Audit)
+	acfg := s.Accounts
+	acfg.PIIKey, acfg.Audit = s.Secrets.PII, auditLog
+	svc, err := account.NewService(ctx, db.Pool, acfg)
+	if err != nil {
+		return err
+	}
 	e := web.New(log.With("component", "http"))
 	web.Health(e, map[string]web.Check{
 		"database": func(ctx context.Context) error { return db.Pool.Ping(ctx) },
 		"schema":   func(ctx context.Context) error { return pgdb.CheckSchema(ctx, db.Pool, s.Migrations) },
 		"keys":     s.KeysReady,
 	})
+	ui := accountui.New(e, svc, auditLog, s.UI, log.With("component", "ui"))
 	if s.Routes != nil {
-		s.Routes(e, db, reg)
+		s.Routes(ui, db, reg)
 	}
 
-	addrs := Addrs{Web: lns[0].Addr(), Metrics: lns[1].Addr(), CertFingerprint: cert.Fingerprint}
+	addrs := Addrs{Web: lns[0].Addr(), Metrics: lns[1].Addr(), CertFingerprint: cert.Fingerprint, Routes: ui.Routes()}
 	log.Info("serving", slog.String("daemon", s.Name), slog.String("url", "https://"+addrs.Web.String()+"/"),
 		slog.String("metrics", "http://"+addrs.Metrics.String()+"/metrics"),
 		slog.String("tls_fingerprint", cert.Fingerprint), slog.Bool("tls_generated", cert.Generated))

@@ -13,6 +13,7 @@ import (
 	"sealgate/inner/store"
 	"sealgate/inner/video"
 	"sealgate/shared/account"
+	"sealgate/shared/accountui"
 	"sealgate/shared/buildinfo"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
@@ -21,6 +22,9 @@ import (
 // Accounts are the inner daemon's roles; TOTP is mandatory for those that
 // approve exports or administer.
 var Accounts = account.Config{Issuer: "Sealgate inner console", Roles: []string{"admin", "operator", "approver", "auditor"}, TOTPRoles: []string{"admin", "approver"}}
+
+// UI says who manages users and who reads the audit log.
+var UI = accountui.Config{AppKey: "app.inner", AdminRoles: []string{"admin"}, AuditRoles: []string{"admin", "auditor"}}
 
 // Main runs sealgate-inner with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
@@ -72,7 +76,8 @@ func serveFile(ctx context.Context, path string, app *daemon.App) error {
 // Serve runs the inner daemon until ctx ends. It refuses to start without
 // safe keys. started, if set, is told the bound addresses.
 func Serve(ctx context.Context, cfg *config.Inner, out io.Writer, log *slog.Logger, started func(daemon.Addrs)) error {
-	if _, err := keys.LoadInner(cfg.KeyDir); err != nil {
+	k, err := keys.LoadInner(cfg.KeyDir)
+	if err != nil {
 		return fmt.Errorf("load keys (create them with `sealgate-inner keys init --dir %s`): %w", cfg.KeyDir, err)
 	}
 	return daemon.Serve(ctx, daemon.Spec{
@@ -84,7 +89,10 @@ func Serve(ctx context.Context, cfg *config.Inner, out io.Writer, log *slog.Logg
 			_, err := keys.LoadInner(cfg.KeyDir)
 			return err
 		},
-		Out:     out,
-		Started: started,
+		Secrets:  &k.Secrets,
+		Accounts: Accounts,
+		UI:       UI,
+		Out:      out,
+		Started:  started,
 	}, log)
 }

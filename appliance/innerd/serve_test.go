@@ -15,6 +15,7 @@ import (
 	"sealgate/appliance/daemon/daemontest"
 	"sealgate/appliance/innerd"
 	"sealgate/shared/config"
+	"sealgate/shared/keys"
 	"sealgate/shared/pgcluster"
 	"sealgate/shared/pgdb/pgtest"
 )
@@ -125,4 +126,20 @@ func TestServeWithExternalDatabase(t *testing.T) {
 	if _, err := os.Stat(cfg.PrivateDatabaseDir()); !os.IsNotExist(err) {
 		t.Fatalf("private cluster directory exists with an external database: %v", err)
 	}
+}
+
+// TestEveryRouteRefusesOtherRoles walks the console's access table.
+func TestEveryRouteRefusesOtherRoles(t *testing.T) {
+	dir := daemontest.DataDir(t)
+	cfg := writeConfig(t, dir)
+	cfg.Database.URL = pgtest.NewDatabase(t, nil)
+	run(t, "keys", "init", "--dir", cfg.KeyDir)
+	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+		return innerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	})
+	k, err := keys.LoadInner(cfg.KeyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.CheckRoutes(t, daemontest.Accounts(t, cfg.Database.URL, innerd.Accounts, &k.Secrets), innerd.Accounts.Roles)
 }

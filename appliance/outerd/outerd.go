@@ -12,6 +12,7 @@ import (
 	"sealgate/appliance/daemon"
 	"sealgate/outer/store"
 	"sealgate/shared/account"
+	"sealgate/shared/accountui"
 	"sealgate/shared/buildinfo"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
@@ -20,6 +21,9 @@ import (
 // Accounts are the outer daemon's roles; TOTP is mandatory for those that
 // receive footage or administer.
 var Accounts = account.Config{Issuer: "Sealgate police portal", Roles: []string{"admin", "officer"}, TOTPRoles: []string{"admin", "officer"}}
+
+// UI says who manages users and who reads the audit log.
+var UI = accountui.Config{AppKey: "app.outer", AdminRoles: []string{"admin"}, AuditRoles: []string{"admin"}}
 
 // Main runs sealgate-outer with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
@@ -64,7 +68,8 @@ func serveFile(ctx context.Context, path string, app *daemon.App) error {
 // Serve runs the outer daemon until ctx ends. It refuses to start without
 // safe keys. started, if set, is told the bound addresses.
 func Serve(ctx context.Context, cfg *config.Outer, out io.Writer, log *slog.Logger, started func(daemon.Addrs)) error {
-	if _, err := keys.LoadOuter(cfg.KeyDir); err != nil {
+	k, err := keys.LoadOuter(cfg.KeyDir)
+	if err != nil {
 		return fmt.Errorf("load keys (create them with `sealgate-outer keys init --dir %s`): %w", cfg.KeyDir, err)
 	}
 	return daemon.Serve(ctx, daemon.Spec{
@@ -76,7 +81,10 @@ func Serve(ctx context.Context, cfg *config.Outer, out io.Writer, log *slog.Logg
 			_, err := keys.LoadOuter(cfg.KeyDir)
 			return err
 		},
-		Out:     out,
-		Started: started,
+		Secrets:  &k.Secrets,
+		Accounts: Accounts,
+		UI:       UI,
+		Out:      out,
+		Started:  started,
 	}, log)
 }

@@ -13,8 +13,12 @@ import (
 	"sealgate/appliance/daemon/daemontest"
 	"sealgate/appliance/outerd"
 	"sealgate/shared/config"
+	"sealgate/shared/keys"
 	"sealgate/shared/pgcluster"
+	"sealgate/shared/pgdb/pgtest"
 )
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 func TestServeWithPrivateDatabase(t *testing.T) {
 	dir := daemontest.DataDir(t)
@@ -39,4 +43,27 @@ func TestServeWithPrivateDatabase(t *testing.T) {
 	if pid, ok := pgcluster.RunningPID(cfg.PrivateDatabaseDir()); ok {
 		t.Fatalf("postgres (pid %d) left running after shutdown", pid)
 	}
+}
+
+// TestEveryRouteRefusesOtherRoles walks the portal's access table.
+func TestEveryRouteRefusesOtherRoles(t *testing.T) {
+	dir := daemontest.DataDir(t)
+	p := filepath.Join(dir, "outer.yaml")
+	os.WriteFile(p, []byte("data_dir: data\nportal:\n  listen: 127.0.0.1:0\nmetrics:\n  listen: 127.0.0.1:0\n"), 0o600)
+	cfg, err := config.LoadOuter(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Database.URL = pgtest.NewDatabase(t, nil)
+	if err := keys.InitOuter(cfg.KeyDir); err != nil {
+		t.Fatal(err)
+	}
+	k, err := keys.LoadOuter(cfg.KeyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+		return outerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	})
+	d.CheckRoutes(t, daemontest.Accounts(t, cfg.Database.URL, outerd.Accounts, &k.Secrets), outerd.Accounts.Roles)
 }

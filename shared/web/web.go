@@ -23,6 +23,9 @@ import (
 func New(log *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// The appliances face clients directly: never trust X-Forwarded-For,
+	// or a client could pick the address that rate limits and audit see.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{

@@ -1,0 +1,117 @@
+package accountui
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+
+	"sealgate/shared/account"
+	"sealgate/shared/audit"
+)
+
+const sessionKey = "session"
+
+// loadSession attaches the session named by the cookie, if it is valid.
+func (ui *UI) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if ck, err := c.Cookie(SessionCookie); err == nil {
+			sess, err := ui.svc.Session(c.Request().Context(), ck.Value)
+			switch {
+			case err == nil:
+				c.Set(sessionKey, sess)
+			case errors.Is(err, account.ErrNoSession):
+				clearCookie(c, SessionCookie)
+			default:
+				return err
+			}
+		}
+		return next(c)
+	}
+}
+
+// Session returns the request's session, or nil.
+func Session(c echo.Context) *account.Session {
+	s, _ := c.Get(sessionKey).(*account.Session)
+	return s
+}
+
+// guard enforces a route's access rule. A browser without a session is
+// sent to sign in; one half-way through signing in is sent to its next
+// step; a signed-in user without the role gets 403, which is audited.
+func (ui *UI) guard(r Route, h echo.HandlerFunc) echo.HandlerFunc {
+	if r.Public {
+		return h
+	}
+	return func(c echo.Context) error {
+		s := Session(c)
+		if s == nil {
+			if c.Request().Method == http.MethodGet {
+				return c.Redirect(http.StatusSeeOther, "/login")
+			}
+			return echo.NewHTTPError(http.StatusUnauthorized, "sign in first")
+		}
+		if len(r.Stages) > 0 {
+			if slices.Contains(r.Stages, s.Stage) {
+				return h(c)
+			}
+			return ui.toStage(c, s)
+		}
+		if s.Stage != account.StageOK {
+			return ui.toStage(c, s)
+		}
+		if len(r.Roles) > 0 && !slices.Contains(r.Roles, s.User.Role) {
+			ui.audit.Append(c.Request().Context(), audit.Entry{Actor: s.User.Username, Action: "access", Target: r.Method + " " + c.Request().URL.Path,
+				Outcome: audit.Denied, Remote: c.RealIP(), Detail: "role " + s.User.Role})
+			return echo.NewHTTPError(http.StatusForbidden, "role "+s.User.Role+" may not use this")
+		}
+		return h(c)
+	}
+}
+
+// stagePaths are where each sign-in stage continues.
+var stagePaths = map[string]string{
+	account.StagePassword: "/password", account.StageTOTPEnroll: "/totp/enroll", account.StageTOTP: "/totp", account.StageOK: "/",
+}
+
+func (ui *UI) toStage(c echo.Context, s *account.Session) error {
+	if c.Request().Method != http.MethodGet {
+		return echo.NewHTTPError(http.StatusForbidden, "finish signing in first")
+	}
+	return c.Redirect(http.StatusSeeOther, stagePaths[s.Stage])
+}
+
+func actor(c echo.Context) account.Actor {
+	a := account.Actor{Name: "-", Remote: c.RealIP()}
+	if s := Session(c); s != nil {
+		a.Name = s.User.Username
+	}
+	return a
+}
+
+func setCookie(c echo.Context, name, value string) {
+	c.SetCookie(&http.Cookie{Name: name, Value: value, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+func clearCookie(c echo.Context, name string) {
+	c.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+}
+
+// loginLimiter allows each client address 10 sign-in steps a minute (a
+// burst of 10), on top of the per-account lockout: it slows guessing across
+// many accounts, which the lockout alone would not.
+func loginLimiter() echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(10.0 / 60), Burst: 10, ExpiresIn: 10 * time.Minute,
+		}),
+		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			return echo.NewHTTPError(http.StatusTooManyRequests, "login.rate")
+		},
+	})
+}

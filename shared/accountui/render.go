@@ -1,0 +1,130 @@
+package accountui
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"sealgate/shared/account"
+	"sealgate/shared/i18n"
+	"sealgate/shared/web"
+)
+
+// page is what every template gets.
+type page struct {
+	Lang, OtherLang string
+	App, Title      string // i18n keys
+	CSRF            string
+	User            *account.User
+	CanUsers        bool
+	CanAudit        bool
+	Notice, Error   string
+	Data            any
+}
+
+var funcs = template.FuncMap{
+	"T": i18n.T,
+	"time": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(kst).Format("2006-01-02 15:04:05")
+	},
+	"join": strings.Join,
+}
+
+// kst is Korea Standard Time, the users' time zone (no daylight saving).
+var kst = time.FixedZone("KST", 9*3600)
+
+// parsePages parses each page with the layout, once at start: a missing or
+// broken template stops the daemon instead of failing a user later.
+func parsePages() map[string]*template.Template {
+	names, err := templateFiles.ReadDir("templates")
+	if err != nil {
+		panic(err)
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		if n.Name() == "layout.html" {
+			continue
+		}
+		t := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+n.Name()))
+		pages[strings.TrimSuffix(n.Name(), ".html")] = t
+	}
+	return pages
+}
+
+func (ui *UI) render(c echo.Context, status int, name, title string, data any, notice, errMsg string) error {
+	t, ok := ui.pages[name]
+	if !ok {
+		panic("accountui: no page " + name) // programming error, caught by tests
+	}
+	lang := i18n.Pick(c.Request())
+	p := page{Lang: lang, OtherLang: other(lang), App: ui.cfg.AppKey, Title: title, Data: data, Notice: notice, Error: errMsg}
+	p.CSRF, _ = c.Get(web.CSRFKey).(string)
+	if s := Session(c); s != nil && s.Stage == account.StageOK {
+		p.User = s.User
+		p.CanUsers = slices.Contains(ui.cfg.AdminRoles, s.User.Role)
+		p.CanAudit = slices.Contains(ui.cfg.AuditRoles, s.User.Role)
+	}
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return t.Execute(c.Response(), p)
+}
+
+func other(lang string) string {
+	if lang == "ko" {
+		return "en"
+	}
+	return "ko"
+}
+
+// errorPage renders HTTP errors as a page in the user's language.
+func (ui *UI) errorPage(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code, msg := http.StatusInternalServerError, "error.generic"
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		}
+	}
+	if code == http.StatusForbidden {
+		msg = "error.forbidden"
+	}
+	if code >= 500 {
+		ui.log.Error("request failed", "path", c.Request().URL.Path, "error", err)
+		msg = "error.generic"
+	}
+	if !i18n.Has(msg) {
+		msg = "error.generic"
+	}
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(code)
+		return
+	}
+	ui.render(c, code, "error", "error.title", i18n.T(i18n.Pick(c.Request()), msg), "", "")
+}
+
+// setLang remembers the chosen language and goes back where the user was.
+func (ui *UI) setLang(c echo.Context) error {
+	lang := c.FormValue("lang")
+	if !i18n.Supported(lang) {
+		return echo.NewHTTPError(http.StatusBadRequest)
+	}
+	c.SetCookie(&http.Cookie{Name: i18n.Cookie, Value: lang, Path: "/", Secure: true, SameSite: http.SameSiteStrictMode, MaxAge: 365 * 24 * 3600})
+	back := c.FormValue("back")
+	if back == "" || !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.Contains(back, "\\") {
+		back = "/"
+	}
+	return c.Redirect(http.StatusSeeOther, path.Clean(back))
+}
