@@ -14,6 +14,7 @@ import (
 	"sealgate/appliance/daemon"
 	"sealgate/appliance/daemon/daemontest"
 	"sealgate/appliance/innerd"
+	"sealgate/shared/account"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
 	"sealgate/shared/pgcluster"
@@ -142,4 +143,37 @@ func TestEveryRouteRefusesOtherRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.CheckRoutes(t, daemontest.Accounts(t, cfg.Database.URL, innerd.Accounts, &k.Secrets), innerd.Accounts.Roles)
+}
+
+// TestBrowserSignInWithTOTP signs in with headless Chromium the way an admin
+// does the first time, then shows that a post without the CSRF token is
+// refused while the session stays good.
+func TestBrowserSignInWithTOTP(t *testing.T) {
+	dir := daemontest.DataDir(t)
+	cfg := writeConfig(t, dir)
+	cfg.Database.URL = pgtest.NewDatabase(t, nil)
+	run(t, "keys", "init", "--dir", cfg.KeyDir)
+	k, err := keys.LoadInner(cfg.KeyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+		return innerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	})
+	svc := daemontest.Accounts(t, cfg.Database.URL, innerd.Accounts, &k.Secrets)
+	_, pw, err := svc.CreateUser(context.Background(), account.Actor{Name: "test"}, account.NewUser{Username: "chief", Role: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := daemontest.Browser(t)
+	d.SignInFirstTime(t, ctx, "chief", pw, "Namsan Tower 63 lanterns!")
+	if code := daemontest.PostStatus(t, ctx, "/logout/all"); code != http.StatusForbidden {
+		t.Fatalf("POST /logout/all without a CSRF token: %d, want 403", code)
+	}
+	if code := daemontest.PostStatus(t, ctx, "/users"); code != http.StatusForbidden {
+		t.Fatalf("POST /users without a CSRF token: %d, want 403", code)
+	}
+	if w := d.Welcome(t, ctx); !strings.Contains(w, "chief") {
+		t.Fatalf("session lost after the refused posts: %q", w)
+	}
 }

@@ -5,13 +5,16 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"sealgate/appliance/daemon"
 	"sealgate/appliance/daemon/daemontest"
 	"sealgate/appliance/outerd"
+	"sealgate/shared/account"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
 	"sealgate/shared/pgcluster"
@@ -66,4 +69,38 @@ func TestEveryRouteRefusesOtherRoles(t *testing.T) {
 		return outerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
 	})
 	d.CheckRoutes(t, daemontest.Accounts(t, cfg.Database.URL, outerd.Accounts, &k.Secrets), outerd.Accounts.Roles)
+}
+
+// TestBrowserSignInWithTOTP: an officer's first sign-in in headless
+// Chromium, and a post without the CSRF token refused.
+func TestBrowserSignInWithTOTP(t *testing.T) {
+	dir := daemontest.DataDir(t)
+	p := filepath.Join(dir, "outer.yaml")
+	os.WriteFile(p, []byte("data_dir: data\nportal:\n  listen: 127.0.0.1:0\nmetrics:\n  listen: 127.0.0.1:0\n"), 0o600)
+	cfg, err := config.LoadOuter(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Database.URL = pgtest.NewDatabase(t, nil)
+	if err := keys.InitOuter(cfg.KeyDir); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := keys.LoadOuter(cfg.KeyDir)
+	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+		return outerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	})
+	svc := daemontest.Accounts(t, cfg.Database.URL, outerd.Accounts, &k.Secrets)
+	_, pw, err := svc.CreateUser(context.Background(), account.Actor{Name: "test"},
+		account.NewUser{Username: "officer.choi", Role: "officer", FullName: "최지훈", Affiliation: "서울중부경찰서"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := daemontest.Browser(t)
+	d.SignInFirstTime(t, ctx, "officer.choi", pw, "Cheonggyecheon 9 herons!")
+	if code := daemontest.PostStatus(t, ctx, "/logout"); code != http.StatusForbidden {
+		t.Fatalf("POST /logout without a CSRF token: %d, want 403", code)
+	}
+	if w := d.Welcome(t, ctx); !strings.Contains(w, "officer.choi") {
+		t.Fatalf("session lost after the refused post: %q", w)
+	}
 }
