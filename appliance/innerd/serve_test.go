@@ -6,10 +6,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"sealgate/appliance/daemon"
 	"sealgate/appliance/daemon/daemontest"
@@ -175,5 +180,103 @@ func TestBrowserSignInWithTOTP(t *testing.T) {
 	}
 	if w := d.Welcome(t, ctx); !strings.Contains(w, "chief") {
 		t.Fatalf("session lost after the refused posts: %q", w)
+	}
+}
+
+var (
+	secretRE   = regexp.MustCompile(`<code id="secret">([A-Z2-7]+)</code>`)
+	recoveryRE = regexp.MustCompile(`<li><code>([a-z0-9-]{14})</code></li>`)
+	onceRE     = regexp.MustCompile(`<code id="one-time-password">([^<]+)</code>`)
+)
+
+// TestPagesOverHTTP exercises the account pages as forms post them.
+func TestPagesOverHTTP(t *testing.T) {
+	dir := daemontest.DataDir(t)
+	cfg := writeConfig(t, dir)
+	cfg.Database.URL = pgtest.NewDatabase(t, nil)
+	run(t, "keys", "init", "--dir", cfg.KeyDir)
+	k, _ := keys.LoadInner(cfg.KeyDir)
+	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+		return innerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	})
+	svc := daemontest.Accounts(t, cfg.Database.URL, innerd.Accounts, &k.Secrets)
+	_, pw, _ := svc.CreateUser(context.Background(), account.Actor{Name: "test"}, account.NewUser{Username: "chief", Role: "admin"})
+	const newPW = "Namsan Tower 63 lanterns!"
+	c := d.Client(t)
+	post := func(path string, form url.Values, want int) string {
+		t.Helper()
+		code, body := c.Do(t, http.MethodPost, path, form, true)
+		if code != want {
+			t.Fatalf("POST %s: %d, want %d\n%.400s", path, code, want, body)
+		}
+		return body
+	}
+	get := func(path string, want int) string {
+		t.Helper()
+		code, body := c.Do(t, http.MethodGet, path, nil, false)
+		if code != want {
+			t.Fatalf("GET %s: %d, want %d\n%.400s", path, code, want, body)
+		}
+		return body
+	}
+	if body := post("/login", url.Values{"username": {"chief"}, "password": {"wrong"}}, http.StatusUnauthorized); !strings.Contains(body, `id="error"`) {
+		t.Fatal("a failed sign-in shows no error")
+	}
+	post("/login", url.Values{"username": {"chief"}, "password": {pw}}, http.StatusSeeOther)
+	get("/users", http.StatusSeeOther) // not before the password is changed
+	if body := post("/password", url.Values{"current": {pw}, "new": {"Password123!"}, "confirm": {"Password123!"}}, http.StatusBadRequest); !strings.Contains(body, "추측하기 쉽습니다") {
+		t.Fatalf("weak new password: no reason in Korean:\n%.600s", body)
+	}
+	post("/password", url.Values{"current": {pw}, "new": {newPW}, "confirm": {newPW}}, http.StatusSeeOther)
+	m := secretRE.FindStringSubmatch(get("/totp/enroll", http.StatusOK))
+	if m == nil {
+		t.Fatal("no TOTP secret on the enrolment page")
+	}
+	code, _ := totp.GenerateCode(m[1], time.Now())
+	codes := recoveryRE.FindAllStringSubmatch(post("/totp/enroll", url.Values{"code": {code}}, http.StatusOK), -1)
+	if len(codes) != 10 {
+		t.Fatalf("%d recovery codes shown", len(codes))
+	}
+	post("/logout", url.Values{}, http.StatusSeeOther)
+	get("/", http.StatusSeeOther)
+
+	// Second sign-in: password, then the challenge (with a recovery code, as the
+	// TOTP step just used cannot be used again).
+	post("/login", url.Values{"username": {"chief"}, "password": {newPW}}, http.StatusSeeOther)
+	get("/", http.StatusSeeOther)
+	post("/totp", url.Values{"code": {"000000"}}, http.StatusUnauthorized)
+	post("/totp", url.Values{"code": {codes[0][1]}}, http.StatusSeeOther)
+	get("/", http.StatusOK)
+
+	// User administration: the one-time password shown, personal data searchable.
+	body := post("/users", url.Values{"username": {"operator.kim"}, "role": {"operator"}, "full_name": {"김민지"}, "phone": {"010-1234-5678"}}, http.StatusOK)
+	if onceRE.FindStringSubmatch(body) == nil {
+		t.Fatal("no one-time password shown for the new user")
+	}
+	if body := get("/users?q=01012345678", http.StatusOK); !strings.Contains(body, "김민지") || strings.Contains(body, "walk") {
+		t.Fatalf("search by phone:\n%.600s", body)
+	}
+	post("/users", url.Values{"username": {"Bad Name"}, "role": {"operator"}}, http.StatusBadRequest)
+
+	// Audit page and CSV.
+	if body := get("/audit?action=user.", http.StatusOK); !strings.Contains(body, "operator.kim") || !strings.Contains(body, `id="chain"`) {
+		t.Fatalf("audit page:\n%.800s", body)
+	}
+	csv := get("/audit.csv?actor=chief", http.StatusOK)
+	if !strings.HasPrefix(csv, "\ufeffseq,time,actor") || !strings.Contains(csv, "user.create") || !strings.Contains(csv, "login.recovery_code") {
+		t.Fatalf("CSV:\n%.600s", csv)
+	}
+
+	// Per-address rate limit on sign-in.
+	other := d.Client(t)
+	limited := false
+	for range 15 {
+		if code, _ := other.Do(t, http.MethodPost, "/login", url.Values{"username": {"x"}, "password": {"y"}}, true); code == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("15 sign-in attempts from one address were not rate limited")
 	}
 }
