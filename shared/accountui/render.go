@@ -34,7 +34,7 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(kst).Format("2006-01-02 15:04:05")
+		return t.In(kst).Format("2006-01-02 15:04:05 KST")
 	},
 	"join": strings.Join,
 }
