@@ -43,6 +43,9 @@ type Spec struct {
 	// Routes adds the daemon's own pages through ui.Handle, which enforces
 	// roles, sign-in and CSRF.
 	Routes func(ui *accountui.UI, db *Database, reg prometheus.Registerer)
+	// Config is the effective configuration, recorded (hashed) in the audit
+	// log at every start, so a changed configuration is on record.
+	Config any
 	// Started, if set, is called once both listeners are bound and the
 	// database is open: what `make run` and tests wait for.
 	Started func(Addrs)
@@ -83,6 +86,9 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 	acfg.PIIKey, acfg.Audit = s.Secrets.PII, auditLog
 	svc, err := account.NewService(ctx, db.Pool, acfg)
 	if err != nil {
+		return err
+	}
+	if err := recordStart(ctx, auditLog, s.Config); err != nil {
 		return err
 	}
 	e := web.New(log.With("component", "http"))

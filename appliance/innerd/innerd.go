@@ -90,6 +90,7 @@ func Serve(ctx context.Context, cfg *config.Inner, out io.Writer, log *slog.Logg
 			return err
 		},
 		Secrets:  &k.Secrets,
+		Config:   cfg,
 		Accounts: Accounts,
 		UI:       UI,
 		Out:      out,

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pquerna/otp/totp"
 
 	"sealgate/appliance/daemon"
@@ -77,9 +78,23 @@ func TestServeWithPrivateDatabase(t *testing.T) {
 		t.Fatalf("postgres (pid %d) left running after shutdown", pid)
 	}
 
+	cfg.ShutdownGrace = 3 * time.Second // a configuration change between starts
 	d = daemontest.Start(t, serve)
 	if code, _, body := d.Get(t, "/readyz"); code != http.StatusOK {
 		t.Fatalf("readyz after restart: %d %s", code, body)
+	}
+	var changes, starts int
+	pool, err := pgxpool.New(context.Background(), pgcluster.SocketURL(pgDir, "sealgate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE action = 'config.change'), count(*) FILTER (WHERE action = 'daemon.start') FROM audit_log`).Scan(&changes, &starts)
+	if changes != 1 || starts != 2 {
+		t.Fatalf("audit: %d config.change and %d daemon.start entries, want 1 and 2", changes, starts)
+	}
+	if out := run(t, "audit", "verify", "--config", filepath.Join(dir, "inner.yaml")); !strings.Contains(out, "intact: 4 entries") {
+		t.Fatalf("audit verify: %s", out)
 	}
 	// Data survived: the same admin cannot be created twice.
 	var errb bytes.Buffer

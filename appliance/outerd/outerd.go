@@ -82,6 +82,7 @@ func Serve(ctx context.Context, cfg *config.Outer, out io.Writer, log *slog.Logg
 			return err
 		},
 		Secrets:  &k.Secrets,
+		Config:   cfg,
 		Accounts: Accounts,
 		UI:       UI,
 		Out:      out,

@@ -35,7 +35,6 @@ type User struct {
 	LockedUntil        time.Time
 	FailedLogins       int
 	TOTPEnabled        bool
-	Lang               string
 	FullName           string
 	Phone              string
 	Affiliation        string
@@ -45,14 +44,14 @@ type User struct {
 func (u *User) Locked(now time.Time) bool { return u.LockedUntil.After(now) }
 
 const userColumns = `id, username, role, must_change_password, disabled, created_at, coalesce(locked_until, 'epoch'),
-	failed_logins, totp_secret IS NOT NULL, lang, full_name, phone, affiliation, password_hash`
+	failed_logins, totp_secret IS NOT NULL, full_name, phone, affiliation, password_hash`
 
 func (s *Service) scanUser(row pgx.Row) (*User, string, error) {
 	var u User
 	var name, phone, aff []byte
 	var hash string
 	err := row.Scan(&u.ID, &u.Username, &u.Role, &u.MustChangePassword, &u.Disabled, &u.CreatedAt, &u.LockedUntil,
-		&u.FailedLogins, &u.TOTPEnabled, &u.Lang, &name, &phone, &aff, &hash)
+		&u.FailedLogins, &u.TOTPEnabled, &name, &phone, &aff, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, "", ErrNoUser
 	}

@@ -89,7 +89,9 @@ func (ui *UI) passwordForm(c echo.Context) error {
 func (ui *UI) changePassword(c echo.Context) error {
 	s := Session(c)
 	next, confirm := c.FormValue("new"), c.FormValue("confirm")
-	fail := func(msg string) error { return ui.render(c, http.StatusBadRequest, "password", "pw.title", nil, "", msg) }
+	fail := func(msg string) error {
+		return ui.render(c, http.StatusBadRequest, "password", "pw.title", nil, "", msg)
+	}
 	if next != confirm {
 		return fail(ui.t(c, "pw.mismatch"))
 	}

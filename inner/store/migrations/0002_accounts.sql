@@ -7,7 +7,6 @@ ALTER TABLE users
     ADD COLUMN totp_secret         bytea,       -- AES-256-GCM under pii.key; set once confirmed
     ADD COLUMN totp_pending        bytea,       -- a secret being enrolled, not yet confirmed
     ADD COLUMN totp_last_step      bigint      NOT NULL DEFAULT 0, -- refuses a code used twice
-    ADD COLUMN lang                text        NOT NULL DEFAULT 'ko' CHECK (lang IN ('ko', 'en')),
     -- Personal data, AES-256-GCM under pii.key; *_index are keyed blind
     -- indexes (HMAC-SHA256) for exact-match search.
     ADD COLUMN full_name           bytea,
