@@ -5,6 +5,7 @@ package store
 import (
 	"embed"
 
+	"sealgate/shared/account"
 	"sealgate/shared/pgdb"
 )
 
@@ -12,4 +13,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations returns the inner daemon's schema migrations in order.
-func Migrations() []pgdb.Migration { return pgdb.MustMigrations(migrationFiles, "migrations") }
+// They include the shared account schema.
+func Migrations() []pgdb.Migration {
+	return pgdb.MustMigrations(pgdb.Source{FS: migrationFiles, Dir: "migrations"}, account.Schema)
+}

@@ -34,7 +34,7 @@ var admin = account.Actor{Name: "root", Remote: "cli"}
 // with a clock the test moves.
 func newFixture(t *testing.T, daemon string) *fixture {
 	t.Helper()
-	ms, err := pgdb.Migrations(os.DirFS("../../"+daemon+"/store"), "migrations")
+	ms, err := pgdb.Collect(pgdb.Source{FS: os.DirFS("../../" + daemon + "/store"), Dir: "migrations"}, account.Schema)
 	if err != nil {
 		t.Fatal(err)
 	}

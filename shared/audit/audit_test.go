@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"sealgate/shared/account"
 	"sealgate/shared/audit"
 	"sealgate/shared/pgdb"
 	"sealgate/shared/pgdb/pgtest"
@@ -22,7 +23,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 func newLog(t *testing.T) (*audit.Log, *pgxpool.Pool) {
 	t.Helper()
-	ms, err := pgdb.Migrations(os.DirFS("../../inner/store"), "migrations")
+	ms, err := pgdb.Collect(pgdb.Source{FS: os.DirFS("../../inner/store"), Dir: "migrations"}, account.Schema)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,28 +32,48 @@ type Migration struct {
 	SQL     string
 }
 
+// Source is a directory of NNNN_name.sql files in a file system.
+type Source struct {
+	FS  fs.FS
+	Dir string
+}
+
 // Migrations reads NNNN_name.sql files from dir in fsys. Numbers must run
 // 1, 2, 3… without gaps: the number is the schema version the file produces.
 func Migrations(fsys fs.FS, dir string) ([]Migration, error) {
-	entries, err := fs.ReadDir(fsys, dir)
-	if err != nil {
-		return nil, fmt.Errorf("pgdb: read migrations: %w", err)
-	}
+	return Collect(Source{FS: fsys, Dir: dir})
+}
+
+// Collect reads the migrations of several sources into one sequence: a
+// daemon's own files and the schemas of shared packages it uses. Two files
+// with one number are refused, as are gaps.
+func Collect(sources ...Source) ([]Migration, error) {
 	var ms []Migration
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
-			continue
-		}
-		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("pgdb: migration %s: name must be NNNN_description.sql", e.Name())
-		}
-		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+	seen := map[int]string{}
+	for _, src := range sources {
+		entries, err := fs.ReadDir(src.FS, src.Dir)
 		if err != nil {
-			return nil, fmt.Errorf("pgdb: read migration: %w", err)
+			return nil, fmt.Errorf("pgdb: read migrations: %w", err)
 		}
-		ms = append(ms, Migration{Version: v, Name: name, SQL: string(b)})
+		for _, e := range entries {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+				continue
+			}
+			num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
+			v, err := strconv.Atoi(num)
+			if !ok || err != nil || v <= 0 {
+				return nil, fmt.Errorf("pgdb: migration %s: name must be NNNN_description.sql", e.Name())
+			}
+			if other, dup := seen[v]; dup {
+				return nil, fmt.Errorf("pgdb: migrations %s and %s have the same version %d", other, e.Name(), v)
+			}
+			seen[v] = e.Name()
+			b, err := fs.ReadFile(src.FS, path.Join(src.Dir, e.Name()))
+			if err != nil {
+				return nil, fmt.Errorf("pgdb: read migration: %w", err)
+			}
+			ms = append(ms, Migration{Version: v, Name: name, SQL: string(b)})
+		}
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	for i, m := range ms {
@@ -145,11 +165,11 @@ func CheckSchema(ctx context.Context, pool *pgxpool.Pool, ms []Migration) error 
 	return nil
 }
 
-// MustMigrations is Migrations for files embedded in the binary, which are
+// MustMigrations is Collect for files embedded in the binary, which are
 // fixed at build time: a malformed set panics, and each daemon's store test
 // proves its set parses and applies.
-func MustMigrations(fsys fs.FS, dir string) []Migration {
-	ms, err := Migrations(fsys, dir)
+func MustMigrations(sources ...Source) []Migration {
+	ms, err := Collect(sources...)
 	if err != nil {
 		panic(err)
 	}

@@ -117,3 +117,16 @@ func TestFailedMigrationLeavesNoTrace(t *testing.T) {
 		t.Fatal("table from the failed migration exists: it was not rolled back")
 	}
 }
+
+func TestCollectAcrossSources(t *testing.T) {
+	own := fstest.MapFS{"m/0001_init.sql": {Data: []byte("SELECT 1")}}
+	shared := fstest.MapFS{"s/0002_accounts.sql": {Data: []byte("SELECT 2")}}
+	ms, err := pgdb.Collect(pgdb.Source{FS: own, Dir: "m"}, pgdb.Source{FS: shared, Dir: "s"})
+	if err != nil || len(ms) != 2 || ms[1].Name != "accounts" {
+		t.Fatalf("Collect: %+v, %v", ms, err)
+	}
+	clash := fstest.MapFS{"s/0001_other.sql": {Data: []byte("SELECT 3")}}
+	if _, err := pgdb.Collect(pgdb.Source{FS: own, Dir: "m"}, pgdb.Source{FS: clash, Dir: "s"}); err == nil {
+		t.Fatal("two sources with version 1 were accepted")
+	}
+}

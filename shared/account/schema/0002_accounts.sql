@@ -1,4 +1,5 @@
--- Accounts, sessions and the audit log (shared/account, shared/audit).
+-- Accounts, sessions and the audit log (shared/account, shared/audit): version 2
+-- of both daemons' schemas, on top of their own 0001 users table.
 
 ALTER TABLE users
     ADD COLUMN failed_logins       integer     NOT NULL DEFAULT 0,
