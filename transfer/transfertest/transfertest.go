@@ -1,0 +1,147 @@
+// Package transfertest sets up real transfers for tests: a paired inner and
+// outer (keys generated as `keys init` does), a receiver on loopback UDP,
+// sealed packages, and a UDP proxy that can cut the link or lose packets.
+package transfertest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/hpke"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"sealgate/shared/keys"
+	"sealgate/shared/seal"
+	"sealgate/transfer"
+	"sealgate/transfer/receive"
+)
+
+// Pair is a paired inner and outer appliance with a running receiver.
+type Pair struct {
+	Inner    *keys.Inner
+	Outer    *keys.Outer
+	OuterFP  string // the outer's transfer fingerprint, as the inner pins it
+	Store    string // the receiver's package store
+	Addr     string // the receiver's UDP address
+	Receiver *receive.Receiver
+	stop     context.CancelFunc
+	done     chan error
+	cfg      receive.Config
+}
+
+// TestQUIC is the QUIC configuration of tests: short idle timeout so a cut
+// link is noticed in seconds.
+func TestQUIC(server bool) *quic.Config {
+	c := transfer.ClientQUIC()
+	if server {
+		c = transfer.ServerQUIC(8)
+	}
+	c.MaxIdleTimeout = 2 * time.Second
+	c.KeepAlivePeriod = 500 * time.Millisecond
+	return c
+}
+
+// NewPair makes keys for both sides and starts a receiver paired with the inner.
+func NewPair(t *testing.T, tweak func(*receive.Config)) *Pair {
+	t.Helper()
+	dir := t.TempDir()
+	if err := keys.InitInner(filepath.Join(dir, "inner")); err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.InitOuter(filepath.Join(dir, "outer")); err != nil {
+		t.Fatal(err)
+	}
+	in, err := keys.LoadInner(filepath.Join(dir, "inner"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := keys.LoadOuter(filepath.Join(dir, "outer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Pair{Inner: in, Outer: out, OuterFP: CertFP(out.Transfer.Certificate[0]), Store: filepath.Join(dir, "store")}
+	p.cfg = receive.Config{
+		Dir: p.Store, Identity: out.Transfer, QUIC: TestQUIC(true),
+		Peers: map[string]receive.Peer{CertFP(in.Transfer.Certificate[0]): {Name: "city-hall", Signer: in.Signing.Public().(ed25519.PublicKey)}},
+	}
+	if tweak != nil {
+		tweak(&p.cfg)
+	}
+	p.Start(t)
+	return p
+}
+
+// Start (re)starts the receiver, on the same port when it ran before.
+func (p *Pair) Start(t *testing.T) {
+	t.Helper()
+	addr := "127.0.0.1:0"
+	if p.Addr != "" {
+		addr = p.Addr
+	}
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Addr = pc.LocalAddr().String()
+	if p.Receiver, err = receive.New(p.cfg); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.stop, p.done = cancel, make(chan error, 1)
+	go func() { err := p.Receiver.Serve(ctx, pc); pc.Close(); p.done <- err }()
+	t.Cleanup(func() { p.Stop(t) })
+}
+
+// Stop stops the receiver, as killing the outer daemon would.
+func (p *Pair) Stop(t *testing.T) {
+	if p.stop == nil {
+		return
+	}
+	p.stop()
+	p.stop = nil
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("receiver did not stop")
+	}
+}
+
+// CertFP is a DER certificate's pinning fingerprint.
+func CertFP(der []byte) string {
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(err)
+	}
+	return keys.CertFingerprint(cert)
+}
+
+// Package seals size random bytes, signed by the pair's inner and sealed to
+// its outer, into a file and returns its path and SHA-256 (hex).
+func (p *Pair) Package(t testing.TB, size int) (string, string) {
+	t.Helper()
+	video := make([]byte, size)
+	rand.Read(video)
+	sum := sha256.Sum256(video)
+	var buf bytes.Buffer
+	_, err := seal.Seal(&buf, bytes.NewReader(video), int64(size), seal.Manifest{DeliveredSHA256: hex.EncodeToString(sum[:])},
+		seal.Options{Signer: p.Inner.Signing, Recipients: []hpke.PublicKey{p.Outer.License.PublicKey()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "pkg.sgpkg")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	psum := sha256.Sum256(buf.Bytes())
+	return path, hex.EncodeToString(psum[:])
+}
