@@ -195,9 +195,10 @@ func cliActor() account.Actor {
 	return account.Actor{Name: name, Remote: "local"}
 }
 
-// withAccounts opens the database (the running daemon's, or its private
-// cluster for the command's duration) and the account service over it.
-func withAccounts(ctx context.Context, app *App, configPath string, fn func(*account.Service, *audit.Log) error) error {
+// WithDatabase opens a daemon's database for a command (the running
+// daemon's, or its private cluster for the command's duration) and its
+// audit log, and runs fn.
+func WithDatabase(ctx context.Context, app *App, configPath string, fn func(base *config.Base, db *Database, log *audit.Log, secrets *keys.Secrets) error) error {
 	base, err := app.LoadConfig(configPath, app.Environ)
 	if err != nil {
 		return err
@@ -212,7 +213,17 @@ func withAccounts(ctx context.Context, app *App, configPath string, fn func(*acc
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer db.Close()
-	auditLog := audit.New(db.Pool, secrets.Audit)
+	return fn(base, db, audit.New(db.Pool, secrets.Audit), secrets)
+}
+
+// withAccounts is WithDatabase with the account service.
+func withAccounts(ctx context.Context, app *App, configPath string, fn func(*account.Service, *audit.Log) error) error {
+	return WithDatabase(ctx, app, configPath, func(_ *config.Base, db *Database, auditLog *audit.Log, secrets *keys.Secrets) error {
+		return accountsOn(ctx, app, db, auditLog, secrets, fn)
+	})
+}
+
+func accountsOn(ctx context.Context, app *App, db *Database, auditLog *audit.Log, secrets *keys.Secrets, fn func(*account.Service, *audit.Log) error) error {
 	cfg := app.Accounts
 	cfg.PIIKey, cfg.Audit = secrets.PII, auditLog
 	svc, err := account.NewService(ctx, db.Pool, cfg)

@@ -43,6 +43,9 @@ type Spec struct {
 	// Routes adds the daemon's own pages through ui.Handle, which enforces
 	// roles, sign-in and CSRF.
 	Routes func(ui *accountui.UI, db *Database, reg prometheus.Registerer)
+	// Workers, if set, returns the daemon's background components (the
+	// transfer sender or receiver), run until ctx ends beside the servers.
+	Workers func(db *Database, log *audit.Log, reg prometheus.Registerer) ([]func(ctx context.Context) error, error)
 	// Config is the effective configuration, recorded (hashed) in the audit
 	// log at every start, so a changed configuration is on record.
 	Config any
@@ -113,7 +116,16 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 		s.Started(addrs)
 	}
 
+	var workers []func(context.Context) error
+	if s.Workers != nil {
+		if workers, err = s.Workers(db, auditLog, reg); err != nil {
+			return err
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
+	for _, w := range workers {
+		g.Go(func() error { return w(gctx) })
+	}
 	g.Go(func() error { return web.Serve(gctx, lns[0], e, web.TLSConfig(cert.TLS), s.Base.ShutdownGrace) })
 	g.Go(func() error { return web.Serve(gctx, lns[1], metrics.Handler(reg), nil, s.Base.ShutdownGrace) })
 	err = g.Wait()

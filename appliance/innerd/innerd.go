@@ -60,7 +60,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ 
 // innerCLI is the shared daemon command tree plus the inner's own commands.
 type innerCLI struct {
 	daemon.CLI `embed:""`
-	Seal       sealCmd `cmd:"" help:"Seal a video into a signed, encrypted package (docs/package-format.md)."`
+	Seal       sealCmd   `cmd:"" help:"Seal a video into a signed, encrypted package (docs/package-format.md)."`
+	Outbox     outboxCmd `cmd:"" help:"Queue sealed packages for the paired outer appliance."`
 }
 
 func serveFile(ctx context.Context, path string, app *daemon.App) error {
@@ -91,6 +92,7 @@ func Serve(ctx context.Context, cfg *config.Inner, out io.Writer, log *slog.Logg
 		},
 		Secrets:  &k.Secrets,
 		Config:   cfg,
+		Workers:  sender(cfg, k, log),
 		Accounts: Accounts,
 		UI:       UI,
 		Out:      out,

@@ -52,7 +52,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ 
 		Environ:    environ,
 		Stdout:     stdout,
 		Stderr:     stderr,
-	}, &daemon.CLI{}, args)
+	}, &outerCLI{}, args)
 }
 
 func serveFile(ctx context.Context, path string, app *daemon.App) error {
@@ -83,9 +83,16 @@ func Serve(ctx context.Context, cfg *config.Outer, out io.Writer, log *slog.Logg
 		},
 		Secrets:  &k.Secrets,
 		Config:   cfg,
+		Workers:  receiver(cfg, k, log),
 		Accounts: Accounts,
 		UI:       UI,
 		Out:      out,
 		Started:  started,
 	}, log)
+}
+
+// outerCLI is the shared daemon command tree plus the outer's own commands.
+type outerCLI struct {
+	daemon.CLI `embed:""`
+	Store      storeCmd `cmd:"" help:"Inspect the package store."`
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"regexp"
 	"time"
 )
 
@@ -70,14 +71,46 @@ type Private struct {
 
 // Inner is sealgate-inner's configuration.
 type Inner struct {
-	Base    `yaml:",inline"`
-	Console HTTPS `yaml:"console"`
+	Base     `yaml:",inline"`
+	Console  HTTPS         `yaml:"console"`
+	Transfer InnerTransfer `yaml:"transfer"`
+}
+
+// InnerTransfer pairs the inner with the outer it pushes packages to.
+type InnerTransfer struct {
+	// OuterAddress is the outer's QUIC receiver, host:port; empty turns
+	// transfer off (closed-network sites hand packages over on media).
+	OuterAddress string `yaml:"outer_address"`
+	// OuterFingerprint pins the outer's transfer key (`sealgate-outer keys show`).
+	OuterFingerprint string `yaml:"outer_fingerprint"`
+	Streams          int    `yaml:"streams"`        // packages sent in parallel
+	BandwidthMbps    int    `yaml:"bandwidth_mbps"` // cap on the link; 0: none
 }
 
 // Outer is sealgate-outer's configuration.
 type Outer struct {
-	Base   `yaml:",inline"`
-	Portal HTTPS `yaml:"portal"`
+	Base     `yaml:",inline"`
+	Portal   HTTPS         `yaml:"portal"`
+	Transfer OuterTransfer `yaml:"transfer"`
+}
+
+// OuterTransfer configures the receiver and the paired inner appliances.
+type OuterTransfer struct {
+	Listen       string `yaml:"listen"`         // UDP address of the QUIC receiver; empty: off
+	StoreDir     string `yaml:"store_dir"`      // default <data_dir>/packages
+	QuotaGB      int    `yaml:"quota_gb"`       // bytes the store may hold; 0: the disk
+	MaxPackageGB int    `yaml:"max_package_gb"` // largest package accepted
+	Streams      int    `yaml:"streams"`        // parallel packages per inner
+	Peers        []Peer `yaml:"peers"`
+}
+
+// Peer is a paired inner appliance.
+type Peer struct {
+	Name string `yaml:"name"`
+	// TransferFingerprint pins its transfer key (`sealgate-inner keys show`).
+	TransferFingerprint string `yaml:"transfer_fingerprint"`
+	// SigningPub is its signing.pub: packages must verify against it.
+	SigningPub string `yaml:"signing_pub"`
 }
 
 func defaultBase(dataDir, metrics string) Base {
@@ -94,13 +127,14 @@ func defaultBase(dataDir, metrics string) Base {
 func LoadInner(path string, environ []string) (*Inner, error) {
 	c := &Inner{
 		Base:    defaultBase("/var/lib/sealgate-inner", "127.0.0.1:9101"),
-		Console: HTTPS{Listen: "127.0.0.1:8443"},
+		Console:  HTTPS{Listen: "127.0.0.1:8443"},
+		Transfer: InnerTransfer{Streams: 4},
 	}
 	if err := loadFile(path, InnerEnvPrefix, environ, c); err != nil {
 		return nil, err
 	}
 	c.Console.resolve(path)
-	if err := c.Base.validate(path, c.Console.validate(path, "console")); err != nil {
+	if err := c.Base.validate(path, errors.Join(c.Console.validate(path, "console"), c.Transfer.validate(path))); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -110,13 +144,21 @@ func LoadInner(path string, environ []string) (*Inner, error) {
 func LoadOuter(path string, environ []string) (*Outer, error) {
 	c := &Outer{
 		Base:   defaultBase("/var/lib/sealgate-outer", "127.0.0.1:9102"),
-		Portal: HTTPS{Listen: "127.0.0.1:9443"},
+		Portal:   HTTPS{Listen: "127.0.0.1:9443"},
+		Transfer: OuterTransfer{Listen: "127.0.0.1:4433", MaxPackageGB: 64, Streams: 8},
 	}
 	if err := loadFile(path, OuterEnvPrefix, environ, c); err != nil {
 		return nil, err
 	}
 	c.Portal.resolve(path)
-	if err := c.Base.validate(path, c.Portal.validate(path, "portal")); err != nil {
+	if c.Transfer.StoreDir == "" {
+		c.Transfer.StoreDir = filepath.Join(c.DataDir, "packages")
+	}
+	c.Transfer.StoreDir = relativeTo(path, c.Transfer.StoreDir)
+	for i := range c.Transfer.Peers {
+		c.Transfer.Peers[i].SigningPub = relativeTo(path, c.Transfer.Peers[i].SigningPub)
+	}
+	if err := c.Base.validate(path, errors.Join(c.Portal.validate(path, "portal"), c.Transfer.validate(path))); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -206,4 +248,60 @@ func relativeTo(configPath, p string) string {
 		return p
 	}
 	return filepath.Join(filepath.Dir(configPath), p)
+}
+
+var fingerprintRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+func (t *InnerTransfer) validate(path string) error {
+	var errs []error
+	bad := func(key string, err error) { errs = append(errs, &KeyError{Source: path, Key: "transfer." + key, Err: err}) }
+	if t.OuterAddress != "" {
+		if _, _, err := net.SplitHostPort(t.OuterAddress); err != nil {
+			bad("outer_address", fmt.Errorf("%q is not host:port", t.OuterAddress))
+		}
+		if !fingerprintRE.MatchString(t.OuterFingerprint) {
+			bad("outer_fingerprint", errors.New("must be the outer's transfer fingerprint, sha256: and 64 hex digits (sealgate-outer keys show)"))
+		}
+	}
+	if t.Streams < 1 || t.Streams > 64 {
+		bad("streams", fmt.Errorf("%d is outside 1…64", t.Streams))
+	}
+	if t.BandwidthMbps < 0 {
+		bad("bandwidth_mbps", errors.New("must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+func (t *OuterTransfer) validate(path string) error {
+	var errs []error
+	bad := func(key string, err error) { errs = append(errs, &KeyError{Source: path, Key: "transfer." + key, Err: err}) }
+	if t.Listen != "" {
+		if err := checkListen(t.Listen); err != nil {
+			bad("listen", err)
+		}
+	}
+	if t.Streams < 1 || t.Streams > 256 {
+		bad("streams", fmt.Errorf("%d is outside 1…256", t.Streams))
+	}
+	if t.QuotaGB < 0 || t.MaxPackageGB < 1 {
+		bad("quota_gb", errors.New("quota_gb must be ≥ 0 and max_package_gb ≥ 1"))
+	}
+	seen := map[string]bool{}
+	for i, p := range t.Peers {
+		key := fmt.Sprintf("peers[%d]", i)
+		switch {
+		case p.Name == "":
+			bad(key+".name", errors.New("must be set"))
+		case seen[p.Name]:
+			bad(key+".name", fmt.Errorf("%q is paired twice", p.Name))
+		}
+		seen[p.Name] = true
+		if !fingerprintRE.MatchString(p.TransferFingerprint) {
+			bad(key+".transfer_fingerprint", errors.New("must be sha256: and 64 hex digits (sealgate-inner keys show)"))
+		}
+		if p.SigningPub == "" {
+			bad(key+".signing_pub", errors.New("must name the inner's signing.pub"))
+		}
+	}
+	return errors.Join(errs...)
 }

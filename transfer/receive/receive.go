@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/quic-go/quic-go"
 
 	"sealgate/shared/seal"
@@ -53,11 +54,13 @@ type Config struct {
 	Recorder   Recorder        // may be nil
 	QUIC       *quic.Config    // nil: transfer.ServerQUIC
 	Log        *slog.Logger
+	Metrics    prometheus.Registerer // may be nil
 }
 
 // Receiver serves the transfer protocol.
 type Receiver struct {
 	cfg  Config
+	m    *metrics
 	key  ed25519.PrivateKey
 	mu   sync.Mutex
 	busy map[[32]byte]bool
@@ -84,7 +87,7 @@ func New(cfg Config) (*Receiver, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, "incoming"), 0o700); err != nil {
 		return nil, fmt.Errorf("receive: %w", err)
 	}
-	return &Receiver{cfg: cfg, key: key, busy: map[[32]byte]bool{}}, nil
+	return &Receiver{cfg: cfg, m: newMetrics(cfg.Metrics), key: key, busy: map[[32]byte]bool{}}, nil
 }
 
 // Serve accepts connections on pc until ctx ends.
@@ -132,7 +135,8 @@ func (r *Receiver) reply(s *quic.Stream, rep transfer.Reply) error {
 	return err
 }
 
-func (r *Receiver) refuse(s *quic.Stream, sum [32]byte, reason transfer.Reason, log *slog.Logger) {
+func (r *Receiver) refuse(s *quic.Stream, peer string, sum [32]byte, reason transfer.Reason, log *slog.Logger) {
+	r.m.refusals.WithLabelValues(peer, reason.String()).Inc()
 	log.Warn("package refused", slog.String("sha256", hex.EncodeToString(sum[:])), slog.String("reason", reason.String()))
 	r.reply(s, transfer.Reply{Status: transfer.Refused, Reason: reason, SHA256: sum})
 	s.Close()
@@ -149,6 +153,7 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 		return
 	}
 	s.SetReadDeadline(time.Time{}) // from here the connection's idle timeout watches the link
+	r.m.lastContact.WithLabelValues(peer.Name).SetToCurrentTime()
 	sum, name := offer.SHA256, hex.EncodeToString(offer.SHA256[:])
 	log = log.With(slog.String("sha256", name))
 	final := filepath.Join(r.cfg.Dir, name+".sgpkg")
@@ -158,11 +163,11 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 		return
 	}
 	if offer.Size > r.cfg.MaxPackage {
-		r.refuse(s, sum, transfer.ReasonTooLarge, log)
+		r.refuse(s, peer.Name, sum, transfer.ReasonTooLarge, log)
 		return
 	}
 	if !r.claim(sum) {
-		r.refuse(s, sum, transfer.ReasonBusy, log)
+		r.refuse(s, peer.Name, sum, transfer.ReasonBusy, log)
 		return
 	}
 	defer r.release(sum)
@@ -170,22 +175,24 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 	f, h, offset, err := openPartial(partial, offer.Size)
 	if err != nil {
 		log.Error("open partial package", slog.Any("error", err))
-		r.refuse(s, sum, transfer.ReasonInternal, log)
+		r.refuse(s, peer.Name, sum, transfer.ReasonInternal, log)
 		return
 	}
 	defer f.Close()
 	if r.cfg.Quota > 0 && r.used()-offset+offer.Size > r.cfg.Quota {
-		r.refuse(s, sum, transfer.ReasonQuota, log)
+		r.refuse(s, peer.Name, sum, transfer.ReasonQuota, log)
 		return
 	}
 	if err := r.reply(s, transfer.Reply{Status: transfer.Continue, SHA256: sum, Offset: offset}); err != nil {
 		return
 	}
 	if offset > 0 {
+		r.m.resumes.WithLabelValues(peer.Name).Inc()
 		log.Info("resuming package", slog.Int64("offset", offset), slog.Int64("size", offer.Size))
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	_, err = io.CopyN(io.MultiWriter(w, h), s, offer.Size-offset)
+	n, err := io.CopyN(io.MultiWriter(w, h), s, offer.Size-offset)
+	r.m.bytes.WithLabelValues(peer.Name).Add(float64(n))
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}
@@ -196,7 +203,7 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 	if errors.Is(err, syscall.ENOSPC) {
 		f.Close()
 		os.Remove(partial) // give the space back; the inner keeps the package queued
-		r.refuse(s, sum, transfer.ReasonDiskFull, log)
+		r.refuse(s, peer.Name, sum, transfer.ReasonDiskFull, log)
 		return
 	}
 	if err != nil {
@@ -207,23 +214,23 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 		log.Warn("more bytes than offered")
 		s.CancelRead(transfer.CodeProtocol)
 		r.discard(f, partial)
-		r.refuse(s, sum, transfer.ReasonHashMismatch, log)
+		r.refuse(s, peer.Name, sum, transfer.ReasonHashMismatch, log)
 		return
 	}
 	if got := h.Sum(nil); string(got) != string(sum[:]) {
 		r.discard(f, partial)
-		r.refuse(s, sum, transfer.ReasonHashMismatch, log)
+		r.refuse(s, peer.Name, sum, transfer.ReasonHashMismatch, log)
 		return
 	}
 	if err := verify(f, peer.Signer); err != nil {
 		log.Warn("package does not verify", slog.Any("error", err))
 		r.discard(f, partial)
-		r.refuse(s, sum, transfer.ReasonBadPackage, log)
+		r.refuse(s, peer.Name, sum, transfer.ReasonBadPackage, log)
 		return
 	}
 	if err := store(partial, final); err != nil {
 		log.Error("store package", slog.Any("error", err))
-		r.refuse(s, sum, transfer.ReasonInternal, log)
+		r.refuse(s, peer.Name, sum, transfer.ReasonInternal, log)
 		return
 	}
 	if r.cfg.Recorder != nil {
@@ -231,10 +238,11 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 			// The file is in the store: the next offer gets Already and the
 			// daemon reconciles the record at start.
 			log.Error("record package", slog.Any("error", err))
-			r.refuse(s, sum, transfer.ReasonInternal, log)
+			r.refuse(s, peer.Name, sum, transfer.ReasonInternal, log)
 			return
 		}
 	}
+	r.m.packages.WithLabelValues(peer.Name).Inc()
 	log.Info("package stored", slog.Int64("size", offer.Size))
 	r.reply(s, transfer.Reply{Status: transfer.Stored, SHA256: sum, Offset: offer.Size})
 	s.Close()

@@ -247,4 +247,3 @@ func TestQuotaAndSizeRefusals(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
-

@@ -1,0 +1,154 @@
+package appliance_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hpke"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sealgate/appliance/daemon"
+	"sealgate/appliance/daemon/daemontest"
+	"sealgate/appliance/innerd"
+	"sealgate/appliance/outerd"
+	"sealgate/shared/config"
+	"sealgate/shared/keys"
+	"sealgate/shared/pgdb/pgtest"
+	"sealgate/shared/seal"
+	"sealgate/transfer/transfertest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func freeUDP(t *testing.T) string {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	return pc.LocalAddr().String()
+}
+
+func mainOf(t *testing.T, m func(context.Context, []string, io.Writer, io.Writer, []string) int, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := m(context.Background(), args, &out, &errb, nil); code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+	}
+	return out.String()
+}
+
+// TestPairedDaemonsDeliverAPackage runs both daemons, paired through their
+// configs, and follows one package from `seal` and `outbox add` on the inner
+// to `store list` on the outer.
+func TestPairedDaemonsDeliverAPackage(t *testing.T) {
+	dir := daemontest.DataDir(t)
+	innerKeys, outerKeys := filepath.Join(dir, "inner-keys"), filepath.Join(dir, "outer-keys")
+	if err := keys.InitInner(innerKeys); err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.InitOuter(outerKeys); err != nil {
+		t.Fatal(err)
+	}
+	ik, _ := keys.LoadInner(innerKeys)
+	ok, _ := keys.LoadOuter(outerKeys)
+	udp := freeUDP(t)
+	outerYAML := fmt.Sprintf(`data_dir: outer
+key_dir: outer-keys
+portal: {listen: "127.0.0.1:0"}
+metrics: {listen: "127.0.0.1:0"}
+transfer:
+  listen: %q
+  peers:
+    - name: city-hall
+      transfer_fingerprint: %s
+      signing_pub: inner-keys/signing.pub
+`, udp, transfertest.CertFP(ik.Transfer.Certificate[0]))
+	innerYAML := fmt.Sprintf(`data_dir: inner
+key_dir: inner-keys
+console: {listen: "127.0.0.1:0"}
+metrics: {listen: "127.0.0.1:0"}
+transfer:
+  outer_address: %q
+  outer_fingerprint: %s
+`, udp, transfertest.CertFP(ok.Transfer.Certificate[0]))
+	os.WriteFile(filepath.Join(dir, "outer.yaml"), []byte(outerYAML), 0o600)
+	os.WriteFile(filepath.Join(dir, "inner.yaml"), []byte(innerYAML), 0o600)
+	env := func(prefix string) []string { return []string{prefix + "DATABASE_URL=" + pgtest.NewDatabase(t, nil)} }
+	innerEnv, outerEnv := env(config.InnerEnvPrefix), env(config.OuterEnvPrefix)
+	icfg, err := config.LoadInner(filepath.Join(dir, "inner.yaml"), innerEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ocfg, err := config.LoadOuter(filepath.Join(dir, "outer.yaml"), outerEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	outer := daemontest.Start(t, func(ctx context.Context, s func(daemon.Addrs)) error {
+		return outerd.Serve(ctx, ocfg, io.Discard, quiet, s)
+	})
+	daemontest.Start(t, func(ctx context.Context, s func(daemon.Addrs)) error {
+		return innerd.Serve(ctx, icfg, io.Discard, quiet, s)
+	})
+
+	video := make([]byte, 3<<20)
+	rand.Read(video)
+	vsum := sha256.Sum256(video)
+	pkgPath := filepath.Join(dir, "clip.sgpkg")
+	var buf bytes.Buffer
+	if _, err := seal.Seal(&buf, bytes.NewReader(video), int64(len(video)), seal.Manifest{ExportCode: "SG-2026-000007", DeliveredSHA256: hex.EncodeToString(vsum[:])},
+		seal.Options{Signer: ik.Signing, Recipients: []hpke.PublicKey{ok.License.PublicKey()}}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(pkgPath, buf.Bytes(), 0o600)
+	psum := sha256.Sum256(buf.Bytes())
+	want := hex.EncodeToString(psum[:])
+
+	withEnv := func(m func(context.Context, []string, io.Writer, io.Writer, []string) int, env []string) func(context.Context, []string, io.Writer, io.Writer, []string) int {
+		return func(ctx context.Context, a []string, o, e io.Writer, _ []string) int { return m(ctx, a, o, e, env) }
+	}
+	imain, omain := withEnv(innerd.Main, innerEnv), withEnv(outerd.Main, outerEnv)
+	if out := mainOf(t, imain, "outbox", "add", "--config", filepath.Join(dir, "inner.yaml"), pkgPath, "--json"); !strings.Contains(out, want) {
+		t.Fatalf("outbox add: %s", out)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var listed struct {
+			Packages []struct {
+				SHA256, State string
+				Size          int64
+			}
+		}
+		json.Unmarshal([]byte(mainOf(t, omain, "store", "list", "--config", filepath.Join(dir, "outer.yaml"), "--json")), &listed)
+		if len(listed.Packages) == 1 && listed.Packages[0].SHA256 == want && listed.Packages[0].Size == int64(buf.Len()) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("package not in the outer's store within 30 s: %+v", listed)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if out := mainOf(t, imain, "outbox", "list", "--config", filepath.Join(dir, "inner.yaml"), "--json"); !strings.Contains(out, `"state":"delivered"`) {
+		t.Fatalf("outbox list after delivery: %s", out)
+	}
+	if m := outer.Metrics(t); !strings.Contains(m, `sealgate_receive_packages_total{peer="city-hall"} 1`) {
+		t.Fatal("outer metrics do not count the package")
+	}
+	// The same package queued again is refused by the outbox; re-sent it would be Already.
+	var errb bytes.Buffer
+	if code := imain(context.Background(), []string{"outbox", "add", "--config", filepath.Join(dir, "inner.yaml"), pkgPath}, io.Discard, &errb, nil); code == 0 || !strings.Contains(errb.String(), "already queued") {
+		t.Fatalf("second outbox add: %d %s", code, errb.String())
+	}
+}

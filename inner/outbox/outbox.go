@@ -1,0 +1,195 @@
+// Package outbox is the inner appliance's durable queue of sealed packages
+// for the paired outer, in PostgreSQL. Several inner nodes may share it:
+// each claims a package with FOR UPDATE SKIP LOCKED.
+package outbox
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"sealgate/shared/audit"
+	"sealgate/shared/seal"
+	"sealgate/transfer/send"
+)
+
+// reclaimAfter is when a package claimed by a sender that died is due again.
+const reclaimAfter = 10 * time.Minute
+
+// Entry is one row, for `outbox list`.
+type Entry struct {
+	ID          int64      `json:"id"`
+	SHA256      string     `json:"sha256"`
+	Size        int64      `json:"size"`
+	Priority    int        `json:"priority"`
+	State       string     `json:"state"`
+	Attempts    int        `json:"attempts"`
+	NextAttempt time.Time  `json:"next_attempt_at"`
+	LastError   string     `json:"last_error,omitempty"`
+	Resumed     int64      `json:"resumed_bytes"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+}
+
+// Outbox is the queue; packages are copied into dir when added.
+type Outbox struct {
+	pool  *pgxpool.Pool
+	dir   string
+	audit *audit.Log
+}
+
+// New returns the outbox keeping its copies in dir.
+func New(pool *pgxpool.Pool, dir string, log *audit.Log) (*Outbox, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	return &Outbox{pool: pool, dir: dir, audit: log}, nil
+}
+
+// ErrQueued reports a package already in the outbox.
+var ErrQueued = errors.New("outbox: package already queued")
+
+// Add verifies the package at src against signer (only this appliance's
+// own packages leave it), copies it into the outbox and queues it.
+func (o *Outbox) Add(ctx context.Context, actor, src string, signer ed25519.PublicKey, priority int) (*Entry, error) {
+	f, p, err := seal.OpenFile(src, signer)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %s: %w", src, err)
+	}
+	f.Close()
+	pkg, err := send.Describe(src)
+	if err != nil {
+		return nil, err
+	}
+	name := hex.EncodeToString(pkg.SHA256[:])
+	dst := filepath.Join(o.dir, name+".sgpkg")
+	if _, err := os.Stat(dst); err != nil {
+		if err := copyFile(src, dst); err != nil {
+			return nil, err
+		}
+	}
+	var e Entry
+	err = pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO outbox (sha256, path, size, priority) VALUES ($1, $2, $3, $4)
+			RETURNING id, state, created_at`, pkg.SHA256[:], dst, pkg.Size, priority).Scan(&e.ID, &e.State, &e.CreatedAt)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			return fmt.Errorf("%w: %s", ErrQueued, name)
+		}
+		if err != nil {
+			return fmt.Errorf("outbox: queue: %w", err)
+		}
+		return o.audit.AppendTx(ctx, tx, audit.Entry{Actor: actor, Action: "transfer.queue", Target: name,
+			Detail: fmt.Sprintf("export %s, %d bytes", p.Manifest.ExportCode, pkg.Size)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.SHA256, e.Size, e.Priority = name, pkg.Size, priority
+	return &e, nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	defer in.Close()
+	return seal.WriteAtomic(dst, 0o600, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
+}
+
+// List returns every package, most urgent first.
+func (o *Outbox) List(ctx context.Context) ([]Entry, error) {
+	rows, err := o.pool.Query(ctx, `SELECT id, sha256, size, priority, state, attempts, next_attempt_at, last_error,
+		resumed_bytes, created_at, delivered_at FROM outbox ORDER BY state = 'delivered', priority DESC, created_at`)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: list: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) {
+		var e Entry
+		var sum []byte
+		err := r.Scan(&e.ID, &sum, &e.Size, &e.Priority, &e.State, &e.Attempts, &e.NextAttempt, &e.LastError, &e.Resumed, &e.CreatedAt, &e.DeliveredAt)
+		e.SHA256 = hex.EncodeToString(sum)
+		return e, err
+	})
+}
+
+// Next implements send.Queue.
+func (o *Outbox) Next(ctx context.Context) (*send.Item, error) {
+	var it send.Item
+	var sum []byte
+	err := o.pool.QueryRow(ctx, `
+		UPDATE outbox SET state = 'sending', claimed_at = now(), attempts = attempts + 1
+		WHERE id = (SELECT id FROM outbox
+		            WHERE (state = 'queued' AND next_attempt_at <= now())
+		               OR (state = 'sending' AND claimed_at < now() - $1::interval)
+		            ORDER BY priority DESC, created_at FOR UPDATE SKIP LOCKED LIMIT 1)
+		RETURNING id, sha256, path, size`, reclaimAfter.String()).Scan(&it.ID, &sum, &it.Package.Path, &it.Package.Size)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("outbox: claim: %w", err)
+	}
+	copy(it.Package.SHA256[:], sum)
+	return &it, nil
+}
+
+// Delivered implements send.Queue.
+func (o *Outbox) Delivered(ctx context.Context, id int64, res send.Result) error {
+	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		var sum []byte
+		if err := tx.QueryRow(ctx, `UPDATE outbox SET state = 'delivered', delivered_at = now(), last_error = '', resumed_bytes = $2
+			WHERE id = $1 RETURNING sha256`, id, res.Resumed).Scan(&sum); err != nil {
+			return fmt.Errorf("outbox: delivered: %w", err)
+		}
+		return o.audit.AppendTx(ctx, tx, audit.Entry{Actor: "system", Action: "transfer.deliver", Target: hex.EncodeToString(sum),
+			Detail: fmt.Sprintf("status %d, %d bytes sent, resumed from %d", res.Status, res.Sent, res.Resumed)})
+	})
+}
+
+// Failed implements send.Queue: retry with capped exponential backoff, or
+// mark refused when the outer's refusal is final.
+func (o *Outbox) Failed(ctx context.Context, id int64, cause error, final bool) error {
+	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		var attempts int
+		var sum []byte
+		state := "queued"
+		if final {
+			state = "refused"
+		}
+		if err := tx.QueryRow(ctx, `UPDATE outbox SET state = $2, last_error = $3, claimed_at = NULL WHERE id = $1 RETURNING attempts, sha256`,
+			id, state, cause.Error()).Scan(&attempts, &sum); err != nil {
+			return fmt.Errorf("outbox: failed: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE outbox SET next_attempt_at = now() + $2::interval WHERE id = $1`, id, send.Backoff(attempts).String()); err != nil {
+			return fmt.Errorf("outbox: schedule retry: %w", err)
+		}
+		if !final {
+			return nil
+		}
+		return o.audit.AppendTx(ctx, tx, audit.Entry{Actor: "system", Action: "transfer.refused", Target: hex.EncodeToString(sum),
+			Outcome: audit.Failed, Detail: cause.Error()})
+	})
+}
+
+// Stats are the queue's depth and the age of its oldest waiting package.
+func (o *Outbox) Stats(ctx context.Context) (depth int, oldest time.Duration, err error) {
+	var secs float64
+	err = o.pool.QueryRow(ctx, `SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)
+		FROM outbox WHERE state IN ('queued', 'sending')`).Scan(&depth, &secs)
+	return depth, time.Duration(secs * float64(time.Second)), err
+}

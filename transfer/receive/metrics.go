@@ -1,0 +1,34 @@
+package receive
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	sgmetrics "sealgate/shared/metrics"
+)
+
+// metrics are per paired inner appliance (label peer), so a regional hub
+// sees each city's link on its own.
+type metrics struct {
+	bytes       *prometheus.CounterVec
+	packages    *prometheus.CounterVec
+	refusals    *prometheus.CounterVec
+	resumes     *prometheus.CounterVec
+	lastContact *prometheus.GaugeVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	o := func(name, help string) prometheus.Opts {
+		return prometheus.Opts{Namespace: sgmetrics.Namespace, Subsystem: "receive", Name: name, Help: help}
+	}
+	m := &metrics{
+		bytes:       prometheus.NewCounterVec(prometheus.CounterOpts(o("bytes_total", "Package bytes received.")), []string{"peer"}),
+		packages:    prometheus.NewCounterVec(prometheus.CounterOpts(o("packages_total", "Packages stored.")), []string{"peer"}),
+		refusals:    prometheus.NewCounterVec(prometheus.CounterOpts(o("refusals_total", "Packages refused, by reason.")), []string{"peer", "reason"}),
+		resumes:     prometheus.NewCounterVec(prometheus.CounterOpts(o("resumes_total", "Offers resumed from a partial package.")), []string{"peer"}),
+		lastContact: prometheus.NewGaugeVec(prometheus.GaugeOpts(o("last_contact_timestamp_seconds", "When the inner appliance last connected or offered.")), []string{"peer"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.bytes, m.packages, m.refusals, m.resumes, m.lastContact)
+	}
+	return m
+}

@@ -1,0 +1,31 @@
+package send
+
+import (
+	"context"
+	"time"
+)
+
+// Item is a queued package.
+type Item struct {
+	ID      int64
+	Package Package
+}
+
+// Queue is the durable outbox the sender works from; the inner daemon's
+// database implements it (inner/outbox), so this package needs no database.
+type Queue interface {
+	// Next claims the most urgent package that is due, or returns nil.
+	Next(ctx context.Context) (*Item, error)
+	// Delivered marks a package stored (or already held) by the outer.
+	Delivered(ctx context.Context, id int64, res Result) error
+	// Failed schedules a retry with backoff, or gives up when final.
+	Failed(ctx context.Context, id int64, err error, final bool) error
+}
+
+// Backoff is the wait before attempt n+1: 2ⁿ seconds, at most 5 minutes.
+func Backoff(attempts int) time.Duration {
+	if attempts > 8 {
+		return 5 * time.Minute
+	}
+	return min(time.Duration(1<<attempts)*time.Second, 5*time.Minute)
+}
