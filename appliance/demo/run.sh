@@ -10,21 +10,40 @@ mkdir -p "$demo"
 # postgres runs unprivileged under root and must traverse to its directories.
 chmod 0711 var "$demo"
 
-config() { # side listen metrics
-	cat <<YAML
-# Demo config written by make run; see configs/$1.example.yaml for every key.
-data_dir: $1
-key_dir: $1/keys
-$([ "$1" = inner ] && echo console || echo portal):
-  listen: $2
-metrics:
-  listen: $3
-YAML
-}
-[ -f "$demo/inner.yaml" ] || config inner 127.0.0.1:8443 127.0.0.1:9101 > "$demo/inner.yaml"
-[ -f "$demo/outer.yaml" ] || config outer 127.0.0.1:9443 127.0.0.1:9102 > "$demo/outer.yaml"
 [ -f "$demo/inner/keys/signing.key" ] || bin/sealgate-inner keys init --dir "$demo/inner/keys" > /dev/null
 [ -f "$demo/outer/keys/license.key" ] || bin/sealgate-outer keys init --dir "$demo/outer/keys" > /dev/null
+
+fp() { bin/sealgate-$1 keys show --dir "$demo/$1/keys" --json | sed -E 's/.*"name":"'"$2"'"[^}]*"fingerprint":"([^"]*)".*/\1/'; }
+
+# Pairing: each side pins the other's keys, as an operator would after
+# comparing the fingerprints of `keys show` out of band.
+[ -f "$demo/inner.yaml" ] || cat > "$demo/inner.yaml" <<YAML
+# Demo config written by make run; see configs/inner.example.yaml for every key.
+data_dir: inner
+key_dir: inner/keys
+console:
+  listen: 127.0.0.1:8443
+metrics:
+  listen: 127.0.0.1:9101
+transfer:
+  outer_address: 127.0.0.1:4433
+  outer_fingerprint: $(fp outer transfer)
+YAML
+[ -f "$demo/outer.yaml" ] || cat > "$demo/outer.yaml" <<YAML
+# Demo config written by make run; see configs/outer.example.yaml for every key.
+data_dir: outer
+key_dir: outer/keys
+portal:
+  listen: 127.0.0.1:9443
+metrics:
+  listen: 127.0.0.1:9102
+transfer:
+  listen: 127.0.0.1:4433
+  peers:
+    - name: demo-city
+      transfer_fingerprint: $(fp inner transfer)
+      signing_pub: inner/keys/signing.pub
+YAML
 
 # First run only: one admin per daemon, its password shown once.
 passwords=""
@@ -61,13 +80,31 @@ for url in https://127.0.0.1:8443/readyz https://127.0.0.1:9443/readyz; do
 	done
 done
 
-fp() { bin/sealgate-$1 keys show --dir "$demo/$1/keys" --json | sed -E 's/.*"name":"'"$2"'"[^}]*"fingerprint":"([^"]*)".*/\1/'; }
+# First run only: a demo export — a 10 s test pattern, sealed to the outer
+# and queued, so the outer receives a package over QUIC.
+demo_pkg=""
+if [ ! -f "$demo/inner/.demo-queued" ]; then
+	ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=25 -t 10 -c:v libx264 -pix_fmt yuv420p "$demo/demo-clip.mp4"
+	cat > "$demo/demo-manifest.json" <<JSON
+{"export_code": "SG-DEMO-000001", "camera": {"name": "CAM-DEMO", "location": "테스트 패턴"},
+ "reason_code": "DEMO", "recipient": {"agency": "Demo police station"}, "media_type": "video/mp4"}
+JSON
+	bin/sealgate-inner seal --in "$demo/demo-clip.mp4" --out "$demo/demo-clip.sgpkg" --to "$demo/outer/keys/license.pub" \
+		--key-dir "$demo/inner/keys" --manifest "$demo/demo-manifest.json" > /dev/null
+	bin/sealgate-inner outbox add --config "$demo/inner.yaml" "$demo/demo-clip.sgpkg" > /dev/null
+	touch "$demo/inner/.demo-queued"
+	demo_pkg="  A demo export (SG-DEMO-000001) was sealed and queued; see it arrive with
+    bin/sealgate-outer store list --config $demo/outer.yaml
+"
+fi
+
 cat <<SUMMARY
 
 Sealgate demo is running (data, keys and databases in $demo/).
 
   Inner console   https://127.0.0.1:8443/   metrics http://127.0.0.1:9101/metrics
   Outer portal    https://127.0.0.1:9443/   metrics http://127.0.0.1:9102/metrics
+  Outer receiver  127.0.0.1:4433/udp (QUIC; the inner dials it with the packages in its outbox)
   TLS certificates are self-signed; their fingerprints:
     inner $(sed -E 's/.*certificate (sha256:[0-9a-f]+).*/\1/' "$demo/inner.out")
     outer $(sed -E 's/.*certificate (sha256:[0-9a-f]+).*/\1/' "$demo/outer.out")
@@ -79,7 +116,7 @@ Sealgate demo is running (data, keys and databases in $demo/).
     outer transfer key  $(fp outer transfer)
 
 $(if [ -n "$passwords" ]; then printf 'Admin accounts created now:\n%s' "$passwords"; else echo "  Admin accounts were created on the first run (their passwords were shown then)."; fi)
-  Logs: $demo/inner.log, $demo/outer.log (JSON). Admin commands take --config $demo/inner.yaml.
+${demo_pkg}  Logs: $demo/inner.log, $demo/outer.log (JSON). Admin commands take --config $demo/inner.yaml.
   Ctrl-C stops both daemons and their databases.
 SUMMARY
 wait "${pids[@]}"

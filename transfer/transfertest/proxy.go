@@ -27,7 +27,7 @@ type Proxy struct {
 }
 
 // NewProxy relays to server until the test ends.
-func NewProxy(t *testing.T, server string) *Proxy {
+func NewProxy(t testing.TB, server string) *Proxy {
 	t.Helper()
 	sa, err := net.ResolveUDPAddr("udp", server)
 	if err != nil {

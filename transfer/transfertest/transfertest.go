@@ -52,7 +52,7 @@ func TestQUIC(server bool) *quic.Config {
 }
 
 // NewPair makes keys for both sides and starts a receiver paired with the inner.
-func NewPair(t *testing.T, tweak func(*receive.Config)) *Pair {
+func NewPair(t testing.TB, tweak func(*receive.Config)) *Pair {
 	t.Helper()
 	dir := t.TempDir()
 	if err := keys.InitInner(filepath.Join(dir, "inner")); err != nil {
@@ -82,7 +82,7 @@ func NewPair(t *testing.T, tweak func(*receive.Config)) *Pair {
 }
 
 // Start (re)starts the receiver, on the same port when it ran before.
-func (p *Pair) Start(t *testing.T) {
+func (p *Pair) Start(t testing.TB) {
 	t.Helper()
 	addr := "127.0.0.1:0"
 	if p.Addr != "" {
@@ -103,7 +103,7 @@ func (p *Pair) Start(t *testing.T) {
 }
 
 // Stop stops the receiver, as killing the outer daemon would.
-func (p *Pair) Stop(t *testing.T) {
+func (p *Pair) Stop(t testing.TB) {
 	if p.stop == nil {
 		return
 	}
