@@ -126,7 +126,7 @@ func defaultBase(dataDir, metrics string) Base {
 // LoadInner reads the inner daemon's file, applies the environment and validates.
 func LoadInner(path string, environ []string) (*Inner, error) {
 	c := &Inner{
-		Base:    defaultBase("/var/lib/sealgate-inner", "127.0.0.1:9101"),
+		Base:     defaultBase("/var/lib/sealgate-inner", "127.0.0.1:9101"),
 		Console:  HTTPS{Listen: "127.0.0.1:8443"},
 		Transfer: InnerTransfer{Streams: 4},
 	}
@@ -143,7 +143,7 @@ func LoadInner(path string, environ []string) (*Inner, error) {
 // LoadOuter reads the outer daemon's file, applies the environment and validates.
 func LoadOuter(path string, environ []string) (*Outer, error) {
 	c := &Outer{
-		Base:   defaultBase("/var/lib/sealgate-outer", "127.0.0.1:9102"),
+		Base:     defaultBase("/var/lib/sealgate-outer", "127.0.0.1:9102"),
 		Portal:   HTTPS{Listen: "127.0.0.1:9443"},
 		Transfer: OuterTransfer{Listen: "127.0.0.1:4433", MaxPackageGB: 64, Streams: 8},
 	}
@@ -254,7 +254,9 @@ var fingerprintRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 func (t *InnerTransfer) validate(path string) error {
 	var errs []error
-	bad := func(key string, err error) { errs = append(errs, &KeyError{Source: path, Key: "transfer." + key, Err: err}) }
+	bad := func(key string, err error) {
+		errs = append(errs, &KeyError{Source: path, Key: "transfer." + key, Err: err})
+	}
 	if t.OuterAddress != "" {
 		if _, _, err := net.SplitHostPort(t.OuterAddress); err != nil {
 			bad("outer_address", fmt.Errorf("%q is not host:port", t.OuterAddress))
@@ -274,7 +276,9 @@ func (t *InnerTransfer) validate(path string) error {
 
 func (t *OuterTransfer) validate(path string) error {
 	var errs []error
-	bad := func(key string, err error) { errs = append(errs, &KeyError{Source: path, Key: "transfer." + key, Err: err}) }
+	bad := func(key string, err error) {
+		errs = append(errs, &KeyError{Source: path, Key: "transfer." + key, Err: err})
+	}
 	if t.Listen != "" {
 		if err := checkListen(t.Listen); err != nil {
 			bad("listen", err)
