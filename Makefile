@@ -13,7 +13,7 @@ GOBUILD := go build -trimpath -ldflags '$(LDFLAGS)'
 # console and portal; opencv-data carries the fallback detection cascades.
 DEB_PACKAGES := gcc pkg-config libopencv-dev opencv-data ffmpeg postgresql chromium fonts-nanum
 
-.PHONY: help deps build run test fuzz bench lint clean
+.PHONY: help deps build run test fuzz bench soak clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,6 +54,10 @@ fuzz: deps ## Run every fuzz target for FUZZTIME each (default 20s)
 
 bench: deps ## Run the benchmarks; each figure is printed beside its baseline
 	go test -run '^$$' -bench . -benchtime 5x -count 1 ./...
+
+soak: deps ## Deliver 1,000 small and 3 × 2 GiB packages across random kills of either side (~5 min, ~20 GB of disk)
+	SEALGATE_SOAK_SMALL=1000 SEALGATE_SOAK_LARGE=3 SEALGATE_SOAK_LARGE_MB=2048 SEALGATE_SOAK_CHAOS_S=40 \
+		go test -count=1 -timeout 30m -run TestSoakDeliveryAcrossKills -v ./appliance/
 
 clean: ## Remove build output (not var/demo: that is the demo's data)
 	rm -rf bin

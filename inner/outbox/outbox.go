@@ -161,9 +161,9 @@ func (o *Outbox) Delivered(ctx context.Context, id int64, res send.Result) error
 	})
 }
 
-// Failed implements send.Queue: retry with capped exponential backoff, or
-// mark refused when the outer's refusal is final.
-func (o *Outbox) Failed(ctx context.Context, id int64, cause error, final bool) error {
+// Failed implements send.Queue: mark refused when the outer's refusal is
+// final, else due again, after a capped exponential backoff if asked.
+func (o *Outbox) Failed(ctx context.Context, id int64, cause error, final, backoff bool) error {
 	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
 		var attempts int
 		var sum []byte
@@ -175,7 +175,11 @@ func (o *Outbox) Failed(ctx context.Context, id int64, cause error, final bool) 
 			id, state, cause.Error()).Scan(&attempts, &sum); err != nil {
 			return fmt.Errorf("outbox: failed: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE outbox SET next_attempt_at = now() + $2::interval WHERE id = $1`, id, send.Backoff(attempts).String()); err != nil {
+		wait := time.Duration(0)
+		if backoff {
+			wait = send.Backoff(attempts)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE outbox SET next_attempt_at = now() + $2::interval WHERE id = $1`, id, wait.String()); err != nil {
 			return fmt.Errorf("outbox: schedule retry: %w", err)
 		}
 		if !final {

@@ -59,14 +59,19 @@ func New(cfg Config, q Queue, reg prometheus.Registerer) *Sender {
 func (s *Sender) Run(ctx context.Context) error {
 	failures := 0
 	for ctx.Err() == nil {
-		conn, err := Dial(ctx, s.cfg.Addr, s.cfg.Identity, s.cfg.OuterFingerprint, s.cfg.QUIC)
+		// Each attempt lasts a few seconds and the next follows at once, so
+		// the sender is back within about a second of the link returning;
+		// a handshake attempt a second costs the network nothing.
+		dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		conn, err := Dial(dctx, s.cfg.Addr, s.cfg.Identity, s.cfg.OuterFingerprint, s.cfg.QUIC)
+		cancel()
 		if err != nil {
-			failures++
-			wait := Backoff(min(failures, 5))
-			s.cfg.Log.Warn("cannot reach the outer appliance", slog.Any("error", err), slog.Duration("retry_in", wait))
+			if failures++; failures == 1 || failures%60 == 0 {
+				s.cfg.Log.Warn("cannot reach the outer appliance", slog.Any("error", err), slog.Int("attempts", failures))
+			}
 			select {
 			case <-ctx.Done():
-			case <-time.After(wait):
+			case <-time.After(250 * time.Millisecond):
 			}
 			continue
 		}
@@ -146,7 +151,7 @@ func (s *Sender) deliver(ctx context.Context, conn *Conn, item *Item) {
 		err = errors.New("sender stopped")
 	}
 	log.Warn("package not delivered", slog.Any("error", err), slog.Bool("final", final))
-	if err := s.q.Failed(context.WithoutCancel(ctx), item.ID, err, final); err != nil {
+	if err := s.q.Failed(context.WithoutCancel(ctx), item.ID, err, final, refused); err != nil {
 		log.Error("record failure", slog.Any("error", err))
 	}
 }

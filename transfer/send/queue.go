@@ -18,8 +18,10 @@ type Queue interface {
 	Next(ctx context.Context) (*Item, error)
 	// Delivered marks a package stored (or already held) by the outer.
 	Delivered(ctx context.Context, id int64, res Result) error
-	// Failed schedules a retry with backoff, or gives up when final.
-	Failed(ctx context.Context, id int64, err error, final bool) error
+	// Failed gives up on a package (final), or makes it due again: after a
+	// backoff when the outer refused it for now (quota, disk, busy), at once
+	// when the link failed — the sender's reconnecting paces those.
+	Failed(ctx context.Context, id int64, err error, final, backoff bool) error
 }
 
 // Backoff is the wait before attempt n+1: 2ⁿ seconds, at most 5 minutes.
