@@ -152,7 +152,7 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 		s.CancelWrite(transfer.CodeProtocol)
 		return
 	}
-	s.SetReadDeadline(time.Time{}) // from here the connection's idle timeout watches the link
+	s.SetReadDeadline(time.Time{})
 	r.m.lastContact.WithLabelValues(peer.Name).SetToCurrentTime()
 	sum, name := offer.SHA256, hex.EncodeToString(offer.SHA256[:])
 	log = log.With(slog.String("sha256", name))
@@ -191,7 +191,7 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 		log.Info("resuming package", slog.Int64("offset", offset), slog.Int64("size", offer.Size))
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	n, err := io.CopyN(io.MultiWriter(w, h), s, offer.Size-offset)
+	n, err := io.CopyN(io.MultiWriter(w, h), stalled{s}, offer.Size-offset)
 	r.m.bytes.WithLabelValues(peer.Name).Add(float64(n))
 	if ferr := w.Flush(); err == nil {
 		err = ferr
@@ -210,7 +210,7 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 		log.Info("package interrupted; kept for resuming", slog.Any("error", err))
 		return
 	}
-	if n, _ := s.Read(make([]byte, 1)); n != 0 {
+	if n, _ := (stalled{s}).Read(make([]byte, 1)); n != 0 {
 		log.Warn("more bytes than offered")
 		s.CancelRead(transfer.CodeProtocol)
 		r.discard(f, partial)
@@ -334,4 +334,14 @@ func (r *Receiver) used() int64 {
 		return nil
 	})
 	return n
+}
+
+// stalled reads a stream with a rolling deadline: keep-alives hold a
+// connection open, so a sender that stops sending on a stream (but not
+// pinging) must still give its stream back.
+type stalled struct{ s *quic.Stream }
+
+func (r stalled) Read(p []byte) (int, error) {
+	r.s.SetReadDeadline(time.Now().Add(transfer.IdleTimeout))
+	return r.s.Read(p)
 }
