@@ -162,22 +162,28 @@ func (o *Outbox) Delivered(ctx context.Context, id int64, res send.Result) error
 }
 
 // Failed implements send.Queue: mark refused when the outer's refusal is
-// final, else due again, after a capped exponential backoff if asked.
+// final; else due again in a second (a failed link, a busy receiver: the
+// sender's reconnecting paces those), or after a backoff that grows with
+// each refusal that may pass later (quota, disk full, hash mismatch).
 func (o *Outbox) Failed(ctx context.Context, id int64, cause error, final, backoff bool) error {
 	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
-		var attempts int
-		var sum []byte
 		state := "queued"
 		if final {
 			state = "refused"
 		}
-		if err := tx.QueryRow(ctx, `UPDATE outbox SET state = $2, last_error = $3, claimed_at = NULL WHERE id = $1 RETURNING attempts, sha256`,
-			id, state, cause.Error()).Scan(&attempts, &sum); err != nil {
+		inc := 0
+		if backoff {
+			inc = 1
+		}
+		var refusals int
+		var sum []byte
+		if err := tx.QueryRow(ctx, `UPDATE outbox SET state = $2, last_error = $3, claimed_at = NULL, refusals = refusals + $4
+			WHERE id = $1 RETURNING refusals, sha256`, id, state, cause.Error(), inc).Scan(&refusals, &sum); err != nil {
 			return fmt.Errorf("outbox: failed: %w", err)
 		}
-		wait := time.Duration(0)
+		wait := time.Second
 		if backoff {
-			wait = send.Backoff(attempts)
+			wait = send.Backoff(refusals)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE outbox SET next_attempt_at = now() + $2::interval WHERE id = $1`, id, wait.String()); err != nil {
 			return fmt.Errorf("outbox: schedule retry: %w", err)

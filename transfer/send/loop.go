@@ -151,7 +151,8 @@ func (s *Sender) deliver(ctx context.Context, conn *Conn, item *Item) {
 		err = errors.New("sender stopped")
 	}
 	log.Warn("package not delivered", slog.Any("error", err), slog.Bool("final", final))
-	if err := s.q.Failed(context.WithoutCancel(ctx), item.ID, err, final, refused); err != nil {
+	backoff := refused && !final && reason != transfer.ReasonBusy // busy passes in seconds
+	if err := s.q.Failed(context.WithoutCancel(ctx), item.ID, err, final, backoff); err != nil {
 		log.Error("record failure", slog.Any("error", err))
 	}
 }

@@ -19,8 +19,8 @@ type Queue interface {
 	// Delivered marks a package stored (or already held) by the outer.
 	Delivered(ctx context.Context, id int64, res Result) error
 	// Failed gives up on a package (final), or makes it due again: after a
-	// backoff when the outer refused it for now (quota, disk, busy), at once
-	// when the link failed — the sender's reconnecting paces those.
+	// growing backoff when the outer refused it for now (quota, disk full,
+	// hash mismatch), soon when the link failed or the outer was busy.
 	Failed(ctx context.Context, id int64, err error, final, backoff bool) error
 }
 

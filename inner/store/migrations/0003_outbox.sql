@@ -7,7 +7,8 @@ CREATE TABLE outbox (
     priority        integer     NOT NULL DEFAULT 0, -- higher first
     state           text        NOT NULL DEFAULT 'queued'
                     CHECK (state IN ('queued', 'sending', 'delivered', 'refused')),
-    attempts        integer     NOT NULL DEFAULT 0,
+    attempts        integer     NOT NULL DEFAULT 0, -- claims
+    refusals        integer     NOT NULL DEFAULT 0, -- refusals that back off (quota, disk, hash mismatch)
     next_attempt_at timestamptz NOT NULL DEFAULT now(),
     claimed_at      timestamptz,
     last_error      text        NOT NULL DEFAULT '',
