@@ -67,7 +67,7 @@ type CLI struct {
 // Main parses args into root (a [CLI], or a struct embedding one with the
 // daemon's own commands) and runs the chosen command with ctx and app bound.
 func Main(ctx context.Context, app *App, root any, args []string) int {
-	vars := kong.Vars{"config_env": app.EnvPrefix + "CONFIG"}
+	vars := kong.Vars{"config_env": app.EnvPrefix + "CONFIG", "config_default": "/etc/sealgate/" + strings.TrimPrefix(app.Name, "sealgate-") + ".yaml"}
 	maps.Copy(vars, app.Help)
 	return cli.Run(ctx, app.Name, root, args, app.Stdout, app.Stderr, vars, app)
 }
@@ -96,7 +96,7 @@ func (c *KeysShowCmd) Run(app *App) error {
 
 // ConfigFlag is the --config flag every command that touches the database has.
 type ConfigFlag struct {
-	Config string `short:"c" required:"" type:"existingfile" help:"Daemon configuration file." env:"${config_env}"`
+	Config string `short:"c" type:"existingfile" default:"${config_default}" help:"Daemon configuration file." env:"${config_env}"`
 }
 
 // AdminCreateCmd creates an admin account with a generated password shown once.

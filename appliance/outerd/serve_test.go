@@ -50,17 +50,7 @@ func TestServeWithPrivateDatabase(t *testing.T) {
 
 // TestEveryRouteRefusesOtherRoles walks the portal's access table.
 func TestEveryRouteRefusesOtherRoles(t *testing.T) {
-	dir := daemontest.DataDir(t)
-	p := filepath.Join(dir, "outer.yaml")
-	os.WriteFile(p, []byte("data_dir: data\nportal:\n  listen: 127.0.0.1:0\nmetrics:\n  listen: 127.0.0.1:0\n"), 0o600)
-	cfg, err := config.LoadOuter(p, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Database.URL = pgtest.NewDatabase(t, nil)
-	if err := keys.InitOuter(cfg.KeyDir); err != nil {
-		t.Fatal(err)
-	}
+	cfg := externalConfig(t)
 	k, err := keys.LoadOuter(cfg.KeyDir)
 	if err != nil {
 		t.Fatal(err)
@@ -74,17 +64,7 @@ func TestEveryRouteRefusesOtherRoles(t *testing.T) {
 // TestBrowserSignInWithTOTP: an officer's first sign-in in headless
 // Chromium, and a post without the CSRF token refused.
 func TestBrowserSignInWithTOTP(t *testing.T) {
-	dir := daemontest.DataDir(t)
-	p := filepath.Join(dir, "outer.yaml")
-	os.WriteFile(p, []byte("data_dir: data\nportal:\n  listen: 127.0.0.1:0\nmetrics:\n  listen: 127.0.0.1:0\n"), 0o600)
-	cfg, err := config.LoadOuter(p, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Database.URL = pgtest.NewDatabase(t, nil)
-	if err := keys.InitOuter(cfg.KeyDir); err != nil {
-		t.Fatal(err)
-	}
+	cfg := externalConfig(t)
 	k, _ := keys.LoadOuter(cfg.KeyDir)
 	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
 		return outerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
@@ -103,4 +83,21 @@ func TestBrowserSignInWithTOTP(t *testing.T) {
 	if w := d.Welcome(t, ctx); !strings.Contains(w, "officer.choi") {
 		t.Fatalf("session lost after the refused post: %q", w)
 	}
+}
+
+// externalConfig is an outer config on a test database, with keys.
+func externalConfig(t *testing.T) *config.Outer {
+	t.Helper()
+	dir := daemontest.DataDir(t)
+	p := filepath.Join(dir, "outer.yaml")
+	os.WriteFile(p, []byte("data_dir: data\nportal:\n  listen: 127.0.0.1:0\nmetrics:\n  listen: 127.0.0.1:0\n"), 0o600)
+	cfg, err := config.LoadOuter(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Database.URL = pgtest.NewDatabase(t, nil)
+	if err := keys.InitOuter(cfg.KeyDir); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
