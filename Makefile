@@ -11,7 +11,7 @@ GOBUILD := go build -trimpath -ldflags '$(LDFLAGS)'
 
 # What a fresh Debian bookworm lacks. chromium is for browser tests of the
 # console and portal; opencv-data carries the fallback detection cascades.
-DEB_PACKAGES := gcc pkg-config libopencv-dev opencv-data ffmpeg postgresql chromium fonts-nanum
+DEB_PACKAGES := gcc pkg-config curl libopencv-dev opencv-data ffmpeg postgresql chromium fonts-nanum
 
 .PHONY: help deps build run test fuzz bench soak clean
 
