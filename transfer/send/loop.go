@@ -100,7 +100,11 @@ func (s *Sender) serve(ctx context.Context, conn *Conn) {
 			return
 		case slots <- struct{}{}:
 		}
-		item, err := s.q.Next(ctx)
+		// Claim without cancellation: a claim committed while ctx ends
+		// would otherwise be lost and the package held until reclaimed.
+		// A claimed package always reaches deliver, which requeues it
+		// when ctx has ended.
+		item, err := s.q.Next(context.WithoutCancel(ctx))
 		if err != nil || item == nil {
 			<-slots
 			if err != nil {
