@@ -4,8 +4,10 @@
 package outbox
 
 import (
+	"bufio"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -59,29 +61,19 @@ func New(pool *pgxpool.Pool, dir string, log *audit.Log) (*Outbox, error) {
 // ErrQueued reports a package already in the outbox.
 var ErrQueued = errors.New("outbox: package already queued")
 
-// Add verifies the package at src against signer (only this appliance's
-// own packages leave it), copies it into the outbox and queues it.
+// Add copies the package at src into the outbox, hashing it on the way,
+// verifies the copy against signer (only this appliance's own packages
+// leave it; what is sent is exactly what was verified), and queues it.
 func (o *Outbox) Add(ctx context.Context, actor, src string, signer ed25519.PublicKey, priority int) (*Entry, error) {
-	f, p, err := seal.OpenFile(src, signer)
-	if err != nil {
-		return nil, fmt.Errorf("outbox: %s: %w", src, err)
-	}
-	f.Close()
-	pkg, err := send.Describe(src)
+	pkg, manifest, err := o.copyIn(src, signer)
 	if err != nil {
 		return nil, err
 	}
 	name := hex.EncodeToString(pkg.SHA256[:])
-	dst := filepath.Join(o.dir, name+".sgpkg")
-	if _, err := os.Stat(dst); err != nil {
-		if err := copyFile(src, dst); err != nil {
-			return nil, err
-		}
-	}
 	var e Entry
 	err = pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO outbox (sha256, path, size, priority) VALUES ($1, $2, $3, $4)
-			RETURNING id, state, created_at`, pkg.SHA256[:], dst, pkg.Size, priority).Scan(&e.ID, &e.State, &e.CreatedAt)
+			RETURNING id, state, created_at`, pkg.SHA256[:], pkg.Path, pkg.Size, priority).Scan(&e.ID, &e.State, &e.CreatedAt)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 			return fmt.Errorf("%w: %s", ErrQueued, name)
@@ -90,7 +82,7 @@ func (o *Outbox) Add(ctx context.Context, actor, src string, signer ed25519.Publ
 			return fmt.Errorf("outbox: queue: %w", err)
 		}
 		return o.audit.AppendTx(ctx, tx, audit.Entry{Actor: actor, Action: "transfer.queue", Target: name,
-			Detail: fmt.Sprintf("export %s, %d bytes", p.Manifest.ExportCode, pkg.Size)})
+			Detail: fmt.Sprintf("export %s, %d bytes", manifest.ExportCode, pkg.Size)})
 	})
 	if err != nil {
 		return nil, err
@@ -99,16 +91,47 @@ func (o *Outbox) Add(ctx context.Context, actor, src string, signer ed25519.Publ
 	return &e, nil
 }
 
-func copyFile(src, dst string) error {
+// copyIn copies src into the outbox as <sha256>.sgpkg in one pass (hashing
+// as it copies), then verifies the copy: two reads of the package, not
+// three. Nothing is left behind on failure.
+func (o *Outbox) copyIn(src string, signer ed25519.PublicKey) (send.Package, *seal.Manifest, error) {
 	in, err := os.Open(src)
 	if err != nil {
-		return fmt.Errorf("outbox: %w", err)
+		return send.Package{}, nil, fmt.Errorf("outbox: %w", err)
 	}
 	defer in.Close()
-	return seal.WriteAtomic(dst, 0o600, func(w io.Writer) error {
-		_, err := io.Copy(w, in)
-		return err
-	})
+	tmp, err := os.CreateTemp(o.dir, ".adding-*.partial")
+	if err != nil {
+		return send.Package{}, nil, fmt.Errorf("outbox: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	defer tmp.Close()
+	h := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
+	size, err := io.Copy(w, bufio.NewReaderSize(in, 1<<20))
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if err != nil {
+		return send.Package{}, nil, fmt.Errorf("outbox: copy %s: %w", src, err)
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return send.Package{}, nil, fmt.Errorf("outbox: %w", err)
+	}
+	p, err := seal.Verify(bufio.NewReaderSize(tmp, 1<<20), signer)
+	if err != nil {
+		return send.Package{}, nil, fmt.Errorf("outbox: %s: %w", src, err)
+	}
+	pkg := send.Package{Size: size}
+	copy(pkg.SHA256[:], h.Sum(nil))
+	pkg.Path = filepath.Join(o.dir, hex.EncodeToString(pkg.SHA256[:])+".sgpkg")
+	if err := os.Rename(tmp.Name(), pkg.Path); err != nil {
+		return send.Package{}, nil, fmt.Errorf("outbox: %w", err)
+	}
+	return pkg, p.Manifest, nil
 }
 
 // List returns every package, most urgent first.

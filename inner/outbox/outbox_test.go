@@ -1,0 +1,59 @@
+package outbox_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"sealgate/inner/outbox"
+	"sealgate/inner/store"
+	"sealgate/shared/audit"
+	"sealgate/shared/pgdb/pgtest"
+	"sealgate/shared/seal"
+	"sealgate/transfer/transfertest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func TestAddVerifiesTheCopyAndLeavesNothingOnRefusal(t *testing.T) {
+	ctx := context.Background()
+	key := make([]byte, 32)
+	rand.Read(key)
+	pool := pgtest.NewPool(t, store.Migrations())
+	dir := filepath.Join(t.TempDir(), "outbox")
+	ob, err := outbox.New(pool, dir, audit.New(pool, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, stranger := transfertest.NewPair(t, nil), transfertest.NewPair(t, nil)
+	signer := p.Inner.Signing.Public().(ed25519.PublicKey)
+
+	foreign, _ := stranger.Package(t, 50_000) // signed by another appliance
+	if _, err := ob.Add(ctx, "test", foreign, signer, 0); !errors.Is(err, seal.ErrSignerMismatch) {
+		t.Fatalf("foreign package: %v, want ErrSignerMismatch", err)
+	}
+	good, sum := p.Package(t, 50_000)
+	b, _ := os.ReadFile(good)
+	cut := filepath.Join(t.TempDir(), "cut.sgpkg")
+	os.WriteFile(cut, b[:len(b)-10], 0o600)
+	if _, err := ob.Add(ctx, "test", cut, signer, 0); !errors.Is(err, seal.ErrTruncated) {
+		t.Fatalf("truncated package: %v, want ErrTruncated", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("refused packages left files behind: %v", left)
+	}
+	e, err := ob.Add(ctx, "test", good, signer, 2)
+	if err != nil || e.SHA256 != sum || e.Priority != 2 {
+		t.Fatalf("Add: %+v, %v", e, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, sum+".sgpkg")); err != nil {
+		t.Fatalf("queued copy missing: %v", err)
+	}
+	if _, err := ob.Add(ctx, "test", good, signer, 0); !errors.Is(err, outbox.ErrQueued) {
+		t.Fatalf("second Add: %v, want ErrQueued", err)
+	}
+}
