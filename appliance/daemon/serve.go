@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,6 +67,12 @@ type Addrs struct {
 // Serve runs the daemon until ctx ends, then shuts the listeners down within
 // the configured grace and stops the database last.
 func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
+	// Created first and traversable (0711): the private database, run as
+	// another user under root, must reach data_dir/pg; tls/ and keys/ below
+	// it stay 0700.
+	if err := os.MkdirAll(s.Base.DataDir, 0o711); err != nil {
+		return fmt.Errorf("create data_dir: %w", err)
+	}
 	cert, err := web.LoadOrCreateCert(s.Web.TLSCert, s.Web.TLSKey, filepath.Join(s.Base.DataDir, "tls"), s.Web.Hostnames)
 	if err != nil {
 		return err
@@ -126,8 +133,11 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 	for _, w := range workers {
 		g.Go(func() error { return w(gctx) })
 	}
-	g.Go(func() error { return web.Serve(gctx, lns[0], e, web.TLSConfig(cert.TLS), s.Base.ShutdownGrace) })
-	g.Go(func() error { return web.Serve(gctx, lns[1], metrics.Handler(reg), nil, s.Base.ShutdownGrace) })
+	httpLog := log.With("component", "http")
+	g.Go(func() error {
+		return web.Serve(gctx, lns[0], e, web.TLSConfig(cert.TLS), s.Base.ShutdownGrace, httpLog)
+	})
+	g.Go(func() error { return web.Serve(gctx, lns[1], metrics.Handler(reg), nil, s.Base.ShutdownGrace, httpLog) })
 	err = g.Wait()
 	log.Info("stopped serving", slog.String("daemon", s.Name), slog.Any("error", err))
 	return err

@@ -101,3 +101,22 @@ func externalConfig(t *testing.T) *config.Outer {
 	}
 	return cfg
 }
+
+// TestFirstStartWithKeysOutsideDataDir: a data_dir that does not exist yet,
+// with the keys kept elsewhere, must still let the private database run.
+func TestFirstStartWithKeysOutsideDataDir(t *testing.T) {
+	dir := daemontest.DataDir(t)
+	p := filepath.Join(dir, "outer.yaml")
+	os.WriteFile(p, []byte("data_dir: fresh/data\nkey_dir: keys\nportal:\n  listen: 127.0.0.1:0\nmetrics:\n  listen: 127.0.0.1:0\ntransfer:\n  listen: \"\"\n"), 0o600)
+	cfg, err := config.LoadOuter(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.InitOuter(cfg.KeyDir); err != nil {
+		t.Fatal(err)
+	}
+	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+		return outerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	})
+	d.CheckEndpoints(t, "outer")
+}

@@ -77,13 +77,14 @@ func Listen(addrs ...string) ([]net.Listener, error) {
 }
 
 // Serve serves h on ln (over TLS when tlsConfig is set) until ctx ends, then
-// shuts down, giving requests in flight up to grace to finish.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, tlsConfig *tls.Config, grace time.Duration) error {
+// shuts down, giving requests in flight up to grace to finish. The server's
+// own errors (failed TLS handshakes, malformed requests) go to log.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, tlsConfig *tls.Config, grace time.Duration, log *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -50,7 +51,7 @@ func TestServeShutdownIsBounded(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- web.Serve(ctx, lns[0], h, nil, 200*time.Millisecond) }()
+	go func() { done <- web.Serve(ctx, lns[0], h, nil, 200*time.Millisecond, slog.New(slog.DiscardHandler)) }()
 	go http.Get("http://" + lns[0].Addr().String() + "/")
 	<-entered
 	start := time.Now()
