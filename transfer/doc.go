@@ -42,10 +42,10 @@ package transfer
 import "time"
 
 // ALPN names the protocol and its version in the TLS handshake.
-const ALPN = "sealgate-transfer/1"
+const ALPN = "sealgate-transfer/2"
 
 // ProtocolVersion is bumped with any wire-incompatible change.
-const ProtocolVersion = 1
+const ProtocolVersion = 2
 
 // KeepAlive is how often an idle connection sends a PING.
 const KeepAlive = 5 * time.Second
@@ -60,4 +60,6 @@ const (
 	CodeProtocol    = 0x1001 // a malformed or unexpected message
 	CodeUnpaired    = 0x1002
 	CodeShuttingOff = 0x1003
+	CodeReplaced    = 0x1004 // a newer stream took the lane over
+	CodeStalled     = 0x1005 // the sender gave up a connection that stopped moving
 )

@@ -5,15 +5,12 @@
 package receive
 
 import (
-	"bufio"
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -28,7 +25,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/quic-go/quic-go"
 
-	"sealgate/shared/seal"
 	"sealgate/transfer"
 )
 
@@ -59,11 +55,11 @@ type Config struct {
 
 // Receiver serves the transfer protocol.
 type Receiver struct {
-	cfg  Config
-	m    *metrics
-	key  ed25519.PrivateKey
-	mu   sync.Mutex
-	busy map[[32]byte]bool
+	cfg      Config
+	m        *metrics
+	key      ed25519.PrivateKey
+	mu       sync.Mutex
+	partials map[[32]byte]*partial // packages arriving now
 }
 
 // New checks cfg and prepares the store's directories.
@@ -87,7 +83,7 @@ func New(cfg Config) (*Receiver, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, "incoming"), 0o700); err != nil {
 		return nil, fmt.Errorf("receive: %w", err)
 	}
-	return &Receiver{cfg: cfg, m: newMetrics(cfg.Metrics), key: key, busy: map[[32]byte]bool{}}, nil
+	return &Receiver{cfg: cfg, m: newMetrics(cfg.Metrics), key: key, partials: map[[32]byte]*partial{}}, nil
 }
 
 // Serve accepts connections on pc until ctx ends.
@@ -135,17 +131,26 @@ func (r *Receiver) reply(s *quic.Stream, rep transfer.Reply) error {
 	return err
 }
 
-func (r *Receiver) refuse(s *quic.Stream, peer string, sum [32]byte, reason transfer.Reason, log *slog.Logger) {
+func (r *Receiver) refuse(s *quic.Stream, peer string, o transfer.Offer, reason transfer.Reason, log *slog.Logger) {
 	r.m.refusals.WithLabelValues(peer, reason.String()).Inc()
-	log.Warn("package refused", slog.String("sha256", hex.EncodeToString(sum[:])), slog.String("reason", reason.String()))
-	r.reply(s, transfer.Reply{Status: transfer.Refused, Reason: reason, SHA256: sum})
+	log.Warn("package refused", slog.String("reason", reason.String()), slog.Int("lane", o.Lane))
+	r.reply(s, transfer.Reply{Status: transfer.Refused, Reason: reason, SHA256: o.SHA256, Lane: o.Lane})
 	s.Close()
 }
 
-// handle runs one package's exchange on one stream.
+// checkpointEvery is how many bytes a lane receives between syncs; a crash
+// costs at most this much of each lane.
+const checkpointEvery = 16 << 20
+
+var (
+	errQuota   = errors.New("receive: quota full")
+	errTooLong = errors.New("receive: more bytes than the lane holds")
+)
+
+// handle runs one lane's exchange on one stream.
 func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *slog.Logger) {
-	s.SetReadDeadline(time.Now().Add(30 * time.Second))
-	offer, err := transfer.ReadOffer(s)
+	s.SetReadDeadline(time.Now().Add(transfer.IdleTimeout))
+	o, err := transfer.ReadOffer(s)
 	if err != nil {
 		log.Warn("bad offer", slog.Any("error", err))
 		s.CancelRead(transfer.CodeProtocol)
@@ -154,172 +159,211 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 	}
 	s.SetReadDeadline(time.Time{})
 	r.m.lastContact.WithLabelValues(peer.Name).SetToCurrentTime()
-	sum, name := offer.SHA256, hex.EncodeToString(offer.SHA256[:])
+	name := hex.EncodeToString(o.SHA256[:])
 	log = log.With(slog.String("sha256", name))
 	final := filepath.Join(r.cfg.Dir, name+".sgpkg")
 	if _, err := os.Stat(final); err == nil {
-		r.reply(s, transfer.Reply{Status: transfer.Already, SHA256: sum})
+		r.reply(s, transfer.Reply{Status: transfer.Already, SHA256: o.SHA256, Lane: o.Lane})
 		s.Close()
 		return
 	}
-	if offer.Size > r.cfg.MaxPackage {
-		r.refuse(s, peer.Name, sum, transfer.ReasonTooLarge, log)
+	if o.Size > r.cfg.MaxPackage {
+		r.refuse(s, peer.Name, o, transfer.ReasonTooLarge, log)
 		return
 	}
-	if !r.claim(sum) {
-		r.refuse(s, peer.Name, sum, transfer.ReasonBusy, log)
+	p, err := r.acquire(o, peer.Signer)
+	switch {
+	case errors.Is(err, errQuota):
+		r.refuse(s, peer.Name, o, transfer.ReasonQuota, log)
 		return
-	}
-	defer r.release(sum)
-	partial := filepath.Join(r.cfg.Dir, "incoming", name+".partial")
-	f, h, offset, err := openPartial(partial, offer.Size)
-	if err != nil {
+	case errors.Is(err, syscall.ENOSPC):
+		r.refuse(s, peer.Name, o, transfer.ReasonDiskFull, log)
+		return
+	case errors.Is(err, errBusy):
+		r.refuse(s, peer.Name, o, transfer.ReasonBusy, log)
+		return
+	case err != nil:
 		log.Error("open partial package", slog.Any("error", err))
-		r.refuse(s, peer.Name, sum, transfer.ReasonInternal, log)
+		r.refuse(s, peer.Name, o, transfer.ReasonInternal, log)
 		return
 	}
-	defer f.Close()
-	if r.cfg.Quota > 0 && r.used()-offset+offer.Size > r.cfg.Quota {
-		r.refuse(s, peer.Name, sum, transfer.ReasonQuota, log)
-		return
-	}
-	if err := r.reply(s, transfer.Reply{Status: transfer.Continue, SHA256: sum, Offset: offset}); err != nil {
-		return
-	}
-	if offset > 0 {
-		r.m.resumes.WithLabelValues(peer.Name).Inc()
-		log.Info("resuming package", slog.Int64("offset", offset), slog.Int64("size", offer.Size))
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	n, err := io.CopyN(io.MultiWriter(w, h), stalled{s}, offer.Size-offset)
-	r.m.bytes.WithLabelValues(peer.Name).Add(float64(n))
-	if ferr := w.Flush(); err == nil {
-		err = ferr
-	}
-	syncErr := f.Sync() // keep what arrived, for the next offer to resume from
-	if err == nil {
-		err = syncErr
-	}
-	if errors.Is(err, syscall.ENOSPC) {
-		f.Close()
-		os.Remove(partial) // give the space back; the inner keeps the package queued
-		r.refuse(s, peer.Name, sum, transfer.ReasonDiskFull, log)
-		return
-	}
+	defer r.release(p)
+	me, off, err := p.take(o.Lane, peer.Name, func() { s.CancelRead(transfer.CodeReplaced) })
 	if err != nil {
-		log.Info("package interrupted; kept for resuming", slog.Any("error", err))
+		r.refuse(s, peer.Name, o, transfer.ReasonBusy, log)
 		return
 	}
-	if n, _ := (stalled{s}).Read(make([]byte, 1)); n != 0 {
-		log.Warn("more bytes than offered")
-		s.CancelRead(transfer.CodeProtocol)
-		r.discard(f, partial)
-		r.refuse(s, peer.Name, sum, transfer.ReasonHashMismatch, log)
-		return
-	}
-	if got := h.Sum(nil); string(got) != string(sum[:]) {
-		r.discard(f, partial)
-		r.refuse(s, peer.Name, sum, transfer.ReasonHashMismatch, log)
-		return
-	}
-	if err := verify(f, peer.Signer); err != nil {
-		log.Warn("package does not verify", slog.Any("error", err))
-		r.discard(f, partial)
-		r.refuse(s, peer.Name, sum, transfer.ReasonBadPackage, log)
-		return
-	}
-	if err := store(partial, final); err != nil {
-		log.Error("store package", slog.Any("error", err))
-		r.refuse(s, peer.Name, sum, transfer.ReasonInternal, log)
-		return
-	}
-	if r.cfg.Recorder != nil {
-		if err := r.cfg.Recorder.Stored(ctx, peer.Name, sum, offer.Size, final); err != nil {
-			// The file is in the store: the next offer gets Already and the
-			// daemon reconciles the record at start.
-			log.Error("record package", slog.Any("error", err))
-			r.refuse(s, peer.Name, sum, transfer.ReasonInternal, log)
+	start, end := o.Range()
+	if off < end {
+		if err := r.reply(s, transfer.Reply{Status: transfer.Continue, SHA256: o.SHA256, Lane: o.Lane, Offset: off}); err != nil {
+			p.let(me)
 			return
 		}
-	}
-	r.m.packages.WithLabelValues(peer.Name).Inc()
-	log.Info("package stored", slog.Int64("size", offer.Size))
-	r.reply(s, transfer.Reply{Status: transfer.Stored, SHA256: sum, Offset: offer.Size})
-	s.Close()
-}
-
-// openPartial opens (or starts) the partial file and hashes what it holds.
-func openPartial(path string, size int64) (*os.File, hash.Hash, int64, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, 0, err
-	}
-	offset := fi.Size()
-	if offset >= size { // complete but not stored, or too long: start over
-		if err := f.Truncate(0); err != nil {
-			f.Close()
-			return nil, nil, 0, err
+		if off > start {
+			r.m.resumes.WithLabelValues(peer.Name).Inc()
+			log.Info("resuming lane", slog.Int("lane", o.Lane), slog.Int64("offset", off))
 		}
-		offset = 0
+		err = r.receiveLane(s, p, o.Lane, off, end, peer.Name)
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(f, 0, offset)); err != nil {
-		f.Close()
-		return nil, nil, 0, err
+	p.let(me)
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		p.discard() // give the space back; the inner keeps the package queued
+		r.refuse(s, peer.Name, o, transfer.ReasonDiskFull, log)
+		return
+	case errors.Is(err, errTooLong):
+		log.Warn("more bytes than offered", slog.Int("lane", o.Lane))
+		s.CancelRead(transfer.CodeProtocol)
+		r.refuse(s, peer.Name, o, transfer.ReasonHashMismatch, log)
+		return
+	case errors.Is(err, errPartialGone):
+		r.refuse(s, peer.Name, o, transfer.ReasonHashMismatch, log)
+		return
+	case err != nil:
+		log.Info("lane interrupted; kept for resuming", slog.Int("lane", o.Lane), slog.Any("error", err))
+		return
 	}
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		f.Close()
-		return nil, nil, 0, err
-	}
-	return f, h, offset, nil
+	r.finish(ctx, s, peer, p, o, final, log)
 }
 
-func verify(f *os.File, signer ed25519.PublicKey) error {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	_, err := seal.Verify(bufio.NewReaderSize(f, 1<<20), signer)
-	return err
-}
-
-// store moves a verified partial file into the store, durably.
-func store(partial, final string) error {
-	if err := os.Rename(partial, final); err != nil {
-		return err
-	}
-	for _, dir := range []string{filepath.Dir(final), filepath.Dir(partial)} {
-		if d, err := os.Open(dir); err == nil {
-			d.Sync()
-			d.Close()
+// receiveLane writes the lane's bytes from off to end at their place,
+// syncing and recording progress as it goes and when interrupted.
+func (r *Receiver) receiveLane(s *quic.Stream, p *partial, lane int, off, end int64, peer string) error {
+	buf := make([]byte, 1<<20)
+	src := stalled{s}
+	var unsynced int64
+	for off < end {
+		n, err := io.ReadFull(src, buf[:min(int64(len(buf)), end-off)])
+		if n > 0 {
+			if _, werr := p.f.WriteAt(buf[:n], off); werr != nil {
+				return werr
+			}
+			off += int64(n)
+			unsynced += int64(n)
+			r.m.bytes.WithLabelValues(peer).Add(float64(n))
 		}
+		if err != nil { // keep what arrived, for the next offer to resume from
+			return errors.Join(err, p.checkpoint(lane, off))
+		}
+		if unsynced >= checkpointEvery || off == end {
+			if err := p.checkpoint(lane, off); err != nil {
+				return err
+			}
+			unsynced = 0
+		}
+	}
+	if n, _ := src.Read(buf[:1]); n != 0 {
+		return errTooLong
 	}
 	return nil
 }
 
-func (r *Receiver) discard(f *os.File, path string) {
-	f.Close()
-	os.Remove(path)
+// finish answers a lane whose bytes are all in: Held while other lanes are
+// missing; once the package is complete, the stream that completed it
+// verifies, stores and records it and sends the receipt.
+func (r *Receiver) finish(ctx context.Context, s *quic.Stream, peer Peer, p *partial, o transfer.Offer, final string, log *slog.Logger) {
+	_, end := o.Range()
+	if !p.complete() {
+		r.reply(s, transfer.Reply{Status: transfer.Held, SHA256: o.SHA256, Lane: o.Lane, Offset: end})
+		s.Close()
+		return
+	}
+	p.finish.Lock()
+	defer p.finish.Unlock()
+	if _, err := os.Stat(final); err == nil {
+		r.reply(s, transfer.Reply{Status: transfer.Already, SHA256: o.SHA256, Lane: o.Lane})
+		s.Close()
+		return
+	}
+	err := p.verdict()
+	if err == nil {
+		err = p.f.Sync()
+	}
+	if err != nil {
+		log.Warn("package does not verify", slog.Any("error", err))
+		p.discard()
+		reason := transfer.ReasonBadPackage
+		if errors.Is(err, errHash) {
+			reason = transfer.ReasonHashMismatch
+		}
+		r.refuse(s, peer.Name, o, reason, log)
+		return
+	}
+	if err := p.store(final); err != nil {
+		log.Error("store package", slog.Any("error", err))
+		r.refuse(s, peer.Name, o, transfer.ReasonInternal, log)
+		return
+	}
+	if r.cfg.Recorder != nil {
+		if err := r.cfg.Recorder.Stored(ctx, peer.Name, o.SHA256, o.Size, final); err != nil {
+			// The file is in the store: the next offer gets Already and the
+			// daemon reconciles the record at start.
+			log.Error("record package", slog.Any("error", err))
+			r.refuse(s, peer.Name, o, transfer.ReasonInternal, log)
+			return
+		}
+	}
+	r.m.packages.WithLabelValues(peer.Name).Inc()
+	log.Info("package stored", slog.Int64("size", o.Size), slog.Int("lanes", o.Lanes))
+	r.reply(s, transfer.Reply{Status: transfer.Stored, SHA256: o.SHA256, Lane: o.Lane, Offset: o.Size})
+	s.Close()
 }
 
-func (r *Receiver) claim(sum [32]byte) bool {
+var errHash = errors.New("receive: package does not hash to its offer")
+
+// acquire opens the partial package the offer belongs to, shared by the
+// streams of its lanes.
+func (r *Receiver) acquire(o transfer.Offer, signer ed25519.PublicKey) (*partial, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.busy[sum] {
-		return false
+	if p := r.partials[o.SHA256]; p != nil {
+		p.mu.Lock()
+		same, gone := p.size == o.Size && p.lanes == o.Lanes, p.rec == nil || p.done
+		p.mu.Unlock()
+		switch {
+		case same && !gone:
+			p.refs++
+			return p, nil
+		case !gone:
+			return nil, errBusy // another layout is still arriving
+		}
 	}
-	r.busy[sum] = true
-	return true
+	name := hex.EncodeToString(o.SHA256[:])
+	path := filepath.Join(r.cfg.Dir, "incoming", name+".partial")
+	if r.cfg.Quota > 0 {
+		var have int64
+		if fi, err := os.Stat(path); err == nil {
+			have = fi.Size()
+		}
+		if r.used()-have+o.Size > r.cfg.Quota {
+			return nil, errQuota
+		}
+	}
+	p, err := openPartial(path, filepath.Join(r.cfg.Dir, "incoming", name+".lanes"), o)
+	if err != nil {
+		return nil, err
+	}
+	p.refs = 1
+	r.partials[o.SHA256] = p
+	go p.verify(signer)
+	return p, nil
 }
 
-func (r *Receiver) release(sum [32]byte) {
+func (r *Receiver) release(p *partial) {
 	r.mu.Lock()
-	delete(r.busy, sum)
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	if p.refs--; p.refs > 0 {
+		return
+	}
+	p.mu.Lock()
+	p.close()
+	p.closeFiles()
+	p.mu.Unlock()
+	<-p.verified // it reads p.f
+	p.f.Close()
+	if r.partials[p.sum] == p {
+		delete(r.partials, p.sum)
+	}
 }
 
 // used is the bytes the store and its partial files hold.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"net"
 	"io"
 	"log/slog"
 	"sync"
@@ -22,13 +24,17 @@ type Config struct {
 	OuterFingerprint string
 	Identity         tls.Certificate
 	Streams          int          // packages in flight at once
+	Connections      int          // connections a package's lanes spread across (default DefaultConnections)
 	BytesPerSecond   int64        // bandwidth cap; 0: none
 	QUIC             *quic.Config // nil: transfer.ClientQUIC
-	Poll             time.Duration
-	Log              *slog.Logger
+	// ListenPacket opens the UDP socket the connections share; nil: any
+	// local address.
+	ListenPacket func() (net.PacketConn, error)
+	Poll         time.Duration
+	Log          *slog.Logger
 }
 
-// Sender works through a Queue, keeping one connection to the outer.
+// Sender works through a Queue, keeping a pool of connections to the outer.
 type Sender struct {
 	cfg     Config
 	q       Queue
@@ -41,11 +47,17 @@ func New(cfg Config, q Queue, reg prometheus.Registerer) *Sender {
 	if cfg.Streams <= 0 {
 		cfg.Streams = 4
 	}
+	if cfg.Connections <= 0 {
+		cfg.Connections = DefaultConnections
+	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ListenPacket == nil {
+		cfg.ListenPacket = func() (net.PacketConn, error) { return net.ListenUDP("udp", nil) }
 	}
 	s := &Sender{cfg: cfg, q: q, m: newMetrics(reg)}
 	if cfg.BytesPerSecond > 0 {
@@ -54,50 +66,35 @@ func New(cfg Config, q Queue, reg prometheus.Registerer) *Sender {
 	return s
 }
 
-// Run sends queued packages until ctx ends, reconnecting with backoff when
-// the link is down; packages then resume where the outer's copy ends.
+// Run sends queued packages until ctx ends. While the link is down nothing
+// is claimed; when it returns, packages resume where the outer's copy ends.
 func (s *Sender) Run(ctx context.Context) error {
-	failures := 0
-	for ctx.Err() == nil {
-		// Each attempt lasts a few seconds and the next follows at once, so
-		// the sender is back within about a second of the link returning;
-		// a handshake attempt a second costs the network nothing.
-		dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		conn, err := Dial(dctx, s.cfg.Addr, s.cfg.Identity, s.cfg.OuterFingerprint, s.cfg.QUIC)
-		cancel()
-		if err != nil {
-			if failures++; failures == 1 || failures%60 == 0 {
-				s.cfg.Log.Warn("cannot reach the outer appliance", slog.Any("error", err), slog.Int("attempts", failures))
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(250 * time.Millisecond):
-			}
-			continue
-		}
-		failures = 0
-		s.m.lastContact.SetToCurrentTime()
-		s.cfg.Log.Info("connected to the outer appliance", slog.String("addr", s.cfg.Addr))
-		s.serve(ctx, conn)
-		conn.Close()
+	pc, err := s.cfg.ListenPacket()
+	if err != nil {
+		return fmt.Errorf("send: open UDP socket: %w", err)
 	}
-	return nil
-}
-
-// serve sends packages on conn until it ends or ctx does.
-func (s *Sender) serve(ctx context.Context, conn *Conn) {
-	slots := make(chan struct{}, s.cfg.Streams)
+	tr := &quic.Transport{Conn: pc}
+	defer tr.Close()
+	pool := NewPool(Target{Addr: s.cfg.Addr, Identity: s.cfg.Identity, OuterFingerprint: s.cfg.OuterFingerprint, QUIC: s.cfg.QUIC, Transport: tr},
+		s.cfg.Connections, s.cfg.Log, s.m.lastContact.SetToCurrentTime)
 	var wg sync.WaitGroup
+	wg.Go(func() { pool.Run(ctx) })
 	defer wg.Wait()
+
+	slots := make(chan struct{}, s.cfg.Streams)
+	var work sync.WaitGroup
+	defer work.Wait()
 	tick := time.NewTicker(s.cfg.Poll)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
-		case <-conn.Done():
-			s.cfg.Log.Warn("connection to the outer appliance ended; reconnecting")
-			return
+			return nil
+		case <-pool.Ready():
+		}
+		select {
+		case <-ctx.Done():
+			return nil
 		case slots <- struct{}{}:
 		}
 		// Claim without cancellation: a claim committed while ctx ends
@@ -112,24 +109,22 @@ func (s *Sender) serve(ctx context.Context, conn *Conn) {
 			}
 			select {
 			case <-ctx.Done():
-				return
-			case <-conn.Done():
-				return
+				return nil
 			case <-tick.C:
 			}
 			continue
 		}
-		wg.Go(func() {
+		work.Go(func() {
 			defer func() { <-slots }()
-			s.deliver(ctx, conn, item)
+			s.deliver(ctx, pool, item)
 		})
 	}
 }
 
-func (s *Sender) deliver(ctx context.Context, conn *Conn, item *Item) {
+func (s *Sender) deliver(ctx context.Context, pool *Pool, item *Item) {
 	log := s.cfg.Log.With(slog.Int64("outbox_id", item.ID), slog.Int64("size", item.Package.Size))
 	start := time.Now()
-	res, err := conn.Send(ctx, item.Package, s.capped)
+	res, err := pool.Send(ctx, item.Package, s.capped, s.m.retries.Inc)
 	if err == nil {
 		s.m.lastContact.SetToCurrentTime()
 		s.m.duration.Observe(time.Since(start).Seconds())

@@ -24,7 +24,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		bytes:    prometheus.NewCounter(prometheus.CounterOpts(o("bytes_total", "Package bytes sent to the outer appliance."))),
 		packages: prometheus.NewCounterVec(prometheus.CounterOpts(o("packages_total", "Packages delivered, by outcome (stored, already).")), []string{"outcome"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts(o("refusals_total", "Packages the outer refused, by reason.")), []string{"reason"}),
-		retries:  prometheus.NewCounter(prometheus.CounterOpts(o("retries_total", "Deliveries that failed and will be retried."))),
+		retries:  prometheus.NewCounter(prometheus.CounterOpts(o("retries_total", "Lanes and packages sent again after a failed or stalled connection."))),
 		resumes:  prometheus.NewCounter(prometheus.CounterOpts(o("resumes_total", "Deliveries that resumed a partly sent package."))),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: sgmetrics.Namespace, Subsystem: "send", Name: "duration_seconds",
 			Help: "Time to deliver a package, receipt included.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 16)}),

@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -20,29 +22,65 @@ import (
 	"sealgate/transfer"
 )
 
-// Conn is a connection to the outer appliance.
+// Target is the paired outer appliance and how to reach it.
+type Target struct {
+	Addr             string // the outer's QUIC receiver, host:port
+	Identity         tls.Certificate
+	OuterFingerprint string
+	QUIC             *quic.Config    // nil: transfer.ClientQUIC
+	Transport        *quic.Transport // shared UDP socket; nil: one per connection
+}
+
+// Conn is a connection to the outer appliance. It watches its own
+// progress, so a pool can tell a connection stuck on a dead path (which
+// QUIC would only notice at its idle timeout) from a slow one.
 type Conn struct {
 	q        *quic.Conn
 	outerKey ed25519.PublicKey // signs the outer's replies; pinned in the handshake
+	born     time.Time
+	lanes    atomic.Int32 // lanes in flight on it
+	waiting  atomic.Int32 // writes and replies being waited for
+	since    atomic.Int64 // unix ns: when the current wait began, or the last one ended
+	moved    atomic.Int64 // unix ns: when a wait last ended with progress
 }
 
-// Dial connects to the outer at addr with the inner's identity, accepting
-// only the outer whose transfer key has outerFingerprint. quicConf nil
-// means transfer.ClientQUIC.
-func Dial(ctx context.Context, addr string, identity tls.Certificate, outerFingerprint string, quicConf *quic.Config) (*Conn, error) {
-	if quicConf == nil {
-		quicConf = transfer.ClientQUIC()
+// Dial connects to the outer, accepting only the outer whose transfer key
+// has the pinned fingerprint.
+func (t Target) Dial(ctx context.Context) (*Conn, error) {
+	qc := t.QUIC
+	if qc == nil {
+		qc = transfer.ClientQUIC()
 	}
-	q, err := quic.DialAddr(ctx, addr, transfer.ClientTLS(identity, outerFingerprint), quicConf)
+	tlsConf := transfer.ClientTLS(t.Identity, t.OuterFingerprint)
+	var q *quic.Conn
+	var err error
+	if t.Transport != nil {
+		var addr *net.UDPAddr
+		if addr, err = net.ResolveUDPAddr("udp", t.Addr); err == nil {
+			q, err = t.Transport.Dial(ctx, addr, tlsConf, qc)
+		}
+	} else {
+		q, err = quic.DialAddr(ctx, t.Addr, tlsConf, qc)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("send: dial %s: %w", addr, err)
+		return nil, fmt.Errorf("send: dial %s: %w", t.Addr, err)
 	}
 	key, _, err := transfer.PeerKey(q.ConnectionState().TLS)
 	if err != nil {
 		q.CloseWithError(transfer.CodeUnpaired, "")
 		return nil, err
 	}
-	return &Conn{q: q, outerKey: key}, nil
+	now := time.Now()
+	c := &Conn{q: q, outerKey: key, born: now}
+	c.since.Store(now.UnixNano())
+	c.moved.Store(now.UnixNano())
+	return c, nil
+}
+
+// Dial connects to the outer at addr with the inner's identity; quicConf
+// nil means transfer.ClientQUIC.
+func Dial(ctx context.Context, addr string, identity tls.Certificate, outerFingerprint string, quicConf *quic.Config) (*Conn, error) {
+	return Target{Addr: addr, Identity: identity, OuterFingerprint: outerFingerprint, QUIC: quicConf}.Dial(ctx)
 }
 
 // Close ends the connection.
@@ -50,6 +88,48 @@ func (c *Conn) Close() error { return c.q.CloseWithError(transfer.CodeOK, "") }
 
 // Done is closed when the connection has ended (idle timeout, peer gone).
 func (c *Conn) Done() <-chan struct{} { return c.q.Context().Done() }
+
+// wait marks a wait for the network (a write, a reply) as begun; the
+// returned func ends it, with progress or not.
+func (c *Conn) wait() func(moved bool) {
+	now := time.Now().UnixNano()
+	if c.waiting.Add(1) == 1 {
+		c.since.Store(now)
+	}
+	return func(moved bool) {
+		now := time.Now().UnixNano()
+		if moved {
+			c.moved.Store(now)
+			c.since.Store(now)
+		}
+		c.waiting.Add(-1)
+	}
+}
+
+// stalled reports whether the connection has waited longer than d without
+// moving a byte.
+func (c *Conn) stalled(now time.Time, d time.Duration) bool {
+	return c.waiting.Load() > 0 && now.UnixNano()-c.since.Load() > int64(d)
+}
+
+// alive reports whether the connection proved the path works within d:
+// it moved bytes, or its handshake completed.
+func (c *Conn) alive(now time.Time, d time.Duration) bool {
+	return !c.stalled(now, d) && (now.Sub(c.born) < d || now.UnixNano()-c.moved.Load() < int64(d))
+}
+
+// watched counts a stream's writes as the connection's waits.
+type watched struct {
+	c *Conn
+	s *quic.Stream
+}
+
+func (w watched) Write(p []byte) (int, error) {
+	end := w.c.wait()
+	n, err := w.s.Write(p)
+	end(n > 0)
+	return n, err
+}
 
 // Result is how a package's delivery ended.
 type Result struct {
@@ -87,71 +167,93 @@ func Describe(path string) (Package, error) {
 	return p, nil
 }
 
-// Send delivers one package on a new stream. write, if set, wraps the
-// stream writer (for a bandwidth cap). It returns a *RefusedError when the
-// outer refuses.
+// Send delivers a package on this connection alone, as one lane. write,
+// if set, wraps the stream writer (for a bandwidth cap). It returns a
+// *RefusedError when the outer refuses.
 func (c *Conn) Send(ctx context.Context, p Package, write func(io.Writer) io.Writer) (Result, error) {
+	lr, err := c.SendLane(ctx, p, 1, 0, write)
+	return Result{Status: lr.Status, Resumed: lr.Resumed, Sent: lr.Sent}, err
+}
+
+// LaneResult is how one lane's delivery ended.
+type LaneResult struct {
+	Status  transfer.Status // Stored (the receipt), Already, or Held
+	Resumed int64           // bytes of the lane the outer already held
+	Sent    int64           // bytes sent on this stream
+}
+
+// SendLane delivers one lane of a package split into lanes, on a new stream.
+func (c *Conn) SendLane(ctx context.Context, p Package, lanes, lane int, write func(io.Writer) io.Writer) (LaneResult, error) {
+	c.lanes.Add(1)
+	defer c.lanes.Add(-1)
+	end := c.wait() // opening the stream, the offer, and its answer
 	s, err := c.q.OpenStreamSync(ctx)
 	if err != nil {
-		return Result{}, fmt.Errorf("send: open stream: %w", err)
+		end(false)
+		return LaneResult{}, fmt.Errorf("send: open stream: %w", err)
 	}
 	stop := context.AfterFunc(ctx, func() { s.CancelWrite(transfer.CodeShuttingOff); s.CancelRead(transfer.CodeShuttingOff) })
 	defer stop()
-	if _, err := s.Write(transfer.Offer{SHA256: p.SHA256, Size: p.Size}.Marshal()); err != nil {
-		return Result{}, fmt.Errorf("send: offer: %w", err)
+	offer := transfer.Offer{SHA256: p.SHA256, Size: p.Size, Lanes: lanes, Lane: lane}
+	if _, err := s.Write(offer.Marshal()); err != nil {
+		end(false)
+		return LaneResult{}, fmt.Errorf("send: offer: %w", err)
 	}
 	s.SetReadDeadline(time.Now().Add(transfer.IdleTimeout))
-	rep, err := transfer.ReadReply(s, c.outerKey, p.SHA256)
+	rep, err := transfer.ReadReply(s, c.outerKey, p.SHA256, lane)
+	end(err == nil)
 	if err != nil {
 		s.CancelRead(transfer.CodeProtocol)
-		return Result{}, err
+		return LaneResult{}, err
 	}
+	start, stopAt := offer.Range()
 	switch {
-	case rep.Status == transfer.Already:
+	case rep.Status == transfer.Already || rep.Status == transfer.Held || rep.Status == transfer.Stored:
 		s.Close()
-		return Result{Status: transfer.Already}, nil
+		return LaneResult{Status: rep.Status}, nil
 	case rep.Status == transfer.Refused:
 		s.Close()
-		return Result{}, &RefusedError{Reason: rep.Reason}
-	case rep.Status != transfer.Continue || rep.Offset > p.Size:
+		return LaneResult{}, &RefusedError{Reason: rep.Reason}
+	case rep.Offset < start || rep.Offset >= stopAt:
 		s.CancelRead(transfer.CodeProtocol)
-		return Result{}, fmt.Errorf("%w: unexpected reply %d at offset %d", transfer.ErrProtocol, rep.Status, rep.Offset)
+		s.CancelWrite(transfer.CodeProtocol)
+		return LaneResult{}, fmt.Errorf("%w: continue lane %d at %d, outside [%d, %d)", transfer.ErrProtocol, lane, rep.Offset, start, stopAt)
 	}
-	resumed := rep.Offset
+	resumed := rep.Offset - start
 	f, err := os.Open(p.Path)
 	if err != nil {
 		s.CancelWrite(transfer.CodeShuttingOff)
-		return Result{}, fmt.Errorf("send: %w", err)
+		return LaneResult{}, fmt.Errorf("send: %w", err)
 	}
 	defer f.Close()
-	var w io.Writer = s
+	var w io.Writer = watched{c, s}
 	if write != nil {
-		w = write(s)
+		w = write(w)
 	}
-	n, err := io.Copy(w, io.NewSectionReader(f, rep.Offset, p.Size-rep.Offset))
+	n, err := io.CopyBuffer(w, io.NewSectionReader(f, rep.Offset, stopAt-rep.Offset), make([]byte, 256<<10))
 	if err != nil {
-		return Result{}, fmt.Errorf("send: stream package: %w", err)
+		return LaneResult{}, fmt.Errorf("send: stream package: %w", err)
 	}
-	if n != p.Size-rep.Offset {
-		return Result{}, fmt.Errorf("send: %s changed size while sending", p.Path)
+	if n != stopAt-rep.Offset {
+		return LaneResult{}, fmt.Errorf("send: %s changed size while sending", p.Path)
 	}
 	if err := s.Close(); err != nil { // FIN: all bytes are out
-		return Result{}, fmt.Errorf("send: finish: %w", err)
+		return LaneResult{}, fmt.Errorf("send: finish: %w", err)
 	}
-	// Verifying a multi-GB package takes a while: wait for the receipt
-	// as long as the connection lives.
+	// Verifying a multi-GB package takes a while: wait for the answer as
+	// long as the connection lives.
 	s.SetReadDeadline(time.Time{})
-	rep, err = transfer.ReadReply(s, c.outerKey, p.SHA256)
+	rep, err = transfer.ReadReply(s, c.outerKey, p.SHA256, lane)
 	if err != nil {
-		return Result{}, err
+		return LaneResult{}, err
 	}
 	switch rep.Status {
-	case transfer.Stored:
-		return Result{Status: transfer.Stored, Resumed: resumed, Sent: n}, nil
+	case transfer.Stored, transfer.Held, transfer.Already:
+		return LaneResult{Status: rep.Status, Resumed: resumed, Sent: n}, nil
 	case transfer.Refused:
-		return Result{}, &RefusedError{Reason: rep.Reason}
+		return LaneResult{}, &RefusedError{Reason: rep.Reason}
 	}
-	return Result{}, fmt.Errorf("%w: receipt with status %d", transfer.ErrProtocol, rep.Status)
+	return LaneResult{}, fmt.Errorf("%w: answer with status %d", transfer.ErrProtocol, rep.Status)
 }
 
 // IsRefused reports a refusal and its reason.

@@ -37,6 +37,7 @@ type Pair struct {
 	stop     context.CancelFunc
 	done     chan error
 	cfg      receive.Config
+	listen   func(addr string) (net.PacketConn, error)
 }
 
 // TestQUIC is the QUIC configuration of tests: short idle timeout so a cut
@@ -51,8 +52,21 @@ func TestQUIC(server bool) *quic.Config {
 	return c
 }
 
-// NewPair makes keys for both sides and starts a receiver paired with the inner.
+// NewPair makes keys for both sides and starts a receiver paired with the
+// inner on loopback.
 func NewPair(t testing.TB, tweak func(*receive.Config)) *Pair {
+	t.Helper()
+	return NewPairOn(t, func(addr string) (net.PacketConn, error) {
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		return net.ListenPacket("udp", addr)
+	}, tweak)
+}
+
+// NewPairOn is NewPair with the receiver's socket opened by listen (given
+// "" the first time, then the address it had).
+func NewPairOn(t testing.TB, listen func(addr string) (net.PacketConn, error), tweak func(*receive.Config)) *Pair {
 	t.Helper()
 	dir := t.TempDir()
 	if err := keys.InitInner(filepath.Join(dir, "inner")); err != nil {
@@ -69,7 +83,7 @@ func NewPair(t testing.TB, tweak func(*receive.Config)) *Pair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Pair{Inner: in, Outer: out, OuterFP: CertFP(out.Transfer.Certificate[0]), Store: filepath.Join(dir, "store")}
+	p := &Pair{Inner: in, Outer: out, OuterFP: CertFP(out.Transfer.Certificate[0]), Store: filepath.Join(dir, "store"), listen: listen}
 	p.cfg = receive.Config{
 		Dir: p.Store, Identity: out.Transfer, QUIC: TestQUIC(true),
 		Peers: map[string]receive.Peer{CertFP(in.Transfer.Certificate[0]): {Name: "city-hall", Signer: in.Signing.Public().(ed25519.PublicKey)}},
@@ -84,11 +98,7 @@ func NewPair(t testing.TB, tweak func(*receive.Config)) *Pair {
 // Start (re)starts the receiver, on the same port when it ran before.
 func (p *Pair) Start(t testing.TB) {
 	t.Helper()
-	addr := "127.0.0.1:0"
-	if p.Addr != "" {
-		addr = p.Addr
-	}
-	pc, err := net.ListenPacket("udp", addr)
+	pc, err := p.listen(p.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
