@@ -5,9 +5,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
