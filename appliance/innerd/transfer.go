@@ -52,7 +52,7 @@ func sender(cfg *config.Inner, k *keys.Inner, log *slog.Logger) func(*daemon.Dat
 			return nil, nil
 		}
 		s := send.New(send.Config{
-			Addr: t.OuterAddress, OuterFingerprint: t.OuterFingerprint, Identity: k.Transfer, Streams: t.Streams,
+			Addr: t.OuterAddress, OuterFingerprint: t.OuterFingerprint, Identity: k.Transfer, Streams: t.Streams, Connections: t.Connections,
 			BytesPerSecond: int64(t.BandwidthMbps) * 125_000, Log: log.With("component", "send"),
 		}, ob, reg)
 		return []func(context.Context) error{s.Run}, nil

@@ -25,8 +25,9 @@ import (
 	"sealgate/transfer/send"
 )
 
-// reclaimAfter is when a package claimed by a sender that died is due again.
-const reclaimAfter = 10 * time.Minute
+// reclaimAfter is when a package claimed by a sender that died is due
+// again: a live sender touches its claims every send.TouchEvery.
+const reclaimAfter = time.Minute
 
 // Entry is one row, for `outbox list`.
 type Entry struct {
@@ -169,6 +170,14 @@ func (o *Outbox) Next(ctx context.Context) (*send.Item, error) {
 	}
 	copy(it.Package.SHA256[:], sum)
 	return &it, nil
+}
+
+// Touch implements send.Queue.
+func (o *Outbox) Touch(ctx context.Context, ids []int64) error {
+	if _, err := o.pool.Exec(ctx, `UPDATE outbox SET claimed_at = now() WHERE id = ANY($1) AND state = 'sending'`, ids); err != nil {
+		return fmt.Errorf("outbox: touch claims: %w", err)
+	}
+	return nil
 }
 
 // Delivered implements send.Queue.

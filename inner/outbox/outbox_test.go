@@ -57,3 +57,45 @@ func TestAddVerifiesTheCopyAndLeavesNothingOnRefusal(t *testing.T) {
 		t.Fatalf("second Add: %v, want ErrQueued", err)
 	}
 }
+
+// TestClaimsLapseUnlessTouched: a package claimed by a sender that died is
+// due again after a minute; a live sender's touched claim is not taken.
+func TestClaimsLapseUnlessTouched(t *testing.T) {
+	ctx := context.Background()
+	key := make([]byte, 32)
+	rand.Read(key)
+	pool := pgtest.NewPool(t, store.Migrations())
+	ob, err := outbox.New(pool, filepath.Join(t.TempDir(), "outbox"), audit.New(pool, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := transfertest.NewPair(t, nil)
+	path, _ := p.Package(t, 10_000)
+	if _, err := ob.Add(ctx, "test", path, p.Inner.Signing.Public().(ed25519.PublicKey), 0); err != nil {
+		t.Fatal(err)
+	}
+	first, err := ob.Next(ctx)
+	if err != nil || first == nil {
+		t.Fatalf("Next: %v, %v", first, err)
+	}
+	if again, _ := ob.Next(ctx); again != nil {
+		t.Fatal("a fresh claim was taken twice")
+	}
+	age := func() {
+		if _, err := pool.Exec(ctx, `UPDATE outbox SET claimed_at = now() - interval '61 seconds'`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	age()
+	if err := ob.Touch(ctx, []int64{first.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := ob.Next(ctx); again != nil {
+		t.Fatal("a touched claim was taken")
+	}
+	age() // the sender died: nobody touches it
+	again, err := ob.Next(ctx)
+	if err != nil || again == nil || again.ID != first.ID {
+		t.Fatalf("lapsed claim not taken again: %v, %v", again, err)
+	}
+}

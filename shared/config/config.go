@@ -84,6 +84,7 @@ type InnerTransfer struct {
 	// OuterFingerprint pins the outer's transfer key (`sealgate-outer keys show`).
 	OuterFingerprint string `yaml:"outer_fingerprint"`
 	Streams          int    `yaml:"streams"`        // packages sent in parallel
+	Connections      int    `yaml:"connections"`    // QUIC connections a package's lanes spread across
 	BandwidthMbps    int    `yaml:"bandwidth_mbps"` // cap on the link; 0: none
 }
 
@@ -128,7 +129,7 @@ func LoadInner(path string, environ []string) (*Inner, error) {
 	c := &Inner{
 		Base:     defaultBase("/var/lib/sealgate-inner", "127.0.0.1:9101"),
 		Console:  HTTPS{Listen: "127.0.0.1:8443"},
-		Transfer: InnerTransfer{Streams: 4},
+		Transfer: InnerTransfer{Streams: 4, Connections: 64},
 	}
 	if err := loadFile(path, InnerEnvPrefix, environ, c); err != nil {
 		return nil, err
@@ -267,6 +268,9 @@ func (t *InnerTransfer) validate(path string) error {
 	}
 	if t.Streams < 1 || t.Streams > 64 {
 		bad("streams", fmt.Errorf("%d is outside 1…64", t.Streams))
+	}
+	if t.Connections < 1 || t.Connections > 255 {
+		bad("connections", fmt.Errorf("%d is outside 1…255", t.Connections))
 	}
 	if t.BandwidthMbps < 0 {
 		bad("bandwidth_mbps", errors.New("must not be negative"))

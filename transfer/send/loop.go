@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,8 +77,15 @@ func (s *Sender) Run(ctx context.Context) error {
 	}
 	tr := &quic.Transport{Conn: pc}
 	defer tr.Close()
+	prevLive := 0
 	pool := NewPool(Target{Addr: s.cfg.Addr, Identity: s.cfg.Identity, OuterFingerprint: s.cfg.OuterFingerprint, QUIC: s.cfg.QUIC, Transport: tr},
-		s.cfg.Connections, s.cfg.Log, s.m.lastContact.SetToCurrentTime)
+		s.cfg.Connections, s.cfg.Log, func(live int) { // called under the pool's lock, one at a time
+			if live > prevLive { // a handshake completed: the outer answered
+				s.m.lastContact.SetToCurrentTime()
+			}
+			prevLive = live
+			s.m.connections.Set(float64(live))
+		})
 	var wg sync.WaitGroup
 	wg.Go(func() { pool.Run(ctx) })
 	defer wg.Wait()
@@ -84,6 +93,8 @@ func (s *Sender) Run(ctx context.Context) error {
 	slots := make(chan struct{}, s.cfg.Streams)
 	var work sync.WaitGroup
 	defer work.Wait()
+	claims := &claimSet{ids: map[int64]bool{}}
+	wg.Go(func() { s.touch(ctx, claims) })
 	tick := time.NewTicker(s.cfg.Poll)
 	defer tick.Stop()
 	for {
@@ -114,10 +125,45 @@ func (s *Sender) Run(ctx context.Context) error {
 			}
 			continue
 		}
+		claims.add(item.ID)
 		work.Go(func() {
 			defer func() { <-slots }()
+			defer claims.remove(item.ID)
 			s.deliver(ctx, pool, item)
 		})
+	}
+}
+
+// claimSet is the packages this sender is sending.
+type claimSet struct {
+	mu  sync.Mutex
+	ids map[int64]bool
+}
+
+func (c *claimSet) add(id int64)    { c.mu.Lock(); c.ids[id] = true; c.mu.Unlock() }
+func (c *claimSet) remove(id int64) { c.mu.Lock(); delete(c.ids, id); c.mu.Unlock() }
+
+func (c *claimSet) list() []int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Collect(maps.Keys(c.ids))
+}
+
+// touch renews the claims every TouchEvery until ctx ends.
+func (s *Sender) touch(ctx context.Context, claims *claimSet) {
+	tick := time.NewTicker(TouchEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if ids := claims.list(); len(ids) > 0 {
+			if err := s.q.Touch(ctx, ids); err != nil {
+				s.cfg.Log.Error("renew outbox claims", slog.Any("error", err))
+			}
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ type metrics struct {
 	resumes     prometheus.Counter
 	duration    prometheus.Histogram
 	lastContact prometheus.Gauge
+	connections prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -29,9 +30,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: sgmetrics.Namespace, Subsystem: "send", Name: "duration_seconds",
 			Help: "Time to deliver a package, receipt included.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 16)}),
 		lastContact: prometheus.NewGauge(prometheus.GaugeOpts(o("last_contact_timestamp_seconds", "When the outer appliance last answered."))),
+		connections: prometheus.NewGauge(prometheus.GaugeOpts(o("connections", "Live QUIC connections to the outer appliance."))),
 	}
 	if reg != nil {
-		reg.MustRegister(m.bytes, m.packages, m.refusals, m.retries, m.resumes, m.duration, m.lastContact)
+		reg.MustRegister(m.bytes, m.packages, m.refusals, m.retries, m.resumes, m.duration, m.lastContact, m.connections)
 	}
 	return m
 }

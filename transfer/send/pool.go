@@ -27,10 +27,10 @@ import (
 // their lanes resume at once on fresh ones, from where the outer's copy
 // ends.
 type Pool struct {
-	target Target
-	size   int
-	log    *slog.Logger
-	onUp   func()
+	target  Target
+	size    int
+	log     *slog.Logger
+	onConns func(live int)
 
 	mu      sync.Mutex
 	conns   []*Conn
@@ -58,15 +58,16 @@ const (
 )
 
 // NewPool returns a pool of size connections to t; Run maintains them.
-// onUp, if set, is called whenever a connection is established.
-func NewPool(t Target, size int, log *slog.Logger, onUp func()) *Pool {
+// onConns, if set, is told the number of live connections whenever it
+// changes (under the pool's lock: keep it short).
+func NewPool(t Target, size int, log *slog.Logger, onConns func(live int)) *Pool {
 	if size <= 0 {
 		size = 1
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Pool{target: t, size: size, log: log, onUp: onUp, changed: make(chan struct{})}
+	return &Pool{target: t, size: size, log: log, onConns: onConns, changed: make(chan struct{})}
 }
 
 // Run keeps the pool's connections up until ctx ends, then closes them.
@@ -84,6 +85,7 @@ func (p *Pool) Run(ctx context.Context) {
 				c.q.CloseWithError(transfer.CodeShuttingOff, "")
 			}
 			p.conns = nil
+			p.signal()
 			p.mu.Unlock()
 			return
 		case err := <-results:
@@ -154,9 +156,6 @@ func (p *Pool) tend(ctx context.Context, results chan<- error) {
 				}
 			}
 			p.mu.Unlock()
-			if err == nil && p.onUp != nil {
-				p.onUp()
-			}
 			select {
 			case results <- err:
 			default:
@@ -178,6 +177,9 @@ func (p *Pool) tendSoon(ctx context.Context, results chan<- error) {
 
 // signal wakes lanes waiting for a connection; the caller holds mu.
 func (p *Pool) signal() {
+	if p.onConns != nil {
+		p.onConns(len(p.conns))
+	}
 	close(p.changed)
 	p.changed = make(chan struct{})
 }

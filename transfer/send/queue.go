@@ -16,6 +16,9 @@ type Item struct {
 type Queue interface {
 	// Next claims the most urgent package that is due, or returns nil.
 	Next(ctx context.Context) (*Item, error)
+	// Touch renews the claims on packages still being sent, so that only
+	// the claims of a sender that died (killed, power lost) lapse.
+	Touch(ctx context.Context, ids []int64) error
 	// Delivered marks a package stored (or already held) by the outer.
 	Delivered(ctx context.Context, id int64, res Result) error
 	// Failed gives up on a package (final), or makes it due again: after a
@@ -23,6 +26,10 @@ type Queue interface {
 	// hash mismatch), soon when the link failed or the outer was busy.
 	Failed(ctx context.Context, id int64, err error, final, backoff bool) error
 }
+
+// TouchEvery is how often a sender renews its claims; a queue reclaims a
+// package whose claim was not renewed for several of these.
+const TouchEvery = 10 * time.Second
 
 // Backoff is the wait before attempt n+1: 2ⁿ seconds, at most 5 minutes.
 func Backoff(attempts int) time.Duration {
