@@ -27,7 +27,7 @@ import (
 
 // reclaimAfter is when a package claimed by a sender that died is due
 // again: a live sender touches its claims every send.TouchEvery.
-const reclaimAfter = time.Minute
+const reclaimAfter = 3 * send.TouchEvery
 
 // Entry is one row, for `outbox list`.
 type Entry struct {

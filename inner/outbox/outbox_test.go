@@ -59,7 +59,7 @@ func TestAddVerifiesTheCopyAndLeavesNothingOnRefusal(t *testing.T) {
 }
 
 // TestClaimsLapseUnlessTouched: a package claimed by a sender that died is
-// due again after a minute; a live sender's touched claim is not taken.
+// due again after 30 s; a live sender's touched claim is not taken.
 func TestClaimsLapseUnlessTouched(t *testing.T) {
 	ctx := context.Background()
 	key := make([]byte, 32)
@@ -82,7 +82,7 @@ func TestClaimsLapseUnlessTouched(t *testing.T) {
 		t.Fatal("a fresh claim was taken twice")
 	}
 	age := func() {
-		if _, err := pool.Exec(ctx, `UPDATE outbox SET claimed_at = now() - interval '61 seconds'`); err != nil {
+		if _, err := pool.Exec(ctx, `UPDATE outbox SET claimed_at = now() - interval '31 seconds'`); err != nil {
 			t.Fatal(err)
 		}
 	}
