@@ -55,9 +55,10 @@ fuzz: deps ## Run every fuzz target for FUZZTIME each (default 20s)
 bench: deps ## Run the benchmarks; each figure is printed beside its baseline
 	go test -run '^$$' -bench . -benchtime 5x -count 1 ./...
 
-soak: deps ## Deliver 1,000 small and 3 × 2 GiB packages across random kills of either side (~5 min, ~20 GB of disk)
+soak: deps ## Acceptance soak (~25 min, ~20 GB of disk): 1,000 small + 3 × 2 GiB packages across kills (in-process and SIGKILL), link cuts of 60 s and 10 min
 	SEALGATE_SOAK_SMALL=1000 SEALGATE_SOAK_LARGE=3 SEALGATE_SOAK_LARGE_MB=2048 SEALGATE_SOAK_CHAOS_S=40 \
-		go test -count=1 -timeout 30m -run TestSoakDeliveryAcrossKills -v ./appliance/
+		go test -count=1 -timeout 60m -run 'TestSoakDeliveryAcrossKills|TestSoakSIGKILL' -v ./appliance/
+	SEALGATE_SOAK_CUTS=60s,10m go test -count=1 -timeout 30m -run TestResumeAfterProductionCuts -v ./transfer/send/
 
 clean: ## Remove build output (not var/demo: that is the demo's data)
 	rm -rf bin

@@ -204,6 +204,7 @@ func (p *Pool) Ready() <-chan struct{} {
 func (p *Pool) get(ctx context.Context) (*Conn, error) {
 	giveUp := time.After(linkWait)
 	spread := time.After(200 * time.Millisecond)
+	spreadOver := false
 	for {
 		p.mu.Lock()
 		var best *Conn
@@ -215,15 +216,8 @@ func (p *Pool) get(ctx context.Context) (*Conn, error) {
 		filling := p.dialing > 0 && len(p.conns) < p.size
 		changed := p.changed
 		p.mu.Unlock()
-		if best != nil && (best.lanes.Load() == 0 || !filling) {
+		if best != nil && (best.lanes.Load() == 0 || !filling || spreadOver) {
 			return best, nil
-		}
-		if best != nil {
-			select {
-			case <-spread:
-				return best, nil
-			default:
-			}
 		}
 		select {
 		case <-ctx.Done():
@@ -232,7 +226,7 @@ func (p *Pool) get(ctx context.Context) (*Conn, error) {
 			return nil, errNoLink
 		case <-changed:
 		case <-spread:
-			spread = nil
+			spreadOver = true
 		}
 	}
 }

@@ -262,3 +262,29 @@ func TestDeliveryAcrossEmulatedWAN(t *testing.T) {
 		})
 	}
 }
+
+// TestNewerOfferTakesTheLaneOver: a lane stuck on a connection the outer
+// still thinks alive is taken over by the same inner's newer offer, which
+// continues from what the old stream delivered.
+func TestNewerOfferTakesTheLaneOver(t *testing.T) {
+	p := transfertest.NewPair(t, func(c *receive.Config) { c.QUIC = productionQUIC(true) })
+	proxy := transfertest.NewProxy(t, p.Addr)
+	path, sum := p.Package(t, 12<<20)
+	pkg := describe(t, path)
+	proxy.CutAfter.Store(6 << 20)
+	old := dial(t, p, proxy.Addr)
+	go old.Send(context.Background(), pkg, nil) // stalls at the cut; the outer's side lives on for 30 s
+	time.Sleep(1500 * time.Millisecond)
+	fresh := dial(t, p, p.Addr)
+	start := time.Now()
+	res, err := fresh.Send(context.Background(), pkg, nil)
+	if err != nil || res.Status != transfer.Stored {
+		t.Fatalf("newer offer: %+v, %v", res, err)
+	}
+	if res.Resumed < 4<<20 || time.Since(start) > 5*time.Second {
+		t.Fatalf("took over after %v, resuming at %d", time.Since(start), res.Resumed)
+	}
+	if got := storedSum(t, p, sum); got != sum {
+		t.Fatal("package differs after the takeover")
+	}
+}
