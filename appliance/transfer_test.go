@@ -99,7 +99,7 @@ transfer:
 	outer := daemontest.Start(t, func(ctx context.Context, s func(daemon.Addrs)) error {
 		return outerd.Serve(ctx, ocfg, io.Discard, quiet, s)
 	})
-	daemontest.Start(t, func(ctx context.Context, s func(daemon.Addrs)) error {
+	inner := daemontest.Start(t, func(ctx context.Context, s func(daemon.Addrs)) error {
 		return innerd.Serve(ctx, icfg, io.Discard, quiet, s)
 	})
 
@@ -145,6 +145,12 @@ transfer:
 	}
 	if m := outer.Metrics(t); !strings.Contains(m, `sealgate_receive_packages_total{peer="city-hall"} 1`) {
 		t.Fatal("outer metrics do not count the package")
+	}
+	m := inner.Metrics(t)
+	for _, want := range []string{`sealgate_outbox_packages{state="delivered"} 1`, `sealgate_outbox_packages{state="queued"} 0`, "sealgate_outbox_depth 0", `sealgate_send_packages_total{outcome="stored"} 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("inner metrics lack %s", want)
+		}
 	}
 	// The same package queued again is refused by the outbox; re-sent it would be Already.
 	var errb bytes.Buffer

@@ -46,6 +46,7 @@ func sender(cfg *config.Inner, k *keys.Inner, log *slog.Logger) func(*daemon.Dat
 				stat(func(d int, _ time.Duration) float64 { return float64(d) })),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: sgmetrics.Namespace, Subsystem: "outbox", Name: "oldest_age_seconds", Help: "Age of the oldest package waiting."},
 				stat(func(_ int, o time.Duration) float64 { return o.Seconds() })),
+			stateCollector{ob},
 		)
 		t := cfg.Transfer
 		if t.OuterAddress == "" {
@@ -116,4 +117,25 @@ func (c *outboxListCmd) Run(ctx context.Context, app *daemon.App) error {
 		}
 		return nil
 	})
+}
+
+var outboxStates = prometheus.NewDesc(prometheus.BuildFQName(sgmetrics.Namespace, "outbox", "packages"),
+	"Packages in the outbox, by state (queued, sending, delivered, refused).", []string{"state"}, nil)
+
+// stateCollector reads the outbox's counts by state at each scrape.
+type stateCollector struct{ ob *outbox.Outbox }
+
+func (stateCollector) Describe(ch chan<- *prometheus.Desc) { ch <- outboxStates }
+
+func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.ob.Counts(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(outboxStates, err)
+		return
+	}
+	for _, st := range outbox.States {
+		ch <- prometheus.MustNewConstMetric(outboxStates, prometheus.GaugeValue, float64(counts[st]), st)
+	}
 }

@@ -235,3 +235,28 @@ func (o *Outbox) Stats(ctx context.Context) (depth int, oldest time.Duration, er
 		FROM outbox WHERE state IN ('queued', 'sending')`).Scan(&depth, &secs)
 	return depth, time.Duration(secs * float64(time.Second)), err
 }
+
+// States lists the states a queued package goes through.
+var States = []string{"queued", "sending", "delivered", "refused"}
+
+// Counts is the number of packages in each state (every one of States).
+func (o *Outbox) Counts(ctx context.Context) (map[string]int, error) {
+	counts := map[string]int{}
+	for _, st := range States {
+		counts[st] = 0
+	}
+	rows, err := o.pool.Query(ctx, `SELECT state, count(*) FROM outbox GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: count: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("outbox: count: %w", err)
+		}
+		counts[st] = n
+	}
+	return counts, rows.Err()
+}
