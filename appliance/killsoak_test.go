@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -133,37 +134,59 @@ transfer:
 	}
 
 	want := map[string]bool{}
-	queue := func(size int) {
+	var wantMu sync.Mutex
+	queue := func(size int) error {
 		path, sum := pair.Package(t, size)
+		defer os.Remove(path) // the outbox keeps its own copy
 		for attempt := 0; ; attempt++ { // the inner may still be migrating its database
 			var errb bytes.Buffer
 			if innerd.Main(ctx, []string{"outbox", "add", "--config", innerConf, path}, io.Discard, &errb, innerEnv) == 0 {
 				break
 			}
 			if attempt == 50 {
-				failed("outbox add: %s", errb.String())
+				return fmt.Errorf("outbox add: %s", errb.String())
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		os.Remove(path) // the outbox keeps its own copy
+		wantMu.Lock()
 		want[sum] = true
+		wantMu.Unlock()
+		return nil
 	}
 	for range large {
-		queue(largeMB << 20)
+		if err := queue(largeMB << 20); err != nil {
+			failed("%v", err)
+		}
 	}
 	for range small / 2 {
-		queue(1000 + mrand.IntN(200_000))
+		if err := queue(1000 + mrand.IntN(200_000)); err != nil {
+			failed("%v", err)
+		}
 	}
+	// The rest is queued while the kills go on.
+	queued := make(chan error, 1)
+	go func() {
+		for range small - small/2 {
+			if err := queue(1000 + mrand.IntN(200_000)); err != nil {
+				queued <- err
+				return
+			}
+		}
+		queued <- nil
+	}()
 	kills := 0
-	for end := time.Now().Add(chaos); time.Now().Before(end) || kills < 4; kills++ {
+	for end, done := time.Now().Add(chaos), false; !done || time.Now().Before(end) || kills < 4; kills++ {
 		time.Sleep(time.Duration(300+mrand.IntN(1200)) * time.Millisecond)
 		victim := []*proc{inner, outer}[mrand.IntN(2)]
 		victim.kill()
 		victim.start()
-		if kills == 1 { // queue the rest while the kills go on
-			for range small - small/2 {
-				queue(1000 + mrand.IntN(200_000))
+		select {
+		case err := <-queued:
+			if err != nil {
+				failed("%v", err)
 			}
+			done = true
+		default:
 		}
 	}
 

@@ -229,7 +229,9 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 // receiveLane writes the lane's bytes from off to end at their place,
 // syncing and recording progress as it goes and when interrupted.
 func (r *Receiver) receiveLane(s *quic.Stream, p *partial, lane int, off, end int64, peer string) error {
-	buf := make([]byte, 1<<20)
+	bp := laneBufs.Get().(*[]byte)
+	defer laneBufs.Put(bp)
+	buf := *bp
 	src := stalled{s}
 	var unsynced int64
 	for off < end {
@@ -257,6 +259,10 @@ func (r *Receiver) receiveLane(s *quic.Stream, p *partial, lane int, off, end in
 	}
 	return nil
 }
+
+// laneBufs are the lanes' receive buffers: a package brings hundreds of
+// lanes, and a fresh MiB each would keep the collector busy.
+var laneBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
 // finish answers a lane whose bytes are all in: Held while other lanes are
 // missing; once the package is complete, the stream that completed it

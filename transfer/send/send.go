@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -230,7 +231,9 @@ func (c *Conn) SendLane(ctx context.Context, p Package, lanes, lane int, write f
 	if write != nil {
 		w = write(w)
 	}
-	n, err := io.CopyBuffer(w, io.NewSectionReader(f, rep.Offset, stopAt-rep.Offset), make([]byte, 256<<10))
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	n, err := io.CopyBuffer(w, io.NewSectionReader(f, rep.Offset, stopAt-rep.Offset), *bp)
 	if err != nil {
 		return LaneResult{}, fmt.Errorf("send: stream package: %w", err)
 	}
@@ -255,6 +258,9 @@ func (c *Conn) SendLane(ctx context.Context, p Package, lanes, lane int, write f
 	}
 	return LaneResult{}, fmt.Errorf("%w: answer with status %d", transfer.ErrProtocol, rep.Status)
 }
+
+// copyBufs are the lanes' send buffers.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // IsRefused reports a refusal and its reason.
 func IsRefused(err error) (transfer.Reason, bool) {
