@@ -86,34 +86,7 @@ func TestSoakSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	pair := &transfertest.Pair{Inner: ik, Outer: ok} // makes packages signed and sealed for these keys
-	udp := freeUDP(t)
-	write := func(name, body string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
-	outerConf := write("outer.yaml", fmt.Sprintf(`data_dir: outer
-key_dir: outer-keys
-portal: {listen: "127.0.0.1:0"}
-metrics: {listen: "127.0.0.1:0"}
-transfer:
-  listen: %q
-  peers:
-    - name: city-hall
-      transfer_fingerprint: %s
-      signing_pub: inner-keys/signing.pub
-`, udp, transfertest.CertFP(ik.Transfer.Certificate[0])))
-	innerConf := write("inner.yaml", fmt.Sprintf(`data_dir: inner
-key_dir: inner-keys
-console: {listen: "127.0.0.1:0"}
-metrics: {listen: "127.0.0.1:0"}
-transfer:
-  outer_address: %q
-  outer_fingerprint: %s
-  streams: 8
-`, udp, transfertest.CertFP(ok.Transfer.Certificate[0])))
+	innerConf, outerConf := pairedConfigs(t, dir, ik, ok, "  streams: 8\n")
 	innerDB, outerDB := pgtest.NewDatabase(t, nil), pgtest.NewDatabase(t, nil)
 	innerEnv := []string{config.InnerEnvPrefix + "DATABASE_URL=" + innerDB}
 	logf, err := os.Create(filepath.Join(dir, "daemons.log"))
@@ -137,7 +110,7 @@ transfer:
 	var wantMu sync.Mutex
 	queue := func(size int) error {
 		path, sum := pair.Package(t, size)
-		defer os.Remove(path) // the outbox keeps its own copy
+		defer os.Remove(path)           // the outbox keeps its own copy
 		for attempt := 0; ; attempt++ { // the inner may still be migrating its database
 			var errb bytes.Buffer
 			if innerd.Main(ctx, []string{"outbox", "add", "--config", innerConf, path}, io.Discard, &errb, innerEnv) == 0 {

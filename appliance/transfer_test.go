@@ -49,6 +49,42 @@ func mainOf(t *testing.T, m func(context.Context, []string, io.Writer, io.Writer
 	return out.String()
 }
 
+// pairedConfigs writes inner.yaml and outer.yaml in dir for daemons paired
+// with each other (keys in dir/inner-keys and dir/outer-keys), the outer's
+// receiver on a free loopback port; innerTransfer adds lines under the
+// inner's transfer section.
+func pairedConfigs(t *testing.T, dir string, ik *keys.Inner, ok *keys.Outer, innerTransfer string) (inner, outer string) {
+	t.Helper()
+	udp := freeUDP(t)
+	write := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	outer = write("outer.yaml", fmt.Sprintf(`data_dir: outer
+key_dir: outer-keys
+portal: {listen: "127.0.0.1:0"}
+metrics: {listen: "127.0.0.1:0"}
+transfer:
+  listen: %q
+  peers:
+    - name: city-hall
+      transfer_fingerprint: %s
+      signing_pub: inner-keys/signing.pub
+`, udp, transfertest.CertFP(ik.Transfer.Certificate[0])))
+	inner = write("inner.yaml", fmt.Sprintf(`data_dir: inner
+key_dir: inner-keys
+console: {listen: "127.0.0.1:0"}
+metrics: {listen: "127.0.0.1:0"}
+transfer:
+  outer_address: %q
+  outer_fingerprint: %s
+%s`, udp, transfertest.CertFP(ok.Transfer.Certificate[0]), innerTransfer))
+	return inner, outer
+}
+
 // TestPairedDaemonsDeliverAPackage runs both daemons, paired through their
 // configs, and follows one package from `seal` and `outbox add` on the inner
 // to `store list` on the outer.
@@ -63,35 +99,14 @@ func TestPairedDaemonsDeliverAPackage(t *testing.T) {
 	}
 	ik, _ := keys.LoadInner(innerKeys)
 	ok, _ := keys.LoadOuter(outerKeys)
-	udp := freeUDP(t)
-	outerYAML := fmt.Sprintf(`data_dir: outer
-key_dir: outer-keys
-portal: {listen: "127.0.0.1:0"}
-metrics: {listen: "127.0.0.1:0"}
-transfer:
-  listen: %q
-  peers:
-    - name: city-hall
-      transfer_fingerprint: %s
-      signing_pub: inner-keys/signing.pub
-`, udp, transfertest.CertFP(ik.Transfer.Certificate[0]))
-	innerYAML := fmt.Sprintf(`data_dir: inner
-key_dir: inner-keys
-console: {listen: "127.0.0.1:0"}
-metrics: {listen: "127.0.0.1:0"}
-transfer:
-  outer_address: %q
-  outer_fingerprint: %s
-`, udp, transfertest.CertFP(ok.Transfer.Certificate[0]))
-	os.WriteFile(filepath.Join(dir, "outer.yaml"), []byte(outerYAML), 0o600)
-	os.WriteFile(filepath.Join(dir, "inner.yaml"), []byte(innerYAML), 0o600)
+	innerConf, outerConf := pairedConfigs(t, dir, ik, ok, "")
 	env := func(prefix string) []string { return []string{prefix + "DATABASE_URL=" + pgtest.NewDatabase(t, nil)} }
 	innerEnv, outerEnv := env(config.InnerEnvPrefix), env(config.OuterEnvPrefix)
-	icfg, err := config.LoadInner(filepath.Join(dir, "inner.yaml"), innerEnv)
+	icfg, err := config.LoadInner(innerConf, innerEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ocfg, err := config.LoadOuter(filepath.Join(dir, "outer.yaml"), outerEnv)
+	ocfg, err := config.LoadOuter(outerConf, outerEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +135,7 @@ transfer:
 		return func(ctx context.Context, a []string, o, e io.Writer, _ []string) int { return m(ctx, a, o, e, env) }
 	}
 	imain, omain := withEnv(innerd.Main, innerEnv), withEnv(outerd.Main, outerEnv)
-	if out := mainOf(t, imain, "outbox", "add", "--config", filepath.Join(dir, "inner.yaml"), pkgPath, "--json"); !strings.Contains(out, want) {
+	if out := mainOf(t, imain, "outbox", "add", "--config", innerConf, pkgPath, "--json"); !strings.Contains(out, want) {
 		t.Fatalf("outbox add: %s", out)
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -131,7 +146,7 @@ transfer:
 				Size          int64
 			}
 		}
-		json.Unmarshal([]byte(mainOf(t, omain, "store", "list", "--config", filepath.Join(dir, "outer.yaml"), "--json")), &listed)
+		json.Unmarshal([]byte(mainOf(t, omain, "store", "list", "--config", outerConf, "--json")), &listed)
 		if len(listed.Packages) == 1 && listed.Packages[0].SHA256 == want && listed.Packages[0].Size == int64(buf.Len()) {
 			break
 		}
@@ -140,7 +155,7 @@ transfer:
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if out := mainOf(t, imain, "outbox", "list", "--config", filepath.Join(dir, "inner.yaml"), "--json"); !strings.Contains(out, `"state":"delivered"`) {
+	if out := mainOf(t, imain, "outbox", "list", "--config", innerConf, "--json"); !strings.Contains(out, `"state":"delivered"`) {
 		t.Fatalf("outbox list after delivery: %s", out)
 	}
 	if m := outer.Metrics(t); !strings.Contains(m, `sealgate_receive_packages_total{peer="city-hall"} 1`) {
@@ -154,7 +169,7 @@ transfer:
 	}
 	// The same package queued again is refused by the outbox; re-sent it would be Already.
 	var errb bytes.Buffer
-	if code := imain(context.Background(), []string{"outbox", "add", "--config", filepath.Join(dir, "inner.yaml"), pkgPath}, io.Discard, &errb, nil); code == 0 || !strings.Contains(errb.String(), "already queued") {
+	if code := imain(context.Background(), []string{"outbox", "add", "--config", innerConf, pkgPath}, io.Discard, &errb, nil); code == 0 || !strings.Contains(errb.String(), "already queued") {
 		t.Fatalf("second outbox add: %d %s", code, errb.String())
 	}
 }

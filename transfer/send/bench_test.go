@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/quic-go/quic-go"
 	"golang.org/x/sys/unix"
 
 	"sealgate/transfer/linkemu"
@@ -31,39 +30,41 @@ func BenchmarkLoopback(b *testing.B) {
 
 func loopback(b *testing.B, conns int) {
 	p := transfertest.NewPair(b, nil)
-	path, sum := p.Package(b, 256<<20)
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	race(b, p, 256<<20, runPool(b, pc, p, p.Addr, conns, nil), "tls-tcp-moved-MB/s", func(data []byte) time.Duration {
+		return tlsOverTCP(b, p, data, loopbackTCP, loopbackDial)
+	})
+}
+
+// race sends a package of size bytes b.N times through pool, each time
+// stored anew, and moves the same bytes with tcp, and reports both rates.
+func race(b *testing.B, p *transfertest.Pair, size int, pool *send.Pool, tcpUnit string, tcp func(data []byte) time.Duration) {
+	path, sum := p.Package(b, size)
 	pkg, err := send.Describe(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)
-	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr := &quic.Transport{Conn: pc}
-	defer tr.Close()
-	pool := send.NewPool(send.Target{Addr: p.Addr, Identity: p.Inner.Transfer, OuterFingerprint: p.OuterFP, Transport: tr}, conns, nil, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go pool.Run(ctx)
 	<-pool.Ready()
-	time.Sleep(500 * time.Millisecond) // let the pool fill
+	time.Sleep(time.Second) // let the pool fill
 	var quicTime, tcpTime time.Duration
 	b.ResetTimer()
 	for range b.N {
 		os.Remove(filepath.Join(p.Store, sum+".sgpkg"))
 		start := time.Now()
-		if _, err := pool.Send(ctx, pkg, nil, nil); err != nil {
+		if _, err := pool.Send(context.Background(), pkg, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 		quicTime += time.Since(start)
-		tcpTime += tlsOverTCP(b, p, data, loopbackTCP, loopbackDial)
+		tcpTime += tcp(data)
 	}
 	mb := float64(len(data)) * float64(b.N) / 1e6
 	b.ReportMetric(mb/quicTime.Seconds(), "quic-stored-MB/s")
-	b.ReportMetric(mb/tcpTime.Seconds(), "tls-tcp-moved-MB/s")
-	b.ReportMetric(100*tcpTime.Seconds()/quicTime.Seconds(), "quic-%of-tls")
+	b.ReportMetric(mb/tcpTime.Seconds(), tcpUnit)
+	b.ReportMetric(100*tcpTime.Seconds()/quicTime.Seconds(), "quic-%of-tcp")
 }
 
 func loopbackTCP() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
@@ -128,42 +129,16 @@ func lossyLink(b *testing.B, rate int64, conns int) {
 	}
 	defer link.Close()
 	p := transfertest.NewPairOn(b, func(string) (net.PacketConn, error) { return link.B.ListenUDP(4433) }, nil)
-	path, sum := p.Package(b, 64<<20)
-	pkg, err := send.Describe(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	data, _ := os.ReadFile(path)
 	pc, err := link.A.ListenUDP(0)
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr := &quic.Transport{Conn: pc}
-	defer tr.Close()
-	pool := send.NewPool(send.Target{Addr: p.Addr, Identity: p.Inner.Transfer, OuterFingerprint: p.OuterFP, Transport: tr}, conns, nil, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go pool.Run(ctx)
-	<-pool.Ready()
-	time.Sleep(time.Second) // let the pool fill
 	bbr := func(addr string) (net.Conn, error) {
-		return link.A.Dial(ctx, addr, func(fd uintptr) error {
+		return link.A.Dial(context.Background(), addr, func(fd uintptr) error {
 			return unix.SetsockoptString(int(fd), unix.IPPROTO_TCP, unix.TCP_CONGESTION, "bbr")
 		})
 	}
-	var quicTime, tcpTime time.Duration
-	b.ResetTimer()
-	for range b.N {
-		os.Remove(filepath.Join(p.Store, sum+".sgpkg"))
-		start := time.Now()
-		if _, err := pool.Send(ctx, pkg, nil, nil); err != nil {
-			b.Fatal(err)
-		}
-		quicTime += time.Since(start)
-		tcpTime += tlsOverTCP(b, p, data, func() (net.Listener, error) { return link.B.Listen(0) }, bbr)
-	}
-	mb := float64(len(data)) * float64(b.N) / 1e6
-	b.ReportMetric(mb/quicTime.Seconds(), "quic-stored-MB/s")
-	b.ReportMetric(mb/tcpTime.Seconds(), "tls-tcp-bbr-MB/s")
-	b.ReportMetric(100*tcpTime.Seconds()/quicTime.Seconds(), "quic-%of-tcp")
+	race(b, p, 64<<20, runPool(b, pc, p, p.Addr, conns, nil), "tls-tcp-bbr-MB/s", func(data []byte) time.Duration {
+		return tlsOverTCP(b, p, data, func() (net.Listener, error) { return link.B.Listen(0) }, bbr)
+	})
 }

@@ -20,13 +20,19 @@ import (
 	"sealgate/transfer/transfertest"
 )
 
-// startPool runs a pool of n connections to addr on one UDP socket.
-func startPool(t *testing.T, p *transfertest.Pair, addr string, n int, qc *quic.Config) *send.Pool {
+// startPool runs a pool of n connections to addr on one loopback UDP socket.
+func startPool(t testing.TB, p *transfertest.Pair, addr string, n int, qc *quic.Config) *send.Pool {
 	t.Helper()
 	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return runPool(t, pc, p, addr, n, qc)
+}
+
+// runPool runs a pool of n connections to addr on the socket pc until the
+// test ends.
+func runPool(t testing.TB, pc net.PacketConn, p *transfertest.Pair, addr string, n int, qc *quic.Config) *send.Pool {
 	tr := &quic.Transport{Conn: pc}
 	pool := send.NewPool(send.Target{Addr: addr, Identity: p.Inner.Transfer, OuterFingerprint: p.OuterFP, QUIC: qc, Transport: tr}, n, nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -240,12 +246,7 @@ func TestDeliveryAcrossEmulatedWAN(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tr := &quic.Transport{Conn: pc}
-			defer tr.Close()
-			pool := send.NewPool(send.Target{Addr: p.Addr, Identity: p.Inner.Transfer, OuterFingerprint: p.OuterFP, Transport: tr}, send.DefaultConnections, nil, nil)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			go pool.Run(ctx)
+			pool := runPool(t, pc, p, p.Addr, send.DefaultConnections, nil)
 			for _, size := range []int{8 << 20, 50_000} {
 				path, sum := p.Package(t, size)
 				start := time.Now()
