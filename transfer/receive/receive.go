@@ -227,7 +227,7 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 }
 
 // receiveLane writes the lane's bytes from off to end at their place,
-// syncing and recording progress as it goes and when interrupted.
+// recording progress as it goes and when interrupted.
 func (r *Receiver) receiveLane(s *quic.Stream, p *partial, lane int, off, end int64, peer string) error {
 	bp := laneBufs.Get().(*[]byte)
 	defer laneBufs.Put(bp)
@@ -261,8 +261,9 @@ func (r *Receiver) receiveLane(s *quic.Stream, p *partial, lane int, off, end in
 }
 
 // laneBufs are the lanes' receive buffers: a package brings hundreds of
-// lanes, and a fresh MiB each would keep the collector busy.
-var laneBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+// lanes, and fresh buffers each would keep the collector busy. Hundreds
+// of lanes may arrive at once: 256 KiB each keeps that to tens of MiB.
+var laneBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // finish answers a lane whose bytes are all in: Held while other lanes are
 // missing; once the package is complete, the stream that completed it
