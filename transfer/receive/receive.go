@@ -149,6 +149,10 @@ var (
 
 // handle runs one lane's exchange on one stream.
 func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *slog.Logger) {
+	// A stream counts against the inner's stream limit until both of its
+	// sides are done: stop reading whatever the inner still sends after
+	// an early answer, or the limit runs out.
+	defer s.CancelRead(transfer.CodeOK)
 	s.SetReadDeadline(time.Now().Add(transfer.IdleTimeout))
 	o, err := transfer.ReadOffer(s)
 	if err != nil {

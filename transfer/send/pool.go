@@ -76,8 +76,8 @@ func (p *Pool) Run(ctx context.Context) {
 	defer tick.Stop()
 	failures := 0
 	results := make(chan error, 64)
+	p.tend(ctx, results)
 	for {
-		p.tend(ctx, results)
 		select {
 		case <-ctx.Done():
 			p.mu.Lock()
@@ -88,13 +88,17 @@ func (p *Pool) Run(ctx context.Context) {
 			p.signal()
 			p.mu.Unlock()
 			return
-		case err := <-results:
-			if err == nil {
+		case err := <-results: // counted only: dialling again waits for the tick
+			p.mu.Lock()
+			up := len(p.conns) > 0
+			p.mu.Unlock()
+			if err == nil || up { // a probe that lost the race to a live connection is no news
 				failures = 0
 			} else if failures++; failures == 1 || failures%240 == 0 {
 				p.log.Warn("cannot reach the outer appliance", slog.Any("error", err), slog.Int("attempts", failures))
 			}
 		case <-tick.C:
+			p.tend(ctx, results)
 		}
 	}
 }
@@ -124,7 +128,7 @@ func (p *Pool) tend(ctx context.Context, results chan<- error) {
 	}
 	if len(stalled) > 0 && proven {
 		for _, c := range stalled {
-			p.log.Info("connection stalled while the path works; replacing it", slog.String("conn", c.q.LocalAddr().String()))
+			p.log.Info("connection stalled while the path works; replacing it", slog.Int("lanes", int(c.lanes.Load())))
 			c.q.CloseWithError(transfer.CodeStalled, "stalled")
 		}
 		live = slices.DeleteFunc(live, func(c *Conn) bool { return slices.Contains(stalled, c) })
@@ -135,9 +139,12 @@ func (p *Pool) tend(ctx context.Context, results chan<- error) {
 	}
 	want := p.size - len(p.conns) - p.dialing
 	if len(p.conns) == 0 || (len(stalled) > 0 && !proven) {
-		// The link looks down: one probe per tick, whose Initial packets
-		// find the link within a tick of its return.
-		want = 1
+		// The link looks down: one probe per tick (each lives probeLimit),
+		// whose Initial packets find the link within a tick of its return.
+		want = 0
+		if p.dialing < int(probeLimit/ProbeEvery) {
+			want = 1
+		}
 	}
 	for range max(want, 0) {
 		p.dialing++
@@ -151,6 +158,9 @@ func (p *Pool) tend(ctx context.Context, results chan<- error) {
 				if ctx.Err() != nil {
 					c.q.CloseWithError(transfer.CodeShuttingOff, "")
 				} else {
+					if len(p.conns) == 0 {
+						p.log.Info("connected to the outer appliance", slog.String("addr", p.target.Addr))
+					}
 					p.conns = append(p.conns, c)
 					p.signal()
 				}

@@ -3,6 +3,7 @@ package send_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -34,7 +35,11 @@ func startPool(t testing.TB, p *transfertest.Pair, addr string, n int, qc *quic.
 // test ends.
 func runPool(t testing.TB, pc net.PacketConn, p *transfertest.Pair, addr string, n int, qc *quic.Config) *send.Pool {
 	tr := &quic.Transport{Conn: pc}
-	pool := send.NewPool(send.Target{Addr: addr, Identity: p.Inner.Transfer, OuterFingerprint: p.OuterFP, QUIC: qc, Transport: tr}, n, nil, nil)
+	var log *slog.Logger
+	if os.Getenv("SEALGATE_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	pool := send.NewPool(send.Target{Addr: addr, Identity: p.Inner.Transfer, OuterFingerprint: p.OuterFP, QUIC: qc, Transport: tr}, n, log, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { pool.Run(ctx); close(done) }()
@@ -170,6 +175,7 @@ func cutAndResume(t *testing.T, cut time.Duration, qc func(server bool) *quic.Co
 	before := receivedBytes(t, reg)
 	proxy.Restore()
 	back := time.Now()
+	t.Logf("link restored at %s", back.Format("15:04:05.000"))
 	for receivedBytes(t, reg) == before {
 		if time.Since(back) > 30*time.Second {
 			t.Fatal("no byte arrived within 30 s of the link's return")
@@ -287,5 +293,31 @@ func TestNewerOfferTakesTheLaneOver(t *testing.T) {
 	}
 	if got := storedSum(t, p, sum); got != sum {
 		t.Fatal("package differs after the takeover")
+	}
+}
+
+// TestStreamsAreReleased: each answered offer gives its stream back, so a
+// connection (8 streams at once here) carries any number of offers.
+func TestStreamsAreReleased(t *testing.T) {
+	p := transfertest.NewPair(t, func(c *receive.Config) { c.MaxPackage = 1 << 20 })
+	c := dial(t, p, p.Addr)
+	stored, _ := p.Package(t, 10_000)
+	big, _ := p.Package(t, 2<<20)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for i := range 40 {
+		pkg, want := describe(t, stored), transfer.Already
+		if i == 0 {
+			want = transfer.Stored
+		}
+		if i%2 == 1 { // refused before a byte of it is read
+			if _, err := c.Send(ctx, describe(t, big), nil); err == nil {
+				t.Fatal("oversized package accepted")
+			}
+			continue
+		}
+		if res, err := c.Send(ctx, pkg, nil); err != nil || res.Status != want {
+			t.Fatalf("offer %d: %+v, %v", i, res, err)
+		}
 	}
 }

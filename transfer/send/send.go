@@ -187,12 +187,14 @@ type LaneResult struct {
 func (c *Conn) SendLane(ctx context.Context, p Package, lanes, lane int, write func(io.Writer) io.Writer) (LaneResult, error) {
 	c.lanes.Add(1)
 	defer c.lanes.Add(-1)
-	end := c.wait() // opening the stream, the offer, and its answer
+	// Waiting for stream credit is not the path stalling: watch from the
+	// offer on.
 	s, err := c.q.OpenStreamSync(ctx)
 	if err != nil {
-		end(false)
 		return LaneResult{}, fmt.Errorf("send: open stream: %w", err)
 	}
+	defer s.CancelRead(transfer.CodeOK) // the outer's FIN after its last answer is not read
+	end := c.wait()                     // the offer and its answer
 	stop := context.AfterFunc(ctx, func() { s.CancelWrite(transfer.CodeShuttingOff); s.CancelRead(transfer.CodeShuttingOff) })
 	defer stop()
 	offer := transfer.Offer{SHA256: p.SHA256, Size: p.Size, Lanes: lanes, Lane: lane}
