@@ -192,8 +192,12 @@ func cutAndResume(t *testing.T, cut time.Duration, qc func(server bool) *quic.Co
 	if resumedIn > time.Second {
 		t.Errorf("transfer resumed %v after the link returned, want within 1 s", resumedIn)
 	}
-	if total := receivedBytes(t, reg); total > float64(pkg.Size)*1.2 {
-		t.Errorf("the outer received %.0f bytes for a %d-byte package: the transfer started over", total, pkg.Size)
+	// The outer keeps every byte that reached it, so only bytes lost in
+	// flight are sent again: at most one lane's worth.
+	if total := receivedBytes(t, reg); total > float64(pkg.Size+send.LaneMin) {
+		t.Errorf("the outer received %.0f bytes for a %d-byte package: %.0f sent twice", total, pkg.Size, total-float64(pkg.Size))
+	} else {
+		t.Logf("the outer received %.0f bytes for a %d-byte package", total, pkg.Size)
 	}
 }
 
