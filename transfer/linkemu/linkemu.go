@@ -336,6 +336,3 @@ func openTUN(name string) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fd), "/dev/net/tun:"+name), nil
 }
-
-// ListenAddr is the side's address with port.
-func (s *Side) ListenAddr(port int) *net.UDPAddr { return &net.UDPAddr{IP: s.IP, Port: port} }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
@@ -213,12 +214,7 @@ func (p *partial) let(me *laneOwner) {
 func (p *partial) complete() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for i, h := range p.held {
-		if _, end := transfer.LaneRange(p.size, p.lanes, i); h != end {
-			return false
-		}
-	}
-	return true
+	return p.prefix() == p.size
 }
 
 // prefix is how far the package is held without a gap; the caller holds mu.
@@ -236,22 +232,27 @@ func (p *partial) prefix() int64 {
 func (p *partial) verify(signer ed25519.PublicKey) {
 	defer close(p.verified)
 	h := sha256.New()
-	r := io.TeeReader(bufio.NewReaderSize(&heldReader{p: p}, 1<<20), h)
+	hr := &heldReader{p: p}
+	r := io.TeeReader(bufio.NewReaderSize(hr, 1<<20), h)
 	_, p.verr = seal.Verify(r, signer)
 	// Hash what Verify left unread: bytes that differ from the offer are
 	// a transfer fault worth a resend, not a bad package.
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		p.verr = err
+	io.Copy(io.Discard, r)
+	if hr.err != nil { // the file could not be read: no verdict on the package
+		p.verr = fmt.Errorf("%w: %w", errUnread, hr.err)
 		return
 	}
 	p.sumGot = h.Sum(nil)
 }
+
+var errUnread = errors.New("receive: partial package not readable")
 
 // heldReader reads the package from the start, waiting for bytes that are
 // not yet held.
 type heldReader struct {
 	p   *partial
 	off int64
+	err error // the first failure other than the end of the package
 }
 
 func (r *heldReader) Read(b []byte) (int, error) {
@@ -266,12 +267,16 @@ func (r *heldReader) Read(b []byte) (int, error) {
 	case r.off >= p.size:
 		return 0, io.EOF
 	case closed:
-		return 0, errPartialGone
+		r.err = errPartialGone
+		return 0, r.err
 	}
 	n, err := p.f.ReadAt(b[:min(int64(len(b)), avail)], r.off)
 	r.off += int64(n)
 	if err == io.EOF && n > 0 {
 		err = nil
+	}
+	if err != nil && r.err == nil {
+		r.err = err
 	}
 	return n, err
 }
@@ -297,12 +302,12 @@ func (p *partial) discard() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.close()
-	p.closeFiles()
+	p.closeRecord()
 	os.Remove(p.path)
 	os.Remove(p.state)
 }
 
-func (p *partial) closeFiles() {
+func (p *partial) closeRecord() {
 	if p.rec != nil {
 		p.rec.Close()
 		p.rec = nil
@@ -316,11 +321,11 @@ var errBusy = errors.New("receive: lane is arriving on another stream")
 func (p *partial) store(final string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := os.Rename(p.path, final); err != nil { // synced by hashAndVerify
+	if err := os.Rename(p.path, final); err != nil { // synced by finish
 		return err
 	}
 	p.done = true
-	p.closeFiles()
+	p.closeRecord()
 	os.Remove(p.state)
 	for _, dir := range []string{filepath.Dir(final), filepath.Dir(p.path)} {
 		if d, err := os.Open(dir); err == nil {

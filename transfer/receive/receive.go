@@ -286,11 +286,13 @@ func (r *Receiver) finish(ctx context.Context, s *quic.Stream, peer Peer, p *par
 		s.Close()
 		return
 	}
-	err := p.verdict()
-	if err == nil {
-		err = p.f.Sync()
-	}
-	if err != nil {
+	switch err := p.verdict(); {
+	case errors.Is(err, errUnread):
+		// Not the package's fault: keep it for the next offer to finish.
+		log.Error("read partial package", slog.Any("error", err))
+		r.refuse(s, peer.Name, o, transfer.ReasonInternal, log)
+		return
+	case err != nil:
 		log.Warn("package does not verify", slog.Any("error", err))
 		p.discard()
 		reason := transfer.ReasonBadPackage
@@ -298,6 +300,11 @@ func (r *Receiver) finish(ctx context.Context, s *quic.Stream, peer Peer, p *par
 			reason = transfer.ReasonHashMismatch
 		}
 		r.refuse(s, peer.Name, o, reason, log)
+		return
+	}
+	if err := p.f.Sync(); err != nil {
+		log.Error("sync package", slog.Any("error", err))
+		r.refuse(s, peer.Name, o, transfer.ReasonInternal, log)
 		return
 	}
 	if err := p.store(final); err != nil {
@@ -368,7 +375,7 @@ func (r *Receiver) release(p *partial) {
 	}
 	p.mu.Lock()
 	p.close()
-	p.closeFiles()
+	p.closeRecord()
 	p.mu.Unlock()
 	<-p.verified // it reads p.f
 	p.f.Close()
