@@ -101,7 +101,7 @@ type OuterTransfer struct {
 	StoreDir     string `yaml:"store_dir"`      // default <data_dir>/packages
 	QuotaGB      int    `yaml:"quota_gb"`       // bytes the store may hold; 0: the disk
 	MaxPackageGB int    `yaml:"max_package_gb"` // largest package accepted
-	Streams      int    `yaml:"streams"`        // parallel packages per inner
+	Streams      int    `yaml:"streams"`        // lanes at once per connection from an inner
 	Peers        []Peer `yaml:"peers"`
 }
 
