@@ -26,6 +26,7 @@ deps: ## Install the system packages that are missing (apt-get, as root)
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	@command -v go >/dev/null || { echo "make deps: Go 1.26 is required (https://go.dev/dl/ or the machine image)"; exit 1; }
+	@appliance/assets/fetch.sh var/assets
 
 build: deps ## Build bin/sealgate-inner (cgo+OpenCV), bin/sealgate-outer and bin/sealgate-open (pure Go; also .exe)
 	CGO_ENABLED=1 $(GOBUILD) -o bin/sealgate-inner ./appliance/cmd/sealgate-inner
