@@ -8,7 +8,9 @@ type Frame struct {
 }
 
 // NewFrame allocates a frame.
-func NewFrame(w, h int) *Frame { return &Frame{Width: w, Height: h, Data: make([]byte, FrameBytes(w, h))} }
+func NewFrame(w, h int) *Frame {
+	return &Frame{Width: w, Height: h, Data: make([]byte, FrameBytes(w, h))}
+}
 
 // Y is the luma plane (stride Width).
 func (f *Frame) Y() []byte { return f.Data[:f.Width*f.Height] }
