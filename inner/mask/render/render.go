@@ -1,0 +1,165 @@
+// Package render masks regions of yuv420p frames in place: mosaic, blur or
+// solid fill. Pure Go, no allocation per frame beyond a reused scratch
+// buffer, so the render pass costs little beside the encoder.
+package render
+
+import (
+	"fmt"
+	"math"
+
+	"sealgate/inner/mask/plan"
+	"sealgate/inner/video"
+)
+
+// Rect is a region in pixels.
+type Rect struct{ X0, Y0, X1, Y1 int }
+
+// Empty reports whether r has no pixels.
+func (r Rect) Empty() bool { return r.X1 <= r.X0 || r.Y1 <= r.Y0 }
+
+// Grow expands a box by margin (a fraction of its size) on every side,
+// clips it to the frame and aligns it to even pixels, so the chroma samples
+// the box touches are masked too.
+func Grow(b plan.Box, margin float64, w, h int) Rect {
+	mx := int(math.Ceil(float64(b.W) * margin))
+	my := int(math.Ceil(float64(b.H) * margin))
+	r := Rect{b.X - mx, b.Y - my, b.X + b.W + mx, b.Y + b.H + my}
+	r.X0 = max(0, r.X0) &^ 1
+	r.Y0 = max(0, r.Y0) &^ 1
+	r.X1 = min(w, (r.X1+1)&^1)
+	r.Y1 = min(h, (r.Y1+1)&^1)
+	return r
+}
+
+// Masker applies one style.
+type Masker struct {
+	style   string
+	margin  float64
+	scratch []int32
+}
+
+// New returns a masker for a style (plan.StyleMosaic, StyleBlur, StyleSolid).
+func New(style string, margin float64) (*Masker, error) {
+	if !plan.ValidStyle(style) {
+		return nil, fmt.Errorf("unknown masking style %q (mosaic, blur, solid)", style)
+	}
+	return &Masker{style: style, margin: margin}, nil
+}
+
+// Apply masks boxes on f. Boxes are in f's pixels.
+func (m *Masker) Apply(f *video.Frame, boxes []plan.Box) {
+	for _, b := range boxes {
+		r := Grow(b, m.margin, f.Width, f.Height)
+		if r.Empty() {
+			continue
+		}
+		m.apply(f, r)
+	}
+}
+
+// ApplyRect masks one region.
+func (m *Masker) ApplyRect(f *video.Frame, r Rect) { m.apply(f, r) }
+
+func (m *Masker) apply(f *video.Frame, r Rect) {
+	c := Rect{r.X0 / 2, r.Y0 / 2, r.X1 / 2, r.Y1 / 2}
+	cw := f.Width / 2
+	switch m.style {
+	case plan.StyleSolid:
+		fill(f.Y(), f.Width, r, 16)
+		fill(f.U(), cw, c, 128)
+		fill(f.V(), cw, c, 128)
+	case plan.StyleMosaic:
+		// At most four blocks across the box's shorter side: a face of any
+		// size becomes a few flat tiles, not a recognisable low-resolution
+		// image. Blocks are even so luma and chroma tiles line up.
+		b := max(8, ((min(r.X1-r.X0, r.Y1-r.Y0)+3)/4+1)&^1)
+		mosaic(f.Y(), f.Width, r, b)
+		mosaic(f.U(), cw, c, b/2)
+		mosaic(f.V(), cw, c, b/2)
+	case plan.StyleBlur:
+		// Three box blurs approximate a Gaussian with sigma ≈ radius; the
+		// radius scales with the box so detail of any size is gone.
+		rad := max(4, min(r.X1-r.X0, r.Y1-r.Y0)/5)
+		for range 3 {
+			m.blur(f.Y(), f.Width, r, rad)
+			m.blur(f.U(), cw, c, max(2, rad/2))
+			m.blur(f.V(), cw, c, max(2, rad/2))
+		}
+	}
+}
+
+func fill(p []byte, stride int, r Rect, v byte) {
+	for y := r.Y0; y < r.Y1; y++ {
+		row := p[y*stride+r.X0 : y*stride+r.X1]
+		for i := range row {
+			row[i] = v
+		}
+	}
+}
+
+// mosaic replaces each b×b tile of r (anchored at r's corner) by its mean.
+func mosaic(p []byte, stride int, r Rect, b int) {
+	for ty := r.Y0; ty < r.Y1; ty += b {
+		ty1 := min(ty+b, r.Y1)
+		for tx := r.X0; tx < r.X1; tx += b {
+			tx1 := min(tx+b, r.X1)
+			sum := 0
+			for y := ty; y < ty1; y++ {
+				for _, v := range p[y*stride+tx : y*stride+tx1] {
+					sum += int(v)
+				}
+			}
+			n := (ty1 - ty) * (tx1 - tx)
+			mean := byte((sum + n/2) / n)
+			for y := ty; y < ty1; y++ {
+				row := p[y*stride+tx : y*stride+tx1]
+				for i := range row {
+					row[i] = mean
+				}
+			}
+		}
+	}
+}
+
+// blur runs one horizontal and one vertical box blur of radius rad over r,
+// reading only pixels inside r (so nothing outside leaks in or out).
+func (m *Masker) blur(p []byte, stride int, r Rect, rad int) {
+	w, h := r.X1-r.X0, r.Y1-r.Y0
+	if w <= 0 || h <= 0 {
+		return
+	}
+	if cap(m.scratch) < max(w, h) {
+		m.scratch = make([]int32, max(w, h))
+	}
+	line := m.scratch[:max(w, h)]
+	for y := r.Y0; y < r.Y1; y++ {
+		row := p[y*stride+r.X0 : y*stride+r.X1]
+		for i, v := range row {
+			line[i] = int32(v)
+		}
+		boxLine(line[:w], rad, func(i int, v byte) { row[i] = v })
+	}
+	for x := r.X0; x < r.X1; x++ {
+		for i := range h {
+			line[i] = int32(p[(r.Y0+i)*stride+x])
+		}
+		boxLine(line[:h], rad, func(i int, v byte) { p[(r.Y0+i)*stride+x] = v })
+	}
+}
+
+// boxLine computes the running mean over a window of 2·rad+1, clamping at
+// the ends, and hands each result to put. src is a copy, so put may write
+// over the pixels src was read from.
+func boxLine(src []int32, rad int, put func(int, byte)) {
+	n := len(src)
+	at := func(i int) int32 { return src[min(max(i, 0), n-1)] }
+	win := int32(2*rad + 1)
+	var sum int32
+	for i := -rad; i <= rad; i++ {
+		sum += at(i)
+	}
+	for i := range n {
+		put(i, byte((sum+win/2)/win))
+		sum += at(i+rad+1) - at(i-rad)
+	}
+}
