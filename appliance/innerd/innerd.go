@@ -62,6 +62,7 @@ type innerCLI struct {
 	daemon.CLI `embed:""`
 	Seal       sealCmd   `cmd:"" help:"Seal a video into a signed, encrypted package (docs/package-format.md)."`
 	Outbox     outboxCmd `cmd:"" help:"Queue sealed packages for the paired outer appliance."`
+	Mask       maskCmd   `cmd:"" help:"Mask faces, people and plates in a video (H.264 MP4 out, same frames and timestamps)."`
 }
 
 func serveFile(ctx context.Context, path string, app *daemon.App) error {

@@ -233,3 +233,7 @@ func (t *Tracker) box(f int, k key, by string) plan.Box {
 	}
 	return plan.Box{F: f, X: x0, Y: y0, W: x1 - x0, H: y1 - y0, By: by}
 }
+
+// Final is the first frame whose boxes are not yet final: every frame
+// before it has been emitted.
+func (t *Tracker) Final() int { return t.emitted }

@@ -1,0 +1,69 @@
+package innerd
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"sealgate/appliance/cli"
+	"sealgate/appliance/daemon"
+	"sealgate/inner/mask"
+	"sealgate/inner/mask/plan"
+	"sealgate/inner/video"
+)
+
+type maskCmd struct {
+	In        string  `required:"" type:"existingfile" help:"Video to mask (anything ffmpeg decodes)."`
+	Out       string  `required:"" help:"Masked H.264 MP4 to write (same frames and timestamps as the input)."`
+	Detect    string  `default:"faces,plates" help:"Detectors, comma-separated: faces, people, plates (empty: none, only the plan's boxes)."`
+	Style     string  `default:"mosaic" enum:"mosaic,blur,solid" help:"How regions are masked: mosaic, blur or solid."`
+	Margin    float64 `default:"0.15" help:"Fraction of each box added on every side."`
+	Plan      string  `type:"existingfile" help:"Mask plan JSON: its manual boxes are added and its excluded tracks left unmasked."`
+	PlanOut   string  `help:"Write the resulting mask plan (JSON) here."`
+	Models    string  `help:"Directory with the face model (default: $SEALGATE_MODELS, /usr/share/sealgate/models, var/assets)."`
+	CRF       int     `default:"20" help:"x264 quality (lower is better; 18–23 for evidence)."`
+	KeepAudio bool    `help:"Keep the first audio track (dropped by default)."`
+	JSON      bool    `help:"Print one JSON object."`
+}
+
+func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
+	if _, err := os.Stat(c.Out); err == nil {
+		return fmt.Errorf("%s exists; the masked video is never written over an existing file", c.Out)
+	}
+	dets, err := mask.ParseDetect(c.Detect)
+	if err != nil {
+		return err
+	}
+	opts := mask.Options{Detect: dets, Style: c.Style, Margin: c.Margin, ModelsDir: c.Models,
+		Encode: video.EncodeOptions{CRF: c.CRF, KeepAudio: c.KeepAudio}}
+	if c.Plan != "" {
+		f, err := os.Open(c.Plan)
+		if err != nil {
+			return err
+		}
+		opts.Plan, err = plan.Parse(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Plan, err)
+		}
+	}
+	res, err := mask.Mask(ctx, c.In, c.Out, opts)
+	if err != nil {
+		return err
+	}
+	if c.PlanOut != "" {
+		b, err := res.Plan.Encode()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(c.PlanOut, b, 0o600); err != nil {
+			return err
+		}
+	}
+	if c.JSON {
+		return cli.PrintJSON(app.Stdout, res)
+	}
+	fmt.Fprintf(app.Stdout, "Masked %s into %s: %d frames, %d masked, %d detections in %d tracks, %.1f fps.\n  codec: %s  plan SHA-256: %s\n",
+		c.In, c.Out, res.Frames, res.MaskedFrames, res.Detections, res.Tracks, res.FPS, res.Codec, res.PlanSHA256)
+	return nil
+}

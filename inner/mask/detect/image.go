@@ -1,0 +1,124 @@
+// Package detect finds what must be masked: faces (BlazeFace, with Haar
+// cascades as a second opinion), moving people (background subtraction and
+// blobs, for far-field fixed cameras) and licence plates (a classical
+// localiser). Every detector works on a downscaled copy of the frame and
+// reports boxes in full-frame pixels.
+//
+// A cv::Exception aborts the process in this gocv, so sizes and models are
+// checked here before any call into OpenCV.
+package detect
+
+import (
+	"fmt"
+	"image"
+
+	"gocv.io/x/gocv"
+
+	"sealgate/inner/video"
+)
+
+// OpenCV's COLOR_YUV2RGB_I420, which gocv does not name.
+const colorI420ToRGB = gocv.ColorConversionCode(99)
+
+// Box is a detection in full-frame pixels.
+type Box struct {
+	image.Rectangle
+	Score float64
+}
+
+// Small is a downscaled copy of one frame, made once and shared by the
+// detectors that run on that frame.
+type Small struct {
+	Scale       float64 // full-frame pixels per small pixel
+	W, H        int
+	src         *video.Frame
+	gray, rgb   gocv.Mat
+	hasRGB      bool
+	planes      []byte
+	full        video.Frame
+	fullW       int
+	fullH       int
+	initialised bool
+}
+
+// NewSmall prepares a copy of f at most width pixels wide. Close it after use.
+func NewSmall(width int) *Small { return &Small{W: width} }
+
+// Load makes the small copy of f (reusing buffers across frames).
+func (s *Small) Load(f *video.Frame) error {
+	if f.Width < 2 || f.Height < 2 || f.Width%2 != 0 || f.Height%2 != 0 || len(f.Data) != video.FrameBytes(f.Width, f.Height) {
+		return fmt.Errorf("detect: bad frame %d×%d (%d bytes)", f.Width, f.Height, len(f.Data))
+	}
+	w := min(s.W, f.Width) &^ 1
+	h := max(2, (f.Height*w/f.Width)&^1)
+	if !s.initialised || s.fullW != f.Width || s.fullH != f.Height {
+		s.Close()
+		s.gray = gocv.NewMatWithSize(h, w, gocv.MatTypeCV8U)
+		s.rgb = gocv.NewMat()
+		s.planes = make([]byte, video.FrameBytes(w, h))
+		s.fullW, s.fullH, s.initialised = f.Width, f.Height, true
+	}
+	s.src, s.hasRGB = f, false
+	s.W, s.H = w, h
+	s.Scale = float64(f.Width) / float64(w)
+	return resizePlane(f.Y(), f.Width, f.Height, &s.gray, w, h)
+}
+
+// Gray is the small luma image.
+func (s *Small) Gray() gocv.Mat { return s.gray }
+
+// RGB is the small colour image (made on first use for this frame).
+func (s *Small) RGB() (gocv.Mat, error) {
+	if s.hasRGB {
+		return s.rgb, nil
+	}
+	w, h := s.W, s.H
+	copy(s.planes, s.gray.ToBytes())
+	for i, plane := range [][]byte{s.src.U(), s.src.V()} {
+		m := gocv.NewMat()
+		if err := resizePlane(plane, s.src.Width/2, s.src.Height/2, &m, w/2, h/2); err != nil {
+			m.Close()
+			return s.rgb, err
+		}
+		off := w*h + i*(w*h/4)
+		copy(s.planes[off:off+w*h/4], m.ToBytes())
+		m.Close()
+	}
+	yuv, err := gocv.NewMatFromBytes(h*3/2, w, gocv.MatTypeCV8U, s.planes)
+	if err != nil {
+		return s.rgb, err
+	}
+	gocv.CvtColor(yuv, &s.rgb, colorI420ToRGB)
+	yuv.Close()
+	s.hasRGB = true
+	return s.rgb, nil
+}
+
+// Full maps a rectangle in small pixels to full-frame pixels, clipped.
+func (s *Small) Full(r image.Rectangle) image.Rectangle {
+	f := func(v int) int { return int(float64(v)*s.Scale + 0.5) }
+	return image.Rect(f(r.Min.X), f(r.Min.Y), f(r.Max.X), f(r.Max.Y)).Intersect(image.Rect(0, 0, s.fullW, s.fullH))
+}
+
+// Close releases the OpenCV buffers.
+func (s *Small) Close() {
+	if s.initialised {
+		s.gray.Close()
+		s.rgb.Close()
+		s.initialised = false
+	}
+}
+
+func resizePlane(p []byte, w, h int, dst *gocv.Mat, dw, dh int) error {
+	src, err := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8U, p)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if dw == w && dh == h {
+		src.CopyTo(dst)
+		return nil
+	}
+	gocv.Resize(src, dst, image.Pt(dw, dh), 0, 0, gocv.InterpolationArea)
+	return nil
+}

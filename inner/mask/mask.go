@@ -1,0 +1,447 @@
+// Package mask is the masking pipeline: analyse a clip (detect, track, plan)
+// and render the plan at full resolution into the delivered H.264 video.
+//
+// Mask does both in one decode→encode pass: analysis runs a bounded number
+// of frames ahead of rendering (the tracker's lookahead), so every frame is
+// masked with what is known about the frames after it while memory stays
+// flat on clips of any length. Analyse and Render split the two for review:
+// the operator corrects the plan in between.
+package mask
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"sealgate/inner/mask/detect"
+	"sealgate/inner/mask/plan"
+	"sealgate/inner/mask/render"
+	"sealgate/inner/mask/track"
+	"sealgate/inner/video"
+)
+
+// What can be detected.
+const (
+	DetectFaces  = "faces"
+	DetectPeople = "people"
+	DetectPlates = "plates"
+)
+
+// DefaultMargin is the margin the CLI and console use unless told otherwise.
+const DefaultMargin = 0.15
+
+// DefaultDetect is what Mask looks for unless told otherwise.
+var DefaultDetect = []string{DetectFaces, DetectPlates}
+
+// Options configure a masking run.
+type Options struct {
+	Detect []string // DetectFaces, DetectPeople, DetectPlates
+	Style  string   // plan.StyleMosaic (default), StyleBlur, StyleSolid
+	Margin float64  // fraction of a box added on every side (DefaultMargin)
+	// Plan, if set, adds its manual tracks and applies its exclusions of
+	// automatic tracks (by id: analysis is deterministic).
+	Plan      *plan.Plan
+	ModelsDir string
+	Encode    video.EncodeOptions
+	// Progress, if set, is called about once a second and at the end.
+	Progress func(Progress)
+	// AnalysisWidth is the width detection runs at (default 640).
+	AnalysisWidth int
+}
+
+// Progress reports a running pass.
+type Progress struct {
+	Stage  string // "analyse", "render", "mask"
+	Frame  int
+	Frames int
+}
+
+// Result describes a finished run.
+type Result struct {
+	Frames       int     `json:"frames"`
+	MaskedFrames int     `json:"masked_frames"`
+	Detections   int     `json:"detections"`
+	FPS          float64 `json:"fps"`
+	Seconds      float64 `json:"seconds"`
+	Tracks       int     `json:"tracks"`
+	PlanSHA256   string  `json:"plan_sha256"`
+	Codec        string  `json:"codec"` // MSE codec string of the output
+	Width        int     `json:"width"`
+	Height       int     `json:"height"`
+	Plan         *plan.Plan `json:"-"`
+}
+
+func (o *Options) defaults() error {
+	if len(o.Detect) == 0 && o.Detect == nil {
+		o.Detect = DefaultDetect
+	}
+	for _, d := range o.Detect {
+		if !slices.Contains([]string{DetectFaces, DetectPeople, DetectPlates}, d) {
+			return fmt.Errorf("unknown detector %q (faces, people, plates)", d)
+		}
+	}
+	if o.Style == "" {
+		o.Style = plan.StyleMosaic
+	}
+	if !plan.ValidStyle(o.Style) {
+		return fmt.Errorf("unknown masking style %q (mosaic, blur, solid)", o.Style)
+	}
+	if o.Margin < 0 || o.Margin > 1 {
+		return fmt.Errorf("margin %v is not within 0..1", o.Margin)
+	}
+	if o.AnalysisWidth == 0 {
+		o.AnalysisWidth = 640
+	}
+	if o.ModelsDir == "" {
+		o.ModelsDir = DefaultModelsDir()
+	}
+	return nil
+}
+
+// analyser runs the detectors on frames in order and feeds the tracker.
+type analyser struct {
+	info    *video.Info
+	small   *detect.Small
+	faces   *detect.Faces
+	people  *detect.People
+	plates  *detect.Plates
+	tracker *track.Tracker
+	stride  int // faces and plates run on every stride-th frame
+	dets    int
+}
+
+func newAnalyser(info *video.Info, o *Options) (*analyser, error) {
+	a := &analyser{info: info, small: detect.NewSmall(o.AnalysisWidth)}
+	// About ten detections a second; the tracker fills the frames between.
+	a.stride = max(1, int(math.Round(info.FrameRate/10)))
+	fps := max(info.FrameRate, 1)
+	a.tracker = track.New(track.Config{
+		MaxGap: max(3*a.stride, int(fps/2)),
+		Pad:    max(a.stride+2, int(math.Round(fps/5))),
+	}, info.Width, info.Height)
+	var err error
+	for _, d := range o.Detect {
+		switch d {
+		case DetectFaces:
+			a.faces, err = detect.NewFaces(filepath.Join(o.ModelsDir, detect.BlazeFaceFile))
+		case DetectPeople:
+			a.people = detect.NewPeople()
+		case DetectPlates:
+			a.plates = detect.NewPlates()
+		}
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func (a *analyser) Close() {
+	a.small.Close()
+	if a.faces != nil {
+		a.faces.Close()
+	}
+	if a.people != nil {
+		a.people.Close()
+	}
+	if a.plates != nil {
+		a.plates.Close()
+	}
+}
+
+// add analyses frame i.
+func (a *analyser) add(i int, f *video.Frame) error {
+	detFrame := i%a.stride == 0
+	if !detFrame && a.people == nil {
+		return nil
+	}
+	if err := a.small.Load(f); err != nil {
+		return err
+	}
+	var dets []track.Det
+	put := func(kind string, boxes []detect.Box) {
+		for _, b := range boxes {
+			dets = append(dets, track.Det{Kind: kind, X: b.Min.X, Y: b.Min.Y, W: b.Dx(), H: b.Dy(), Score: b.Score})
+		}
+	}
+	if a.people != nil {
+		put(plan.KindPerson, a.people.Detect(a.small))
+	}
+	if detFrame && a.faces != nil {
+		b, err := a.faces.Detect(a.small)
+		if err != nil {
+			return err
+		}
+		put(plan.KindFace, b)
+	}
+	if detFrame && a.plates != nil {
+		put(plan.KindPlate, a.plates.Detect(a.small))
+	}
+	a.dets += len(dets)
+	a.tracker.Add(i, dets)
+	return nil
+}
+
+// planBuilder collects the emitted boxes into a plan, track by track.
+type planBuilder struct {
+	p      *plan.Plan
+	byID   map[int]int // track id → index in p.Tracks
+	manual *plan.Index
+	excl   map[int]bool
+}
+
+func newPlanBuilder(info *video.Info, o *Options) *planBuilder {
+	b := &planBuilder{
+		p:    &plan.Plan{Version: plan.Version, Width: info.Width, Height: info.Height, Frames: info.Frames(), Style: o.Style, Margin: o.Margin},
+		byID: map[int]int{}, excl: map[int]bool{},
+	}
+	if o.Plan != nil {
+		manual := &plan.Plan{}
+		for _, t := range o.Plan.Tracks {
+			switch {
+			case t.Source == plan.SourceManual:
+				manual.Tracks = append(manual.Tracks, t)
+			case t.Excluded:
+				b.excl[t.ID] = true
+			}
+		}
+		b.manual = manual.Masked()
+	}
+	return b
+}
+
+// add records frame f's automatic boxes and returns every box to mask on it.
+func (b *planBuilder) add(f int, outs []track.Out) []plan.Box {
+	var masked []plan.Box
+	for _, o := range outs {
+		i, ok := b.byID[o.TrackID]
+		if !ok {
+			i = len(b.p.Tracks)
+			b.byID[o.TrackID] = i
+			b.p.Tracks = append(b.p.Tracks, plan.Track{ID: o.TrackID, Kind: o.Kind, Source: plan.SourceAuto, Excluded: b.excl[o.TrackID]})
+		}
+		b.p.Tracks[i].Boxes = append(b.p.Tracks[i].Boxes, o.Box)
+		if !b.excl[o.TrackID] {
+			masked = append(masked, o.Box)
+		}
+	}
+	if b.manual != nil {
+		masked = append(masked, b.manual.At(f)...)
+	}
+	return masked
+}
+
+// finish appends the manual tracks after the automatic ones (renumbered so
+// ids stay unique) and validates the plan.
+func (b *planBuilder) finish(o *Options) (*plan.Plan, error) {
+	slices.SortFunc(b.p.Tracks, func(x, y plan.Track) int { return x.ID - y.ID })
+	if o.Plan != nil {
+		next := b.p.NextID()
+		for _, t := range o.Plan.Tracks {
+			if t.Source == plan.SourceManual {
+				t.ID = next
+				next++
+				t.Boxes = slices.Clone(t.Boxes)
+				b.p.Tracks = append(b.p.Tracks, t)
+			}
+		}
+	}
+	if err := b.p.Validate(); err != nil {
+		return nil, fmt.Errorf("the plan built from this clip is invalid: %w", err)
+	}
+	return b.p, nil
+}
+
+type work struct {
+	i     int
+	f     *video.Frame
+	boxes []plan.Box
+}
+
+// Mask analyses and renders in one pass and writes the masked video to out.
+func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	info, err := probeFor(ctx, in, opts.Plan)
+	if err != nil {
+		return nil, err
+	}
+	an, err := newAnalyser(info, &opts)
+	if err != nil {
+		return nil, err
+	}
+	defer an.Close()
+	pb := newPlanBuilder(info, &opts)
+	masker, err := render.New(opts.Style, opts.Margin)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	dec, err := video.NewDecoder(ctx, info, video.DecodeOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer dec.Close()
+	enc, err := video.NewEncoder(ctx, info, out, opts.Encode)
+	if err != nil {
+		return nil, err
+	}
+	// Frames in flight: the tracker's lookahead plus a little slack for
+	// the stages to overlap. This bounds memory at any clip length.
+	pool := make(chan *video.Frame, an.tracker.Delay()+8)
+	for range cap(pool) {
+		pool <- video.NewFrame(info.Width, info.Height)
+	}
+	decoded := make(chan work, 4)
+	ready := make(chan work, cap(pool))
+	res := &Result{Frames: info.Frames(), Width: info.Width, Height: info.Height, Codec: enc.Level().Codec()}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { // decode
+		defer close(decoded)
+		for {
+			var f *video.Frame
+			select {
+			case f = <-pool:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			i, err := dec.Next(f)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			select {
+			case decoded <- work{i: i, f: f}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+	})
+	g.Go(func() error { // analyse, hold frames until their boxes are final
+		defer close(ready)
+		var held []work
+		final := map[int][]track.Out{}
+		collect := func(f int, outs []track.Out) { final[f] = slices.Clone(outs) }
+		release := func(upto int) error {
+			for len(held) > 0 && held[0].i < upto {
+				w := held[0]
+				held = held[1:]
+				w.boxes = pb.add(w.i, final[w.i])
+				delete(final, w.i)
+				select {
+				case ready <- w:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			return nil
+		}
+		for w := range decoded {
+			if err := an.add(w.i, w.f); err != nil {
+				return fmt.Errorf("analysing frame %d: %w", w.i, err)
+			}
+			held = append(held, w)
+			an.tracker.Emit(info.Frames(), false, collect)
+			if err := release(an.tracker.Final()); err != nil {
+				return err
+			}
+		}
+		if gctx.Err() != nil {
+			return gctx.Err()
+		}
+		an.tracker.Emit(info.Frames(), true, collect)
+		return release(info.Frames())
+	})
+	g.Go(func() error { // render and encode
+		last := time.Now()
+		for w := range ready {
+			if len(w.boxes) > 0 {
+				masker.Apply(w.f, w.boxes)
+				res.MaskedFrames++
+			}
+			if err := enc.Write(w.f); err != nil {
+				return err
+			}
+			pool <- w.f
+			if opts.Progress != nil && time.Since(last) > time.Second {
+				last = time.Now()
+				opts.Progress(Progress{Stage: "mask", Frame: w.i + 1, Frames: info.Frames()})
+			}
+		}
+		return gctx.Err()
+	})
+	if err := g.Wait(); err != nil {
+		enc.Abort()
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	p, err := pb.finish(&opts)
+	if err != nil {
+		return nil, err
+	}
+	return finishResult(res, p, an.dets, start, opts.Progress)
+}
+
+func finishResult(res *Result, p *plan.Plan, dets int, start time.Time, progress func(Progress)) (*Result, error) {
+	res.Plan = p
+	res.Detections = dets
+	res.Tracks = len(p.Tracks)
+	var err error
+	if res.PlanSHA256, err = p.SHA256(); err != nil {
+		return nil, err
+	}
+	res.Seconds = time.Since(start).Seconds()
+	res.FPS = float64(res.Frames) / max(res.Seconds, 1e-9)
+	if progress != nil {
+		progress(Progress{Stage: "done", Frame: res.Frames, Frames: res.Frames})
+	}
+	return res, nil
+}
+
+// probeFor probes the input and checks a given plan was made for it.
+func probeFor(ctx context.Context, in string, p *plan.Plan) (*video.Info, error) {
+	info, err := video.Probe(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if p != nil && (p.Width != info.Width || p.Height != info.Height || p.Frames != info.Frames()) {
+		return nil, fmt.Errorf("the mask plan is for a %d×%d clip of %d frames; %s is %d×%d with %d frames",
+			p.Width, p.Height, p.Frames, in, info.Width, info.Height, info.Frames())
+	}
+	return info, nil
+}
+
+// ParseDetect reads a comma-separated detector list ("faces,people").
+func ParseDetect(s string) ([]string, error) {
+	out := []string{}
+	for _, d := range strings.Split(s, ",") {
+		if d = strings.TrimSpace(d); d == "" {
+			continue
+		}
+		if !slices.Contains([]string{DetectFaces, DetectPeople, DetectPlates}, d) {
+			return nil, fmt.Errorf("unknown detector %q (faces, people, plates)", d)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// boxRect converts a plan box to an image rectangle.
+func boxRect(b plan.Box) image.Rectangle { return image.Rect(b.X, b.Y, b.X+b.W, b.Y+b.H) }

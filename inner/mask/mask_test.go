@@ -1,0 +1,189 @@
+package mask_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sealgate/inner/mask"
+	"sealgate/inner/mask/plan"
+	"sealgate/inner/mask/render"
+	"sealgate/inner/video"
+	"sealgate/inner/video/videotest"
+)
+
+type annotations struct {
+	Clips  map[string][]struct{ Keys [][3]int } `json:"clips"`
+	People map[string]map[string][][2]int      `json:"people"`
+}
+
+func loadAnnotations(t *testing.T) *annotations {
+	b, err := os.ReadFile("testdata/faces.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a annotations
+	if err := json.Unmarshal(b, &a); err != nil {
+		t.Fatal(err)
+	}
+	return &a
+}
+
+func options(t *testing.T, detect ...string) mask.Options {
+	return mask.Options{Detect: detect, Margin: mask.DefaultMargin, ModelsDir: videotest.Dir(t)}
+}
+
+// covered reports whether point (x, y) lies in a masked region of frame f.
+func covered(p *plan.Plan, ix *plan.Index, f, x, y int) bool {
+	for _, b := range ix.At(f) {
+		r := render.Grow(b, p.Margin, p.Width, p.Height)
+		if x >= r.X0 && x < r.X1 && y >= r.Y0 && y < r.Y1 {
+			return true
+		}
+	}
+	return false
+}
+
+// FaceRecall is the acceptance bar: ≥ 0.98 of the annotated face-frames masked.
+func TestFaceRecallOnAnnotatedClips(t *testing.T) {
+	a := loadAnnotations(t)
+	total, hit := 0, 0
+	for clip, segs := range a.Clips {
+		res, err := mask.Mask(context.Background(), videotest.Asset(t, clip), filepath.Join(t.TempDir(), "out.mp4"), options(t, mask.DetectFaces))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ix := res.Plan.Masked()
+		var missed []int
+		n := 0
+		for _, s := range segs {
+			for i := 0; i+1 < len(s.Keys); i++ {
+				a, b := s.Keys[i], s.Keys[i+1]
+				for f := a[0]; f <= b[0]; f++ {
+					if i > 0 && f == a[0] {
+						continue
+					}
+					u := float64(f-a[0]) / float64(b[0]-a[0])
+					x := a[1] + int(u*float64(b[1]-a[1]))
+					y := a[2] + int(u*float64(b[2]-a[2]))
+					n++
+					if covered(res.Plan, ix, f, x, y) {
+						hit++
+					} else {
+						missed = append(missed, f)
+					}
+				}
+			}
+		}
+		total += n
+		t.Logf("%s: %d of %d face-frames masked; missed %v", clip, n-len(missed), n, missed)
+	}
+	recall := float64(hit) / float64(total)
+	t.Logf("face recall %.4f over %d annotated face-frames", recall, total)
+	if recall < 0.98 {
+		t.Fatalf("face recall %.4f < 0.98", recall)
+	}
+}
+
+// On vtest.avi (fixed elevated camera), the walking people annotated on a
+// frame are inside masked regions.
+func TestPeopleMaskedOnVtest(t *testing.T) {
+	a := loadAnnotations(t)
+	res, err := mask.Mask(context.Background(), videotest.Asset(t, "vtest.avi"), filepath.Join(t.TempDir(), "out.mp4"), options(t, mask.DetectPeople))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := res.Plan.Masked()
+	for frame, pts := range a.People["vtest.avi"] {
+		var f int
+		json.Unmarshal([]byte(frame), &f)
+		missed := 0
+		for _, p := range pts {
+			if !covered(res.Plan, ix, f, p[0], p[1]) {
+				missed++
+				t.Logf("frame %d: person at %v not masked", f, p)
+			}
+		}
+		if missed > 0 {
+			t.Errorf("frame %d: %d of %d people unmasked", f, missed, len(pts))
+		}
+	}
+}
+
+// The output keeps the input's frames and timestamps; an excluded track
+// stays unmasked and a manual box is masked.
+func TestMaskKeepsTimingAndHonoursThePlan(t *testing.T) {
+	ctx := context.Background()
+	in := videotest.Asset(t, "movie-hello.mp4")
+	dir := t.TempDir()
+	first, err := mask.Mask(ctx, in, filepath.Join(dir, "a.mp4"), options(t, mask.DetectFaces))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.MaskedFrames != first.Frames || len(first.Plan.Tracks) != 1 {
+		t.Fatalf("masked %d of %d frames in %d tracks", first.MaskedFrames, first.Frames, len(first.Plan.Tracks))
+	}
+	// Review: exclude the face (the requester) and mask a manual region.
+	p := first.Plan
+	p.Tracks[0].Excluded = true
+	p.Tracks = append(p.Tracks, plan.Track{ID: p.NextID(), Kind: plan.KindManual, Source: plan.SourceManual,
+		Boxes: []plan.Box{{F: 10, X: 600, Y: 300, W: 100, H: 50, By: plan.ByManual}}})
+	opts := options(t, mask.DetectFaces)
+	opts.Plan = p
+	second, err := mask.Mask(ctx, in, filepath.Join(dir, "b.mp4"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.MaskedFrames != 1 {
+		t.Fatalf("with the face excluded, %d frames masked, want 1 (the manual box)", second.MaskedFrames)
+	}
+	src, _ := video.Probe(ctx, in)
+	out, err := video.Probe(ctx, filepath.Join(dir, "b.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Frames() != src.Frames() || out.Seconds(out.PTS[out.Frames()-1]) != src.Seconds(src.PTS[src.Frames()-1]) {
+		t.Fatalf("output %d frames ending %.6f s; input %d ending %.6f s", out.Frames(), out.Seconds(out.PTS[out.Frames()-1]), src.Frames(), src.Seconds(src.PTS[src.Frames()-1]))
+	}
+	// A plan for another clip is refused.
+	opts.Plan.Frames++
+	if _, err := mask.Mask(ctx, in, filepath.Join(dir, "c.mp4"), opts); err == nil || !strings.Contains(err.Error(), "mask plan is for") {
+		t.Fatalf("plan for another clip: %v", err)
+	}
+}
+
+// Bad input: a clear error, no output file, and the process lives on.
+func TestMaskBadInput(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	txt := filepath.Join(dir, "x.mp4")
+	os.WriteFile(txt, []byte("not a video"), 0o600)
+	src, _ := os.ReadFile(videotest.Asset(t, "movie-hello.mp4"))
+	cut := filepath.Join(dir, "cut.mp4")
+	os.WriteFile(cut, src[:len(src)/3], 0o600)
+	zero := filepath.Join(dir, "zero.mkv")
+	videotest.FFmpeg(t, "-f", "lavfi", "-i", "sine=d=1", "-f", "lavfi", "-i", "color=s=64x64:d=1", "-map", "0", "-map", "1", "-frames:v", "0", zero)
+	huge := filepath.Join(dir, "huge.mkv")
+	videotest.FFmpeg(t, "-f", "lavfi", "-i", "color=c=gray:s=8192x4608:d=0.04", "-c:v", "ffv1", huge)
+	for name, in := range map[string]string{"not a video": txt, "truncated": cut, "zero frames": zero, "huge": huge} {
+		out := filepath.Join(dir, "out-"+strings.ReplaceAll(name, " ", "-")+".mp4")
+		_, err := mask.Mask(ctx, in, out, options(t, mask.DetectFaces))
+		if err == nil {
+			t.Errorf("%s: masked without error", name)
+			continue
+		}
+		t.Logf("%s: %v", name, err)
+		if _, serr := os.Stat(out); serr == nil {
+			t.Errorf("%s: output left behind", name)
+		}
+		if _, serr := os.Stat(out + ".partial"); serr == nil {
+			t.Errorf("%s: partial output left behind", name)
+		}
+	}
+	if _, err := mask.Mask(ctx, txt, filepath.Join(dir, "o.mp4"), mask.Options{Detect: []string{mask.DetectFaces}, ModelsDir: dir}); err == nil {
+		t.Error("missing face model accepted")
+	}
+}
