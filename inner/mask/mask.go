@@ -67,16 +67,16 @@ type Progress struct {
 
 // Result describes a finished run.
 type Result struct {
-	Frames       int     `json:"frames"`
-	MaskedFrames int     `json:"masked_frames"`
-	Detections   int     `json:"detections"`
-	FPS          float64 `json:"fps"`
-	Seconds      float64 `json:"seconds"`
-	Tracks       int     `json:"tracks"`
-	PlanSHA256   string  `json:"plan_sha256"`
-	Codec        string  `json:"codec"` // MSE codec string of the output
-	Width        int     `json:"width"`
-	Height       int     `json:"height"`
+	Frames       int        `json:"frames"`
+	MaskedFrames int        `json:"masked_frames"`
+	Detections   int        `json:"detections"`
+	FPS          float64    `json:"fps"`
+	Seconds      float64    `json:"seconds"`
+	Tracks       int        `json:"tracks"`
+	PlanSHA256   string     `json:"plan_sha256"`
+	Codec        string     `json:"codec"` // MSE codec string of the output
+	Width        int        `json:"width"`
+	Height       int        `json:"height"`
 	Plan         *plan.Plan `json:"-"`
 }
 

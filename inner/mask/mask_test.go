@@ -17,7 +17,7 @@ import (
 
 type annotations struct {
 	Clips  map[string][]struct{ Keys [][3]int } `json:"clips"`
-	People map[string]map[string][][2]int      `json:"people"`
+	People map[string]map[string][][2]int       `json:"people"`
 }
 
 func loadAnnotations(t *testing.T) *annotations {
