@@ -23,6 +23,7 @@ type maskCmd struct {
 	Models    string  `help:"Directory with the face model (default: $SEALGATE_MODELS, /usr/share/sealgate/models, var/assets)."`
 	CRF       int     `default:"20" help:"x264 quality (lower is better; 18–23 for evidence)."`
 	KeepAudio bool    `help:"Keep the first audio track (dropped by default)."`
+	LeakCheck bool    `help:"Check the output with independent detectors and list frames that may still show a face."`
 	JSON      bool    `help:"Print one JSON object."`
 }
 
@@ -51,6 +52,11 @@ func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
 	if err != nil {
 		return err
 	}
+	if c.LeakCheck {
+		if res.Leaks, err = mask.LeakCheck(ctx, c.Out, res.Plan, c.Models); err != nil {
+			return fmt.Errorf("leak check: %w", err)
+		}
+	}
 	if c.PlanOut != "" {
 		b, err := res.Plan.Encode()
 		if err != nil {
@@ -65,5 +71,11 @@ func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
 	}
 	fmt.Fprintf(app.Stdout, "Masked %s into %s: %d frames, %d masked, %d detections in %d tracks, %.1f fps.\n  codec: %s  plan SHA-256: %s\n",
 		c.In, c.Out, res.Frames, res.MaskedFrames, res.Detections, res.Tracks, res.FPS, res.Codec, res.PlanSHA256)
+	if res.Leaks != nil {
+		fmt.Fprintf(app.Stdout, "  leak check: %d frames checked, %d suspects\n", res.Leaks.FramesChecked, len(res.Leaks.Suspects))
+		for _, s := range res.Leaks.Suspects {
+			fmt.Fprintf(app.Stdout, "    frame %d: %s at %d,%d %d×%d\n", s.Frame, s.Reason, s.X, s.Y, s.W, s.H)
+		}
+	}
 	return nil
 }

@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"math"
 	"path/filepath"
@@ -78,6 +77,8 @@ type Result struct {
 	Width        int        `json:"width"`
 	Height       int        `json:"height"`
 	Plan         *plan.Plan `json:"-"`
+	// Leaks is the leak check of the output, when one was run.
+	Leaks *LeakReport `json:"leaks,omitempty"`
 }
 
 func (o *Options) defaults() error {
@@ -442,6 +443,3 @@ func ParseDetect(s string) ([]string, error) {
 	}
 	return out, nil
 }
-
-// boxRect converts a plan box to an image rectangle.
-func boxRect(b plan.Box) image.Rectangle { return image.Rect(b.X, b.Y, b.X+b.W, b.Y+b.H) }

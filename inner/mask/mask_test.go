@@ -187,3 +187,63 @@ func TestMaskBadInput(t *testing.T) {
 		t.Error("missing face model accepted")
 	}
 }
+
+// The leak check finds faces in unmasked video (positive control), none in
+// the masked output, and flags a gap left in a track.
+func TestLeakCheck(t *testing.T) {
+	ctx := context.Background()
+	in := videotest.Asset(t, "movie-hello.mp4")
+	out := filepath.Join(t.TempDir(), "m.mp4")
+	res, err := mask.Mask(ctx, in, out, options(t, mask.DetectFaces))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := mask.LeakCheck(ctx, out, res.Plan, videotest.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.FramesChecked < 60 {
+		t.Fatalf("checked only %d frames", rep.FramesChecked)
+	}
+	// The masked face is never a suspect; a false alarm elsewhere (the
+	// check is tuned to be sensitive) must stay rare.
+	for _, s := range rep.Suspects {
+		if s.X < 300 && s.Y < 260 {
+			t.Fatalf("masked face reported as a leak: %v", s)
+		}
+	}
+	if len(rep.Suspects) > rep.FramesChecked/50 {
+		t.Fatalf("masked output: %d suspects on %d frames: %v", len(rep.Suspects), rep.FramesChecked, rep.Suspects)
+	}
+	empty := *res.Plan
+	empty.Tracks = nil
+	rep, err = mask.LeakCheck(ctx, in, &empty, videotest.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	faces := 0
+	for _, s := range rep.Suspects {
+		if s.Reason == "face_detected" {
+			faces++
+		}
+	}
+	if faces < rep.FramesChecked*9/10 {
+		t.Fatalf("unmasked original: faces found on %d of %d checked frames", faces, rep.FramesChecked)
+	}
+	gappy := *res.Plan
+	gappy.Tracks = []plan.Track{res.Plan.Tracks[0]}
+	gappy.Tracks[0].Boxes = append(append([]plan.Box{}, res.Plan.Tracks[0].Boxes[:50]...), res.Plan.Tracks[0].Boxes[51:]...)
+	rep, err = mask.LeakCheck(ctx, out, &gappy, videotest.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gaps []int
+	for _, s := range rep.Suspects {
+		if s.Reason == "track_gap" {
+			gaps = append(gaps, s.Frame)
+		}
+	}
+	if len(gaps) != 1 || gaps[0] != 50 {
+		t.Fatalf("gap at frame 50: gaps reported at %v", gaps)
+	}
+}
