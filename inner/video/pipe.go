@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -38,6 +39,8 @@ type DecodeOptions struct {
 // NewDecoder starts decoding info's clip.
 func NewDecoder(ctx context.Context, info *Info, opts DecodeOptions) (*Decoder, error) {
 	w, h := info.Width, info.Height
+	// Odd sizes are padded to even (yuv420p); a no-op filter still costs a
+	// copy of every frame, so it is only added when needed.
 	vf := "pad=ceil(iw/2)*2:ceil(ih/2)*2"
 	if opts.Width > 0 && opts.Width < w {
 		h = (h*opts.Width/w + 1) &^ 1
@@ -48,8 +51,11 @@ func NewDecoder(ctx context.Context, info *Info, opts DecodeOptions) (*Decoder, 
 	if opts.Start > 0 && opts.Start < len(info.PTS) {
 		args = append(args, "-ss", strconv.FormatFloat(info.Seconds(info.PTS[opts.Start]), 'f', 6, 64))
 	}
-	args = append(args, "-i", info.Path, "-map", "0:v:0", "-an", "-sn", "-dn",
-		"-fps_mode", "passthrough", "-vf", vf, "-pix_fmt", "yuv420p", "-f", "rawvideo", "pipe:1")
+	args = append(args, "-i", info.Path, "-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough")
+	if info.odd || strings.Contains(vf, "scale") {
+		args = append(args, "-vf", vf)
+	}
+	args = append(args, "-pix_fmt", "yuv420p", "-f", "rawvideo", "pipe:1")
 	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
 	d := &Decoder{info: info, cmd: cmd, stderr: &limitedBuffer{max: 4096}, w: w, h: h, n: max(opts.Start, 0)}
 	cmd.Stderr = d.stderr

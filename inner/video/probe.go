@@ -38,6 +38,7 @@ type Info struct {
 	// FrameRate is the nominal rate (r_frame_rate), used for the GOP length.
 	FrameRate float64
 	HasAudio  bool
+	odd       bool // the stored size is odd: the decoder pads it
 }
 
 // Frames is the number of frames in the clip.
@@ -115,6 +116,7 @@ func Probe(ctx context.Context, path string) (*Info, error) {
 		}
 	}
 	// yuv420p needs even sizes; the decoder pads the last row/column.
+	info.odd = info.Width%2 != 0 || info.Height%2 != 0
 	info.Width += info.Width % 2
 	info.Height += info.Height % 2
 	if fr, ok := new(big.Rat).SetString(s.RFrameRate); ok && fr.Sign() > 0 {
