@@ -41,9 +41,11 @@ const DefaultMargin = 0.15
 // DefaultDetect is what Mask looks for unless told otherwise.
 var DefaultDetect = []string{DetectFaces, DetectPlates}
 
+var detectors = []string{DetectFaces, DetectPeople, DetectPlates}
+
 // Options configure a masking run.
 type Options struct {
-	Detect []string // DetectFaces, DetectPeople, DetectPlates
+	Detect []string // DetectFaces, DetectPeople, DetectPlates; nil means DefaultDetect
 	Style  string   // plan.StyleMosaic (default), StyleBlur, StyleSolid
 	Margin float64  // fraction of a box added on every side (DefaultMargin)
 	// Plan, if set, adds its manual tracks and applies its exclusions of
@@ -59,7 +61,7 @@ type Options struct {
 
 // Progress reports a running pass.
 type Progress struct {
-	Stage  string // "analyse", "render", "mask"
+	Stage  string // "mask" while running, "done" at the end
 	Frame  int
 	Frames int
 }
@@ -82,11 +84,11 @@ type Result struct {
 }
 
 func (o *Options) defaults() error {
-	if len(o.Detect) == 0 && o.Detect == nil {
+	if o.Detect == nil {
 		o.Detect = DefaultDetect
 	}
 	for _, d := range o.Detect {
-		if !slices.Contains([]string{DetectFaces, DetectPeople, DetectPlates}, d) {
+		if !slices.Contains(detectors, d) {
 			return fmt.Errorf("unknown detector %q (faces, people, plates)", d)
 		}
 	}
@@ -397,21 +399,14 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return finishResult(res, p, an.dets, start, opts.Progress)
-}
-
-func finishResult(res *Result, p *plan.Plan, dets int, start time.Time, progress func(Progress)) (*Result, error) {
-	res.Plan = p
-	res.Detections = dets
-	res.Tracks = len(p.Tracks)
-	var err error
+	res.Plan, res.Detections, res.Tracks = p, an.dets, len(p.Tracks)
 	if res.PlanSHA256, err = p.SHA256(); err != nil {
 		return nil, err
 	}
 	res.Seconds = time.Since(start).Seconds()
 	res.FPS = float64(res.Frames) / max(res.Seconds, 1e-9)
-	if progress != nil {
-		progress(Progress{Stage: "done", Frame: res.Frames, Frames: res.Frames})
+	if opts.Progress != nil {
+		opts.Progress(Progress{Stage: "done", Frame: res.Frames, Frames: res.Frames})
 	}
 	return res, nil
 }
@@ -436,7 +431,7 @@ func ParseDetect(s string) ([]string, error) {
 		if d = strings.TrimSpace(d); d == "" {
 			continue
 		}
-		if !slices.Contains([]string{DetectFaces, DetectPeople, DetectPlates}, d) {
+		if !slices.Contains(detectors, d) {
 			return nil, fmt.Errorf("unknown detector %q (faces, people, plates)", d)
 		}
 		out = append(out, d)

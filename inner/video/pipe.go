@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -32,8 +31,6 @@ type DecodeOptions struct {
 	// Width, if set, scales the frames to this width (height keeps the
 	// aspect ratio, rounded to even): analysis runs on a small copy.
 	Width int
-	// Start skips to the frame at this index (accurate seek).
-	Start int
 }
 
 // NewDecoder starts decoding info's clip.
@@ -42,22 +39,19 @@ func NewDecoder(ctx context.Context, info *Info, opts DecodeOptions) (*Decoder, 
 	// Odd sizes are padded to even (yuv420p); a no-op filter still costs a
 	// copy of every frame, so it is only added when needed.
 	vf := "pad=ceil(iw/2)*2:ceil(ih/2)*2"
-	if opts.Width > 0 && opts.Width < w {
+	scale := opts.Width > 0 && opts.Width < w
+	if scale {
 		h = (h*opts.Width/w + 1) &^ 1
 		w = opts.Width &^ 1
 		vf += ",scale=" + strconv.Itoa(w) + ":" + strconv.Itoa(h) + ":flags=area"
 	}
-	args := []string{"-nostdin", "-v", "error"}
-	if opts.Start > 0 && opts.Start < len(info.PTS) {
-		args = append(args, "-ss", strconv.FormatFloat(info.Seconds(info.PTS[opts.Start]), 'f', 6, 64))
-	}
-	args = append(args, "-i", info.Path, "-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough")
-	if info.odd || strings.Contains(vf, "scale") {
+	args := []string{"-nostdin", "-v", "error", "-i", info.Path, "-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"}
+	if info.odd || scale {
 		args = append(args, "-vf", vf)
 	}
 	args = append(args, "-pix_fmt", "yuv420p", "-f", "rawvideo", "pipe:1")
 	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
-	d := &Decoder{info: info, cmd: cmd, stderr: &limitedBuffer{max: 4096}, w: w, h: h, n: max(opts.Start, 0)}
+	d := &Decoder{info: info, cmd: cmd, stderr: &limitedBuffer{max: 4096}, w: w, h: h}
 	cmd.Stderr = d.stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -149,7 +143,7 @@ func NewEncoder(ctx context.Context, info *Info, path string, opts EncodeOptions
 	}
 	gop := max(int(info.FrameRate*2+0.5), 1)
 	args := []string{"-nostdin", "-v", "error", "-y", "-copyts", "-f", "matroska", "-i", "pipe:0"}
-	if opts.KeepAudio && info.HasAudio {
+	if opts.KeepAudio && hasAudio(ctx, info.Path) {
 		args = append(args, "-i", info.Path, "-map", "1:a:0", "-c:a", "aac", "-b:a", "128k")
 	}
 	maxrate := strconv.Itoa(lvl.MaxKbps) + "k"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,5 +145,47 @@ func TestPickLevel(t *testing.T) {
 	}
 	if c := video.PickLevel(1920, 1080, 30).Codec(); c != "avc1.640028" {
 		t.Errorf("codec %s", c)
+	}
+}
+
+// Audio is dropped unless asked for; asked for, the first track is kept.
+func TestAudioOnlyOnRequest(t *testing.T) {
+	ctx := context.Background()
+	info, err := video.Probe(ctx, videotest.Asset(t, "movie-hello.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, keep := range []bool{false, true} {
+		out := filepath.Join(t.TempDir(), "out.mp4")
+		dec, err := video.NewDecoder(ctx, info, video.DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, err := video.NewEncoder(ctx, info, out, video.EncodeOptions{KeepAudio: keep, Preset: "ultrafast"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := video.NewFrame(info.Width, info.Height)
+		for {
+			if _, err := dec.Next(f); err != nil {
+				if !errors.Is(err, io.EOF) {
+					t.Fatal(err)
+				}
+				break
+			}
+			if err := enc.Write(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := enc.Close(); err != nil {
+			t.Fatal(err)
+		}
+		streams, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", out).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(streams), "audio"); got != keep {
+			t.Fatalf("keep audio %v: streams %q", keep, streams)
+		}
 	}
 }

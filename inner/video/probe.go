@@ -37,7 +37,6 @@ type Info struct {
 	PTS      []int64
 	// FrameRate is the nominal rate (r_frame_rate), used for the GOP length.
 	FrameRate float64
-	HasAudio  bool
 	odd       bool // the stored size is odd: the decoder pads it
 }
 
@@ -170,10 +169,10 @@ func Probe(ctx context.Context, path string) (*Info, error) {
 	if info.FrameRate <= 0 {
 		info.FrameRate = 25
 	}
-	info.HasAudio = hasAudio(ctx, path)
 	return info, nil
 }
 
+// hasAudio asks only when audio is to be kept: most exports drop it.
 func hasAudio(ctx context.Context, path string) bool {
 	out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-select_streams", "a",
 		"-show_entries", "stream=index", "-of", "csv=p=0", path).Output()

@@ -30,26 +30,26 @@ type Box struct {
 // detectors that run on that frame.
 type Small struct {
 	Scale       float64 // full-frame pixels per small pixel
-	W, H        int
+	W, H        int     // size of the current small copy
+	maxW        int
 	src         *video.Frame
 	gray, rgb   gocv.Mat
 	hasRGB      bool
 	planes      []byte
-	full        video.Frame
 	fullW       int
 	fullH       int
 	initialised bool
 }
 
-// NewSmall prepares a copy of f at most width pixels wide. Close it after use.
-func NewSmall(width int) *Small { return &Small{W: width} }
+// NewSmall prepares copies at most width pixels wide. Close it after use.
+func NewSmall(width int) *Small { return &Small{maxW: width} }
 
 // Load makes the small copy of f (reusing buffers across frames).
 func (s *Small) Load(f *video.Frame) error {
 	if f.Width < 2 || f.Height < 2 || f.Width%2 != 0 || f.Height%2 != 0 || len(f.Data) != video.FrameBytes(f.Width, f.Height) {
 		return fmt.Errorf("detect: bad frame %d×%d (%d bytes)", f.Width, f.Height, len(f.Data))
 	}
-	w := min(s.W, f.Width) &^ 1
+	w := min(s.maxW, f.Width) &^ 1
 	h := max(2, (f.Height*w/f.Width)&^1)
 	if !s.initialised || s.fullW != f.Width || s.fullH != f.Height {
 		s.Close()
@@ -73,7 +73,11 @@ func (s *Small) RGB() (gocv.Mat, error) {
 		return s.rgb, nil
 	}
 	w, h := s.W, s.H
-	copy(s.planes, s.gray.ToBytes())
+	gray, err := s.gray.DataPtrUint8()
+	if err != nil {
+		return s.rgb, err
+	}
+	copy(s.planes, gray)
 	for i, plane := range [][]byte{s.src.U(), s.src.V()} {
 		m := gocv.NewMat()
 		if err := resizePlane(plane, s.src.Width/2, s.src.Height/2, &m, w/2, h/2); err != nil {

@@ -190,16 +190,6 @@ func (p *Plan) SHA256() (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// Track returns the track with id, or nil.
-func (p *Plan) Track(id int) *Track {
-	for i := range p.Tracks {
-		if p.Tracks[i].ID == id {
-			return &p.Tracks[i]
-		}
-	}
-	return nil
-}
-
 // NextID is an id no track uses.
 func (p *Plan) NextID() int {
 	id := 0
@@ -231,6 +221,3 @@ func (p *Plan) Masked() *Index {
 
 // At is the boxes to mask on frame f.
 func (ix *Index) At(f int) []Box { return ix.byFrame[f] }
-
-// Frames is the number of frames with at least one box.
-func (ix *Index) Frames() int { return len(ix.byFrame) }

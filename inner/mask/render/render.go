@@ -57,9 +57,6 @@ func (m *Masker) Apply(f *video.Frame, boxes []plan.Box) {
 	}
 }
 
-// ApplyRect masks one region.
-func (m *Masker) ApplyRect(f *video.Frame, r Rect) { m.apply(f, r) }
-
 func (m *Masker) apply(f *video.Frame, r Rect) {
 	c := Rect{r.X0 / 2, r.Y0 / 2, r.X1 / 2, r.Y1 / 2}
 	cw := f.Width / 2

@@ -7,8 +7,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
+
+// goMod is the repository's go.mod, asked of the go command once.
+var goMod = sync.OnceValues(func() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	return strings.TrimSpace(string(out)), err
+})
 
 // Dir is the assets directory: $SEALGATE_ASSETS, or var/assets at the
 // repository root.
@@ -17,11 +24,11 @@ func Dir(t testing.TB) string {
 	if d := os.Getenv("SEALGATE_ASSETS"); d != "" {
 		return d
 	}
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil || strings.TrimSpace(string(out)) == "" {
+	mod, err := goMod()
+	if err != nil || mod == "" {
 		t.Fatalf("cannot find the repository root (go env GOMOD): %v", err)
 	}
-	return filepath.Join(filepath.Dir(strings.TrimSpace(string(out))), "var", "assets")
+	return filepath.Join(filepath.Dir(mod), "var", "assets")
 }
 
 // Asset is the path of a fetched asset; the test fails if it is missing.
