@@ -10,6 +10,7 @@
 //	pii.key       keys encrypting and indexing personal data (0600; both appliances)
 //	transfer.key  Ed25519 private key of the QUIC/TLS transfer identity (0600)
 //	transfer.crt  its self-signed certificate; the outer pins its key's fingerprint
+//	watermark.key secret that keys the forensic watermark of exports (0600)
 //
 // The outer appliance's key directory holds:
 //
@@ -54,7 +55,11 @@ const (
 	TransferCert = "transfer.crt"
 	AuditKey     = "audit.key" // HMAC key of the audit chain
 	PIIKey       = "pii.key"   // encryption and blind-index keys of personal data
+	WatermarkKey = "watermark.key"
 )
+
+// watermarkKeySize is the length of the watermark secret (inner/watermark.KeySize).
+const watermarkKeySize = 32
 
 // LicenseKEM is the HPKE KEM of license keys: hybrid post-quantum, so footage
 // kept for years resists harvest-now-decrypt-later (DESIGN.md §5).
@@ -70,8 +75,9 @@ const (
 
 // Inner is the inner appliance's key set.
 type Inner struct {
-	Signing  ed25519.PrivateKey
-	Transfer tls.Certificate
+	Signing   ed25519.PrivateKey
+	Transfer  tls.Certificate
+	Watermark []byte // 32 bytes: keys the forensic watermark (inner/watermark)
 	Secrets
 }
 
@@ -90,7 +96,7 @@ type Secrets struct {
 
 // InitInner creates the inner key set in dir, refusing to overwrite.
 func InitInner(dir string) error {
-	if err := makeDir(dir, SigningKey, SigningPub, TransferKey, TransferCert, AuditKey, PIIKey); err != nil {
+	if err := makeDir(dir, SigningKey, SigningPub, TransferKey, TransferCert, AuditKey, PIIKey, WatermarkKey); err != nil {
 		return err
 	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -101,6 +107,9 @@ func InitInner(dir string) error {
 		return err
 	}
 	if err := initSecrets(dir); err != nil {
+		return err
+	}
+	if err := writeSecret(dir, WatermarkKey, watermarkKeySize); err != nil {
 		return err
 	}
 	return initTransfer(dir, "sealgate-inner")
@@ -155,7 +164,11 @@ func LoadInner(dir string) (*Inner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Inner{Signing: signing, Transfer: transfer, Secrets: *secrets}, nil
+	wm, err := readSecret(dir, WatermarkKey, watermarkKeySize)
+	if err != nil {
+		return nil, err
+	}
+	return &Inner{Signing: signing, Transfer: transfer, Watermark: wm, Secrets: *secrets}, nil
 }
 
 // LoadOuter reads the outer key set, refusing unsafe permissions.
@@ -305,13 +318,39 @@ const pemSecret = "SEALGATE SECRET KEY"
 
 func initSecrets(dir string) error {
 	for name, n := range map[string]int{AuditKey: 32, PIIKey: 64} {
-		b := make([]byte, n)
-		rand.Read(b)
-		if err := writeFile(filepath.Join(dir, name), &pem.Block{Type: pemSecret, Bytes: b}, 0o600); err != nil {
+		if err := writeSecret(dir, name, n); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeSecret writes n random bytes as a private secret file.
+func writeSecret(dir, name string, n int) error {
+	b := make([]byte, n)
+	rand.Read(b)
+	return writeFile(filepath.Join(dir, name), &pem.Block{Type: pemSecret, Bytes: b}, 0o600)
+}
+
+// readSecret reads a private secret file of n bytes.
+func readSecret(dir, name string, n int) ([]byte, error) {
+	block, err := readPEM(filepath.Join(dir, name), pemSecret, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(block.Bytes) != n {
+		return nil, fmt.Errorf("keys: %s in %s has the wrong length", name, dir)
+	}
+	return block.Bytes, nil
+}
+
+// LoadWatermark reads only the inner's watermark secret (what `watermark`
+// and `trace` need), refusing unsafe permissions.
+func LoadWatermark(dir string) ([]byte, error) {
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
+	return readSecret(dir, WatermarkKey, watermarkKeySize)
 }
 
 func loadSecrets(dir string) (*Secrets, error) {

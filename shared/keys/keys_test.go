@@ -18,7 +18,7 @@ func TestInnerKeys(t *testing.T) {
 	if err := keys.InitInner(dir); err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]os.FileMode{keys.SigningKey: 0o600, keys.TransferKey: 0o600, keys.SigningPub: 0o644, keys.TransferCert: 0o644} {
+	for name, want := range map[string]os.FileMode{keys.SigningKey: 0o600, keys.TransferKey: 0o600, keys.WatermarkKey: 0o600, keys.SigningPub: 0o644, keys.TransferCert: 0o644} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil || fi.Mode().Perm() != want {
 			t.Errorf("%s: mode %v (%v), want %#o", name, fi.Mode().Perm(), err, want)
@@ -27,6 +27,10 @@ func TestInnerKeys(t *testing.T) {
 	k, err := keys.LoadInner(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	wm, err := keys.LoadWatermark(dir)
+	if err != nil || len(k.Watermark) != 32 || string(wm) != string(k.Watermark) {
+		t.Fatalf("watermark key: %d bytes, LoadWatermark %x (%v)", len(k.Watermark), wm, err)
 	}
 	pub, err := keys.ReadSigningPub(filepath.Join(dir, keys.SigningPub))
 	if err != nil {
