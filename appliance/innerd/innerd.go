@@ -60,9 +60,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ 
 // innerCLI is the shared daemon command tree plus the inner's own commands.
 type innerCLI struct {
 	daemon.CLI `embed:""`
-	Seal       sealCmd   `cmd:"" help:"Seal a video into a signed, encrypted package (docs/package-format.md)."`
-	Outbox     outboxCmd `cmd:"" help:"Queue sealed packages for the paired outer appliance."`
-	Mask       maskCmd   `cmd:"" help:"Mask faces, people and plates in a video (H.264 MP4 out, same frames and timestamps)."`
+	Seal       sealCmd      `cmd:"" help:"Seal a video into a signed, encrypted package (docs/package-format.md)."`
+	Outbox     outboxCmd    `cmd:"" help:"Queue sealed packages for the paired outer appliance."`
+	Mask       maskCmd      `cmd:"" help:"Mask faces, people and plates in a video (H.264 MP4 out, same frames and timestamps)."`
+	Watermark  watermarkCmd `cmd:"" help:"Embed a 64-bit forensic watermark in a video (docs/watermark.md)."`
+	Trace      traceCmd     `cmd:"" help:"Look for this appliance's watermark in a suspect copy; exit 0 whether found or not."`
 }
 
 func serveFile(ctx context.Context, path string, app *daemon.App) error {

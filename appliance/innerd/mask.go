@@ -10,6 +10,7 @@ import (
 	"sealgate/inner/mask"
 	"sealgate/inner/mask/plan"
 	"sealgate/inner/video"
+	"sealgate/inner/watermark"
 )
 
 type maskCmd struct {
@@ -24,6 +25,8 @@ type maskCmd struct {
 	CRF       int     `default:"20" help:"x264 quality (lower is better; 18–23 for evidence)."`
 	KeepAudio bool    `help:"Keep the first audio track (dropped by default)."`
 	LeakCheck bool    `help:"Check the output with independent detectors and list frames that may still show a face."`
+	Watermark string  `help:"Also embed this 64-bit forensic watermark payload (16 hex digits) in the same pass; needs --key-dir."`
+	KeyDir    string  `name:"key-dir" help:"Inner key directory whose watermark.key keys --watermark."`
 	JSON      bool    `help:"Print one JSON object."`
 }
 
@@ -37,6 +40,20 @@ func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
 	}
 	opts := mask.Options{Detect: dets, Style: c.Style, Margin: c.Margin, ModelsDir: c.Models,
 		Encode: video.EncodeOptions{CRF: c.CRF, KeepAudio: c.KeepAudio}}
+	if c.Watermark != "" {
+		if c.KeyDir == "" {
+			return fmt.Errorf("--watermark needs --key-dir (the inner key directory)")
+		}
+		p, err := watermark.ParsePayload(c.Watermark)
+		if err != nil {
+			return err
+		}
+		key, err := loadWatermarkKey(c.KeyDir)
+		if err != nil {
+			return err
+		}
+		opts.Watermark = &mask.Watermark{Key: key, Payload: p}
+	}
 	if c.Plan != "" {
 		f, err := os.Open(c.Plan)
 		if err != nil {
@@ -71,6 +88,9 @@ func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
 	}
 	fmt.Fprintf(app.Stdout, "Masked %s into %s: %d frames, %d masked, %d detections in %d tracks, %.1f fps.\n  codec: %s  plan SHA-256: %s\n",
 		c.In, c.Out, res.Frames, res.MaskedFrames, res.Detections, res.Tracks, res.FPS, res.Codec, res.PlanSHA256)
+	if res.Watermark != "" {
+		fmt.Fprintf(app.Stdout, "  watermark %s embedded, luma PSNR %.1f dB\n", res.Watermark, res.WatermarkPSNR)
+	}
 	if res.Leaks != nil {
 		fmt.Fprintf(app.Stdout, "  leak check: %d frames checked, %d suspects\n", res.Leaks.FramesChecked, len(res.Leaks.Suspects))
 		for _, s := range res.Leaks.Suspects {

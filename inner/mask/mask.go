@@ -4,8 +4,9 @@
 // Mask does both in one decode→encode pass: analysis runs a bounded number
 // of frames ahead of rendering (the tracker's lookahead), so every frame is
 // masked with what is known about the frames after it while memory stays
-// flat on clips of any length. Analyse and Render split the two for review:
-// the operator corrects the plan in between.
+// flat on clips of any length. Review corrects the plan a run wrote (manual
+// tracks, exclusions) and renders again with it ([Options.Plan]). The
+// forensic watermark is embedded in the same render pass ([Options.Watermark]).
 package mask
 
 import (
@@ -26,6 +27,7 @@ import (
 	"sealgate/inner/mask/render"
 	"sealgate/inner/mask/track"
 	"sealgate/inner/video"
+	"sealgate/inner/watermark"
 )
 
 // What can be detected.
@@ -57,6 +59,15 @@ type Options struct {
 	Progress func(Progress)
 	// AnalysisWidth is the width detection runs at (default 640).
 	AnalysisWidth int
+	// Watermark, if set, marks every frame with the export's payload in
+	// the same render pass, after masking (inner/watermark).
+	Watermark *Watermark
+}
+
+// Watermark is the forensic mark a masking run embeds.
+type Watermark struct {
+	Key     *watermark.Key
+	Payload watermark.Payload
 }
 
 // Progress reports a running pass.
@@ -79,6 +90,10 @@ type Result struct {
 	Width        int        `json:"width"`
 	Height       int        `json:"height"`
 	Plan         *plan.Plan `json:"-"`
+	// Watermark is the embedded payload and the PSNR of the marks, when
+	// the run marked its output.
+	Watermark     string  `json:"watermark,omitempty"`
+	WatermarkPSNR float64 `json:"watermark_psnr_db,omitempty"`
 	// Leaks is the leak check of the output, when one was run.
 	Leaks *LeakReport `json:"leaks,omitempty"`
 }
@@ -290,6 +305,12 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var marker *watermark.Embedder
+	if opts.Watermark != nil {
+		if marker, err = watermark.NewEmbedder(opts.Watermark.Key, opts.Watermark.Payload, info.Width, info.Height, watermark.DefaultStep); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -377,6 +398,11 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 				masker.Apply(w.f, w.boxes)
 				res.MaskedFrames++
 			}
+			if marker != nil {
+				if err := marker.Embed(w.f); err != nil {
+					return err
+				}
+			}
 			if err := enc.Write(w.f); err != nil {
 				return err
 			}
@@ -402,6 +428,9 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 	res.Plan, res.Detections, res.Tracks = p, an.dets, len(p.Tracks)
 	if res.PlanSHA256, err = p.SHA256(); err != nil {
 		return nil, err
+	}
+	if marker != nil {
+		res.Watermark, res.WatermarkPSNR = opts.Watermark.Payload.String(), math.Round(min(marker.PSNR(), 99)*100)/100
 	}
 	res.Seconds = time.Since(start).Seconds()
 	res.FPS = float64(res.Frames) / max(res.Seconds, 1e-9)

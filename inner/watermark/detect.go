@@ -1,0 +1,153 @@
+package watermark
+
+import (
+	"fmt"
+	"math"
+	"math/cmplx"
+
+	"sealgate/inner/video"
+)
+
+// Result is what the detector concludes.
+type Result struct {
+	Found   bool    `json:"found"`
+	Payload string  `json:"payload,omitempty"` // 16 hex digits
+	// PValue bounds the chance that a video not marked with this key gives
+	// any valid payload under the search made: hypotheses × 2⁻³².
+	PValue float64 `json:"p_value"`
+	// Agreement is the fraction of the 306 coded bits whose accumulated
+	// soft decision agrees with the decoded codeword (0.5 is chance).
+	Agreement  float64 `json:"agreement,omitempty"`
+	Frames     int     `json:"frames"`
+	Hypotheses int     `json:"hypotheses"`
+	// Gain and Offset are the luma change found between the marked video
+	// and the copy (1 and 0 for a plain re-encode).
+	Gain   float64 `json:"gain,omitempty"`
+	Offset float64 `json:"offset,omitempty"`
+}
+
+// Gains searched: none, the limited↔full range conversions, then (only if
+// those find nothing) a fine sweep covering contrast edits of ±20 %.
+var (
+	standardGains = []float64{1, 219.0 / 255, 255.0 / 219}
+	sweepGains    = func() []float64 {
+		var g []float64
+		for a := 0.8; a <= 1.25; a += 0.0025 {
+			g = append(g, a)
+		}
+		return g
+	}()
+)
+
+// offsetSteps is how finely the global luma offset is searched, per step.
+const offsetSteps = 32
+
+// MaxFrames bounds the frames one detector keeps (two minutes at 25 fps):
+// enough to accumulate any mark, and a bound on memory for long suspects.
+const MaxFrames = 3000
+
+// Detector reads the frames of one suspect copy.
+type Detector struct {
+	key    *Key
+	step   float64
+	grid   *grid
+	frames [][cells]float32
+}
+
+// NewDetector prepares to read w×h frames (the suspect's own size).
+func NewDetector(key *Key, w, h int, step float64) (*Detector, error) {
+	if w < Cols || h < Rows {
+		return nil, fmt.Errorf("watermark: %d×%d is smaller than the %d×%d grid", w, h, Cols, Rows)
+	}
+	return &Detector{key: key, step: step, grid: newGrid(w, h)}, nil
+}
+
+// Add measures one frame. It reports false once MaxFrames are held.
+func (d *Detector) Add(f *video.Frame) bool {
+	if len(d.frames) >= MaxFrames {
+		return false
+	}
+	var m [cells]float64
+	d.grid.measure(f.Y(), &m)
+	var v [cells]float32
+	for i := range m {
+		v[i] = float32(m[i])
+	}
+	d.frames = append(d.frames, v)
+	return true
+}
+
+// Result searches the accumulated frames for a payload.
+func (d *Detector) Result() Result {
+	res := Result{Frames: len(d.frames)}
+	if len(d.frames) == 0 {
+		return res
+	}
+	for _, gains := range [][]float64{standardGains, sweepGains} {
+		for _, a := range gains {
+			res.Hypotheses += offsetSteps
+			if r, ok := d.try(a); ok {
+				r.Frames, r.Hypotheses = res.Frames, res.Hypotheses
+				r.PValue = pValue(r.Hypotheses)
+				return r
+			}
+		}
+	}
+	res.PValue = 1
+	return res
+}
+
+// pValue is the false-alarm bound for n hypotheses each passing a 32-bit
+// check by chance.
+func pValue(n int) float64 { return min(1, float64(n)*math.Exp2(-32)) }
+
+// try accumulates every cell's soft decision under luma gain a as a phasor
+// per coded bit, then tries each global offset (a rotation of the phasors)
+// through the Viterbi decoder and the check.
+func (d *Detector) try(a float64) (Result, bool) {
+	var z [codedBits]complex128
+	k := d.key
+	for _, m := range d.frames {
+		for c, v := range m {
+			if v < 3 || v > 252 { // clipped cells carry nothing
+				continue
+			}
+			s, co := math.Sincos(2 * math.Pi * (float64(v)/(a*d.step) - k.dither[c]))
+			p := complex(co, s)
+			if k.flip[c] == 1 {
+				p = -p
+			}
+			z[k.bit[c]] += p
+		}
+	}
+	soft := make([]float64, codedBits)
+	for i := range offsetSteps {
+		rot := cmplx.Rect(1, -2*math.Pi*float64(i)/offsetSteps)
+		for j := range z {
+			soft[j] = real(z[j] * rot)
+		}
+		bits := decode(soft)
+		p, ok := k.open(bits)
+		if !ok {
+			continue
+		}
+		coded := encode(bits)
+		agree := 0
+		for j, b := range coded {
+			if (soft[j] > 0) == (b == 0) {
+				agree++
+			}
+		}
+		return Result{
+			Found: true, Payload: p.String(),
+			Agreement: float64(agree) / codedBits,
+			Gain:      a,
+			// Phase i/offsetSteps of a step at gain a is this many levels.
+			Offset: math.Round(float64(i)/offsetSteps*a*d.step*100) / 100,
+		}, true
+	}
+	return Result{}, false
+}
+
+// Frames is the number of frames read so far.
+func (d *Detector) Frames() int { return len(d.frames) }
