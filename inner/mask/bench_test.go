@@ -2,6 +2,7 @@ package mask_test
 
 import (
 	"context"
+	"crypto/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"sealgate/inner/mask"
 	"sealgate/inner/video"
 	"sealgate/inner/video/videotest"
+	"sealgate/inner/watermark"
 )
 
 // benchClip is real footage at the benchmark's size: movie-hello (720p, a
@@ -39,9 +41,11 @@ func plainTranscode(b *testing.B, in string) time.Duration {
 }
 
 // BenchmarkMask reports, per clip size, whole masking (analysis + render +
-// encode in one pass) and render alone (no detectors) beside a plain ffmpeg
-// transcode of the same clip in the same run. Budget (DESIGN.md §7): masking
-// ≤ 1.5× the plain transcode, ≥ 25 fps at 1080p on 2 cores.
+// encode in one pass), render alone (no detectors) and render with the
+// forensic watermark beside a plain ffmpeg transcode of the same clip in the
+// same run. Budgets (DESIGN.md §7, issue 6): masking ≤ 1.5× the plain
+// transcode, ≥ 25 fps at 1080p on 2 cores; the watermark adds ≤ 15 % to the
+// render pass.
 func BenchmarkMask(b *testing.B) {
 	for _, h := range []int{720, 1080} {
 		b.Run(map[int]string{720: "720p", 1080: "1080p"}[h], func(b *testing.B) {
@@ -50,16 +54,24 @@ func BenchmarkMask(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			var maskT, renderT, plainT time.Duration
+			secret := make([]byte, watermark.KeySize)
+			rand.Read(secret)
+			key, err := watermark.NewKey(secret)
+			if err != nil {
+				b.Fatal(err)
+			}
+			wm := &mask.Watermark{Key: key, Payload: watermark.ExportPayload(1, 42)}
+			var maskT, renderT, markT, plainT time.Duration
 			for b.Loop() {
 				plainT += plainTranscode(b, in)
 				for _, run := range []struct {
 					detect []string
+					wm     *mask.Watermark
 					t      *time.Duration
-				}{{[]string{mask.DetectFaces, mask.DetectPlates}, &maskT}, {[]string{}, &renderT}} {
+				}{{[]string{mask.DetectFaces, mask.DetectPlates}, nil, &maskT}, {[]string{}, nil, &renderT}, {[]string{}, wm, &markT}} {
 					out := filepath.Join(b.TempDir(), "m.mp4")
 					start := time.Now()
-					if _, err := mask.Mask(context.Background(), in, out, mask.Options{Detect: run.detect, Margin: mask.DefaultMargin, ModelsDir: videotest.Dir(b)}); err != nil {
+					if _, err := mask.Mask(context.Background(), in, out, mask.Options{Detect: run.detect, Margin: mask.DefaultMargin, ModelsDir: videotest.Dir(b), Watermark: run.wm}); err != nil {
 						b.Fatal(err)
 					}
 					*run.t += time.Since(start)
@@ -69,6 +81,8 @@ func BenchmarkMask(b *testing.B) {
 			frames := float64(info.Frames() * b.N)
 			b.ReportMetric(frames/maskT.Seconds(), "mask_fps")
 			b.ReportMetric(frames/renderT.Seconds(), "render_only_fps")
+			b.ReportMetric(frames/markT.Seconds(), "render+watermark_fps")
+			b.ReportMetric(100*(markT.Seconds()/renderT.Seconds()-1), "watermark_overhead_%")
 			b.ReportMetric(frames/plainT.Seconds(), "ffmpeg_fps")
 			b.ReportMetric(maskT.Seconds()/plainT.Seconds(), "mask/ffmpeg")
 		})

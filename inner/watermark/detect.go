@@ -1,6 +1,7 @@
 package watermark
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/cmplx"
@@ -39,6 +40,11 @@ var (
 	}()
 )
 
+// sweepFrames bounds the frames the fine gain sweep reads (evenly spaced):
+// a few seconds decode even after heavy re-encoding, and the sweep is the
+// costly part of a search that finds nothing in unmarked video.
+const sweepFrames = 100
+
 // offsetSteps is how finely the global luma offset is searched, per step.
 const offsetSteps = 32
 
@@ -62,10 +68,16 @@ func NewDetector(key *Key, w, h int, step float64) (*Detector, error) {
 	return &Detector{key: key, step: step, grid: newGrid(w, h)}, nil
 }
 
-// Add measures one frame. It reports false once MaxFrames are held.
-func (d *Detector) Add(f *video.Frame) bool {
+// ErrEnough is returned by Add once MaxFrames are held.
+var ErrEnough = errors.New("watermark: detector holds enough frames")
+
+// Add measures one frame of the size the detector was made for.
+func (d *Detector) Add(f *video.Frame) error {
+	if f.Width != d.grid.w || f.Height != d.grid.h {
+		return fmt.Errorf("watermark: frame is %d×%d, detector made for %d×%d", f.Width, f.Height, d.grid.w, d.grid.h)
+	}
 	if len(d.frames) >= MaxFrames {
-		return false
+		return ErrEnough
 	}
 	var m [cells]float64
 	d.grid.measure(f.Y(), &m)
@@ -74,7 +86,7 @@ func (d *Detector) Add(f *video.Frame) bool {
 		v[i] = float32(m[i])
 	}
 	d.frames = append(d.frames, v)
-	return true
+	return nil
 }
 
 // Result searches the accumulated frames for a payload.
@@ -83,10 +95,17 @@ func (d *Detector) Result() Result {
 	if len(d.frames) == 0 {
 		return res
 	}
-	for _, gains := range [][]float64{standardGains, sweepGains} {
+	for stage, gains := range [][]float64{standardGains, sweepGains} {
+		frames := d.frames
+		if stage == 1 && len(frames) > sweepFrames {
+			frames = make([][cells]float32, sweepFrames)
+			for i := range frames {
+				frames[i] = d.frames[i*len(d.frames)/sweepFrames]
+			}
+		}
 		for _, a := range gains {
 			res.Hypotheses += offsetSteps
-			if r, ok := d.try(a); ok {
+			if r, ok := d.try(frames, a); ok {
 				r.Frames, r.Hypotheses = res.Frames, res.Hypotheses
 				r.PValue = pValue(r.Hypotheses)
 				return r
@@ -104,10 +123,10 @@ func pValue(n int) float64 { return min(1, float64(n)*math.Exp2(-32)) }
 // try accumulates every cell's soft decision under luma gain a as a phasor
 // per coded bit, then tries each global offset (a rotation of the phasors)
 // through the Viterbi decoder and the check.
-func (d *Detector) try(a float64) (Result, bool) {
+func (d *Detector) try(frames [][cells]float32, a float64) (Result, bool) {
 	var z [codedBits]complex128
 	k := d.key
-	for _, m := range d.frames {
+	for _, m := range frames {
 		for c, v := range m {
 			if v < 3 || v > 252 { // clipped cells carry nothing
 				continue

@@ -140,8 +140,10 @@ func Trace(ctx context.Context, path string, key *Key) (*TraceResult, error) {
 			res.Damaged = err.Error()
 			break
 		}
-		if !det.Add(f) {
+		if err := det.Add(f); errors.Is(err, ErrEnough) {
 			break
+		} else if err != nil {
+			return nil, err
 		}
 	}
 	if err := ctx.Err(); err != nil {

@@ -1,5 +1,10 @@
 package watermark
 
+// #cgo CFLAGS: -O3
+// #cgo LDFLAGS: -lm
+// #include "kernel.h"
+import "C"
+
 import "math"
 
 // weightOne is the fixed-point scale of the bump weights (8 fractional bits).
@@ -8,24 +13,34 @@ const weightOne = 256
 // grid maps a frame size onto the Cols × Rows cells: for every column and
 // row, its cell and its weight in the cell's bump sin(π·t), t the position
 // across the cell in [0,1). The bump is separable, so measuring and adding
-// it costs one multiply per pixel.
+// it costs one multiply per pixel, done over each cell's run of columns.
 type grid struct {
 	w, h   int
-	cx, cy []uint8
-	wx, wy []int32
+	x0 [Cols + 1]int32 // cell c spans columns x0[c] ≤ x < x0[c+1]
+	cy []uint8
+	wx []int16
+	wy []int32
+	// scratch is one row of work space for the C loops (a grid serves one
+	// goroutine).
+	scratch []int32
 	// sum is Σw over each cell and gain Σw/Σw²: a weighted-mean shift of
 	// d levels needs a bump of peak d·gain.
 	sum, gain [cells]float64
 }
 
 func newGrid(w, h int) *grid {
-	g := &grid{w: w, h: h}
-	g.cx, g.wx = axis(w, Cols)
+	g := &grid{w: w, h: h, scratch: make([]int32, w)}
+	cx, wx := axis(w, Cols)
 	g.cy, g.wy = axis(h, Rows)
+	g.wx = make([]int16, w)
+	for x := range cx {
+		g.x0[cx[x]+1] = int32(x + 1)
+		g.wx[x] = int16(wx[x])
+	}
 	var sx, sx2 [Cols]float64
 	var sy, sy2 [Rows]float64
-	for x, c := range g.cx {
-		v := float64(g.wx[x]) / weightOne
+	for x, c := range cx {
+		v := float64(wx[x]) / weightOne
 		sx[c] += v
 		sx2[c] += v * v
 	}
@@ -60,22 +75,14 @@ func axis(n, k int) ([]uint8, []int32) {
 }
 
 // measure returns every cell's bump-weighted luma mean, in 8-bit levels.
+// y must hold g.w×g.h pixels (callers check the frame size).
 func (g *grid) measure(y []byte, out *[cells]float64) {
-	var acc [cells]int64
-	var row [Cols]int64
-	for r := range g.h {
-		line := y[r*g.w : r*g.w+g.w]
-		cx, wx := g.cx[:len(line)], g.wx[:len(line)]
-		for x, v := range line {
-			row[cx[x]] += int64(wx[x]) * int64(v)
-		}
-		base := int(g.cy[r]) * Cols
-		wy := int64(g.wy[r])
-		for c := range row {
-			acc[base+c] += row[c] * wy
-			row[c] = 0
-		}
+	if len(y) < g.w*g.h {
+		panic("watermark: luma plane smaller than the grid's frame")
 	}
+	var acc [cells]int64
+	C.wm_measure((*C.uint8_t)(&y[0]), C.int(g.w), C.int(g.h), (*C.int32_t)(&g.x0[0]), (*C.uint8_t)(&g.cy[0]),
+		(*C.int16_t)(&g.wx[0]), (*C.int32_t)(&g.wy[0]), (*C.int64_t)(&acc[0]), (*C.int32_t)(&g.scratch[0]))
 	for i := range out {
 		if g.sum[i] > 0 {
 			out[i] = float64(acc[i]) / (weightOne * weightOne) / g.sum[i]
@@ -85,26 +92,10 @@ func (g *grid) measure(y []byte, out *[cells]float64) {
 
 // add adds peak[c]·bump to every cell c of y, rounding and clamping, and
 // returns the sum of squared changes (for PSNR).
-func (g *grid) add(y []byte, peak *[cells]float64) (sq int64) {
-	var row [Cols]int32
-	for r := range g.h {
-		base := int(g.cy[r]) * Cols
-		wy := float64(g.wy[r])
-		for c := range row {
-			// peak·wy/256 in 1/256 levels; times wx (1/256) gives 1/65536.
-			row[c] = int32(math.Round(peak[base+c] * wy))
-		}
-		line := y[r*g.w : r*g.w+g.w]
-		cx, wx := g.cx[:len(line)], g.wx[:len(line)]
-		for x, v := range line {
-			d := (row[cx[x]]*wx[x] + 1<<15) >> 16
-			if d == 0 {
-				continue
-			}
-			nv := min(max(int32(v)+d, 0), 255)
-			line[x] = uint8(nv)
-			sq += int64((nv - int32(v)) * (nv - int32(v)))
-		}
+func (g *grid) add(y []byte, peak *[cells]float64) int64 {
+	if len(y) < g.w*g.h {
+		panic("watermark: luma plane smaller than the grid's frame")
 	}
-	return sq
+	return int64(C.wm_add((*C.uint8_t)(&y[0]), C.int(g.w), C.int(g.h), (*C.int32_t)(&g.x0[0]), (*C.uint8_t)(&g.cy[0]),
+		(*C.int16_t)(&g.wx[0]), (*C.int32_t)(&g.wy[0]), (*C.double)(&peak[0]), (*C.int32_t)(&g.scratch[0])))
 }
