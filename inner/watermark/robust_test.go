@@ -36,7 +36,9 @@ var Attacks = []Attack{
 	{"noise σ≈7", []string{"-vf", "noise=alls=12:allf=t", "-c:v", "libx264", "-crf", "23"}, false},
 }
 
-// Clips are the real footage marked in the suite: 10 s (or all) of each.
+// Clips are the real footage marked: 10 s (or all) of each. The tests use
+// the first two (a face close up; a noisy fixed CCTV camera), the benchmark
+// all.
 var Clips = []struct{ Name, Asset string }{
 	{"movie-hello 720p", "movie-hello.mp4"},
 	{"vtest CCTV 768×576", "vtest.avi"},
@@ -93,7 +95,7 @@ func Attacked(tb testing.TB, m Marked, a Attack) string {
 }
 
 func TestRobustness(t *testing.T) {
-	for _, clip := range Clips {
+	for _, clip := range Clips[:2] {
 		t.Run(clip.Name, func(t *testing.T) {
 			m := MarkClip(t, clip.Asset)
 			if m.Result.PSNR < 42 {
