@@ -18,7 +18,7 @@ type Embedder struct {
 	// target is each cell's value last frame (NaN before the first): kept
 	// while within reach, so a still scene gets the same change every frame
 	// instead of flickering between two lattice points.
-	target [cells]float64
+	target  [cells]float64
 	m, peak [cells]float64
 	sq, px  float64 // squared luma change and pixels so far, for PSNR
 }

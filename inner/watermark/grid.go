@@ -15,11 +15,11 @@ const weightOne = 256
 // across the cell in [0,1). The bump is separable, so measuring and adding
 // it costs one multiply per pixel, done over each cell's run of columns.
 type grid struct {
-	w, h   int
-	x0 [Cols + 1]int32 // cell c spans columns x0[c] ≤ x < x0[c+1]
-	cy []uint8
-	wx []int16
-	wy []int32
+	w, h int
+	x0   [Cols + 1]int32 // cell c spans columns x0[c] ≤ x < x0[c+1]
+	cy   []uint8
+	wx   []int16
+	wy   []int32
 	// scratch is one row of work space for the C loops (a grid serves one
 	// goroutine).
 	scratch []int32
@@ -28,14 +28,22 @@ type grid struct {
 	sum, gain [cells]float64
 }
 
-func newGrid(w, h int) *grid {
+func newGrid(w, h int) *grid { return newCropGrid(w, h, 1) }
+
+// newCropGrid is the grid of a w×h frame that is the centred fraction f
+// (in both directions) of the frame that was marked: what a centred crop
+// leaves. Cells cut away entirely get no pixels.
+func newCropGrid(w, h int, f float64) *grid {
 	g := &grid{w: w, h: h, scratch: make([]int32, w)}
-	cx, wx := axis(w, Cols)
-	g.cy, g.wy = axis(h, Rows)
+	cx, wx := axis(w, Cols, f)
+	g.cy, g.wy = axis(h, Rows, f)
 	g.wx = make([]int16, w)
 	for x := range cx {
 		g.x0[cx[x]+1] = int32(x + 1)
 		g.wx[x] = int16(wx[x])
+	}
+	for c := 1; c <= Cols; c++ { // cells with no columns: empty spans
+		g.x0[c] = max(g.x0[c], g.x0[c-1])
 	}
 	var sx, sx2 [Cols]float64
 	var sy, sy2 [Rows]float64
@@ -61,12 +69,15 @@ func newGrid(w, h int) *grid {
 	return g
 }
 
-// axis splits n pixels into k cells with their bump weights.
-func axis(n, k int) ([]uint8, []int32) {
+// axis splits n pixels, the centred fraction f of the marked frame, into k
+// cells with their bump weights.
+func axis(n, k int, f float64) ([]uint8, []int32) {
 	cell := make([]uint8, n)
 	wt := make([]int32, n)
+	full := float64(n) / f
+	off := (full - float64(n)) / 2
 	for i := range n {
-		pos := (float64(i) + 0.5) * float64(k) / float64(n)
+		pos := (float64(i) + 0.5 + off) * float64(k) / full
 		c := min(int(pos), k-1)
 		cell[i] = uint8(c)
 		wt[i] = int32(math.Round(math.Sin(math.Pi*(pos-float64(c))) * weightOne))

@@ -31,7 +31,8 @@ var Attacks = []Attack{
 	{"H.265 CRF 28", []string{"-c:v", "libx265", "-crf", "28", "-x265-params", "log-level=error"}, false},
 	{"50% downscale", []string{"-vf", "scale=trunc(iw/4)*2:trunc(ih/4)*2", "-c:v", "libx264", "-crf", "23"}, true},
 	{"15 fps", []string{"-vf", "fps=15", "-c:v", "libx264", "-crf", "23"}, true},
-	{"10% crop", []string{"-vf", "crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2", "-c:v", "libx264", "-crf", "23"}, false},
+	{"10% crop", []string{"-vf", "crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2", "-c:v", "libx264", "-crf", "23"}, true},
+	{"10% crop, top left", []string{"-vf", "crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2:0:0", "-c:v", "libx264", "-crf", "23"}, false},
 	{"brightness +15, contrast 1.1", []string{"-vf", "eq=brightness=0.06:contrast=1.1", "-c:v", "libx264", "-crf", "23"}, false},
 	{"noise σ≈7", []string{"-vf", "noise=alls=12:allf=t", "-c:v", "libx264", "-crf", "23"}, false},
 }

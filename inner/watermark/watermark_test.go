@@ -77,21 +77,19 @@ func TestBadArguments(t *testing.T) {
 }
 
 // TestNoFalseDetections traces unmarked real footage, whole, with fresh
-// keys, and a marked clip with the wrong key: nothing may be found. Each
-// trace's false-alarm bound is hypotheses × 2⁻³² (about 1.4 × 10⁻⁶).
+// key, and a marked clip with the wrong key: nothing may be found. Each
+// trace's false-alarm bound is hypotheses × 2⁻³² (about 3.1 × 10⁻⁶).
 func TestNoFalseDetections(t *testing.T) {
 	for _, asset := range []string{"vtest.avi", "Megamind.avi", "movie-hello.mp4", "phone-1080p.mp4"} {
-		for range 2 {
-			r, err := watermark.Trace(context.Background(), videotest.Asset(t, asset), NewKey(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.Found {
-				t.Errorf("%s: false detection %+v", asset, r)
-			}
-			if r.PValue != 1 || r.Hypotheses < 100 {
-				t.Errorf("%s: not found should report p = 1 after the whole search: %+v", asset, r)
-			}
+		r, err := watermark.Trace(context.Background(), videotest.Asset(t, asset), NewKey(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Found {
+			t.Errorf("%s: false detection %+v", asset, r)
+		}
+		if r.PValue != 1 || r.Hypotheses < 10000 {
+			t.Errorf("%s: not found should report p = 1 after the whole search: %+v", asset, r)
 		}
 	}
 	m := MarkClip(t, "movie-hello.mp4")
