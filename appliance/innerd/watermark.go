@@ -7,6 +7,7 @@ import (
 
 	"sealgate/appliance/cli"
 	"sealgate/appliance/daemon"
+	"sealgate/inner/mask"
 	"sealgate/inner/video"
 	"sealgate/inner/watermark"
 	"sealgate/shared/keys"
@@ -33,16 +34,30 @@ func (c *watermarkCmd) Run(ctx context.Context, app *daemon.App) error {
 	if err != nil {
 		return err
 	}
-	res, err := watermark.MarkFile(ctx, c.In, c.Out, key, p, video.EncodeOptions{CRF: c.CRF})
+	// The masking pipeline with no detectors and no plan is exactly a
+	// decode → mark → encode pass that keeps every timestamp.
+	res, err := mask.Mask(ctx, c.In, c.Out, mask.Options{Detect: []string{}, Encode: video.EncodeOptions{CRF: c.CRF},
+		Watermark: &mask.Watermark{Key: key, Payload: p}})
 	if err != nil {
 		return err
 	}
+	out := markResult{Payload: res.Watermark, Frames: res.Frames, PSNR: res.WatermarkPSNR, FPS: res.FPS, Seconds: res.Seconds, Codec: res.Codec}
 	if c.JSON {
-		return cli.PrintJSON(app.Stdout, res)
+		return cli.PrintJSON(app.Stdout, out)
 	}
 	fmt.Fprintf(app.Stdout, "Marked %s into %s with payload %s: %d frames, luma PSNR %.1f dB, %.1f fps.\n",
-		c.In, c.Out, res.Payload, res.Frames, res.PSNR, res.FPS)
+		c.In, c.Out, out.Payload, out.Frames, out.PSNR, out.FPS)
 	return nil
+}
+
+// markResult is the JSON of `watermark`.
+type markResult struct {
+	Payload string  `json:"payload"`
+	Frames  int     `json:"frames"`
+	PSNR    float64 `json:"psnr_db"` // luma, marks against the decoded input
+	FPS     float64 `json:"fps"`
+	Seconds float64 `json:"seconds"`
+	Codec   string  `json:"codec"`
 }
 
 type traceCmd struct {

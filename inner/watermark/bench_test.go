@@ -39,7 +39,7 @@ func BenchmarkRobustness(b *testing.B) {
 					b.ReportMetric(found, "recovered")
 					b.ReportMetric(cell, "cell_bit_acc")
 					b.ReportMetric(coded, "coded_bit_acc")
-					b.ReportMetric(m.Result.PSNR, "PSNR_dB")
+					b.ReportMetric(m.Result.WatermarkPSNR, "PSNR_dB")
 				})
 			}
 		})

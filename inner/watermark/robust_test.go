@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"sealgate/inner/video"
+	"sealgate/inner/mask"
 	"sealgate/inner/video/videotest"
 	"sealgate/inner/watermark"
 )
@@ -51,7 +51,7 @@ type Marked struct {
 	Path    string
 	Key     *watermark.Key
 	Payload watermark.Payload
-	Result  *watermark.MarkResult
+	Result  *mask.Result
 }
 
 // MarkClip cuts 10 s of the asset (near-losslessly) and marks it.
@@ -65,7 +65,7 @@ func MarkClip(tb testing.TB, asset string) Marked {
 	rand.Read(b[:])
 	p := watermark.Payload(uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 | uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7]))
 	out := filepath.Join(dir, "marked.mp4")
-	res, err := watermark.MarkFile(context.Background(), src, out, key, p, video.EncodeOptions{})
+	res, err := mask.Mask(context.Background(), src, out, mask.Options{Detect: []string{}, Watermark: &mask.Watermark{Key: key, Payload: p}})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -99,10 +99,10 @@ func TestRobustness(t *testing.T) {
 	for _, clip := range Clips[:2] {
 		t.Run(clip.Name, func(t *testing.T) {
 			m := MarkClip(t, clip.Asset)
-			if m.Result.PSNR < 42 {
-				t.Errorf("PSNR %.1f dB, want ≥ 42", m.Result.PSNR)
+			if m.Result.WatermarkPSNR < 42 {
+				t.Errorf("PSNR %.1f dB, want ≥ 42", m.Result.WatermarkPSNR)
 			}
-			t.Logf("marked %d frames, PSNR %.2f dB, payload %s", m.Result.Frames, m.Result.PSNR, m.Payload)
+			t.Logf("marked %d frames, PSNR %.2f dB, payload %s", m.Result.Frames, m.Result.WatermarkPSNR, m.Payload)
 			var wg sync.WaitGroup
 			results := make([]*watermark.TraceResult, len(Attacks))
 			errs := make([]error, len(Attacks))
