@@ -126,39 +126,37 @@ func (d *Detector) Add(f *video.Frame) error {
 
 // Result searches the accumulated frames for a payload.
 func (d *Detector) Result() Result {
-	res := Result{Frames: len(d.frames)}
+	res := Result{Frames: len(d.frames), PValue: 1}
 	if len(d.frames) == 0 {
 		return res
 	}
-	for stage, gains := range [][]float64{standardGains, sweepGains} {
-		frames := d.frames
-		if stage == 1 && len(frames) > sweepFrames {
-			frames = make([][cells]float32, sweepFrames)
-			for i := range frames {
-				frames[i] = d.frames[i*len(d.frames)/sweepFrames]
-			}
-		}
-		for _, a := range gains {
-			res.Hypotheses += offsetSteps
-			if r, ok := d.try(frames, a); ok {
-				r.Frames, r.Hypotheses = res.Frames, res.Hypotheses
-				r.PValue = pValue(r.Hypotheses)
-				return r
-			}
+	sampled := d.frames
+	if len(sampled) > sweepFrames {
+		sampled = make([][cells]float32, sweepFrames)
+		for i := range sampled {
+			sampled[i] = d.frames[i*len(d.frames)/sweepFrames]
 		}
 	}
+	// The searches, cheapest and likeliest first.
+	type search struct {
+		frames [][cells]float32
+		gains  []float64
+		crop   float64 // percent cut from each dimension
+	}
+	searches := []search{{d.frames, standardGains, 0}, {sampled, sweepGains, 0}}
 	for i, frames := range d.crops {
-		for _, a := range standardGains {
+		searches = append(searches, search{frames, standardGains, math.Round((1-cropFractions[i])*1000) / 10})
+	}
+	for _, s := range searches {
+		for _, a := range s.gains {
 			res.Hypotheses += offsetSteps
-			if r, ok := d.try(frames, a); ok {
-				r.Frames, r.Hypotheses = res.Frames, res.Hypotheses
+			if r, ok := d.try(s.frames, a); ok {
+				r.Frames, r.Hypotheses, r.Crop = res.Frames, res.Hypotheses, s.crop
 				r.PValue = pValue(r.Hypotheses)
-				r.Crop = math.Round((1-cropFractions[i])*1000) / 10
 				return r
 			}
 		}
 	}
-	res.PValue = 1
 	return res
 }
 
