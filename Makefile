@@ -10,8 +10,9 @@ LDFLAGS := -s -w -X sealgate/shared/buildinfo.Version=$(VERSION)
 GOBUILD := go build -trimpath -ldflags '$(LDFLAGS)'
 
 # What a fresh Debian bookworm lacks. chromium is for browser tests of the
-# console and portal; opencv-data carries the fallback detection cascades.
-DEB_PACKAGES := gcc pkg-config curl libopencv-dev opencv-data ffmpeg postgresql chromium fonts-nanum
+# console and portal; opencv-data carries the fallback detection cascades; the
+# libav*-dev headers are for decoding and encoding in process (inner/video/av.c).
+DEB_PACKAGES := gcc g++ pkg-config curl libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev opencv-data ffmpeg postgresql chromium fonts-nanum
 
 .PHONY: help deps build run test fuzz bench soak clean
 

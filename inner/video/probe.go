@@ -1,18 +1,23 @@
 package video
 
+/*
+#include <stdlib.h>
+#include "av.h"
+*/
+import "C"
+
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+
 	"errors"
 	"fmt"
 	"math"
 	"math/big"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Limits on what we accept. MaxPixels is H.264 level 5.2's largest frame
@@ -37,8 +42,11 @@ type Info struct {
 	PTS      []int64
 	// FrameRate is the nominal rate (r_frame_rate), used for the GOP length.
 	FrameRate float64
-	odd       bool // the stored size is odd: the decoder pads it
+	audio     bool // the file has an audio stream
 }
+
+// noPTS marks a packet without a timestamp (FFmpeg's AV_NOPTS_VALUE).
+const noPTS = math.MinInt64
 
 // Frames is the number of frames in the clip.
 func (in *Info) Frames() int { return len(in.PTS) }
@@ -55,97 +63,71 @@ func (in *Info) FrameBytes() int { return FrameBytes(in.Width, in.Height) }
 // FrameBytes is the size of a yuv420p frame of even width and height.
 func FrameBytes(w, h int) int { return w*h + w*h/2 }
 
-type probeJSON struct {
-	Streams []struct {
-		CodecType    string `json:"codec_type"`
-		CodecName    string `json:"codec_name"`
-		Width        int    `json:"width"`
-		Height       int    `json:"height"`
-		TimeBase     string `json:"time_base"`
-		RFrameRate   string `json:"r_frame_rate"`
-		SideDataList []struct {
-			Rotation float64 `json:"rotation"`
-		} `json:"side_data_list"`
-	} `json:"streams"`
-	Packets []struct {
-		PTS   *int64 `json:"pts"`
-		DTS   *int64 `json:"dts"`
-		Flags string `json:"flags"`
-	} `json:"packets"`
-}
-
-// Probe reads a clip's stream parameters and every frame's timestamp with
-// ffprobe (demuxing only, no decoding). It refuses what the pipeline cannot
-// deliver faithfully: no video stream, zero frames, sizes beyond H.264's.
+// Probe reads a clip's stream parameters and every frame's timestamp
+// (demuxing only, no decoding), in our own process (av.c). It refuses what
+// the pipeline cannot deliver faithfully: no video stream, zero frames,
+// sizes beyond H.264's.
 func Probe(ctx context.Context, path string) (*Info, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-print_format", "json",
-		"-show_streams", "-show_entries", "packet=pts,dts,flags", "-select_streams", "v:0", path)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		if errors.Is(err, exec.ErrNotFound) {
-			return nil, fmt.Errorf("ffprobe is not installed (make deps installs ffmpeg): %w", err)
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("%s: %w (ffprobe: %s)", path, ErrNotVideo, firstLine(stderr.String()))
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	var p probeJSON
-	if err := json.Unmarshal(out.Bytes(), &p); err != nil {
-		return nil, fmt.Errorf("%s: reading ffprobe output: %w", path, err)
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var p C.sg_probe_info
+	defer C.sg_probe_free(&p)
+	var msg [errLen]C.char
+	if C.sg_probe(cpath, &p, &msg[0], errLen) != 0 {
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotVideo, C.GoString(&msg[0]))
 	}
-	if len(p.Streams) == 0 || p.Streams[0].CodecType != "video" {
-		return nil, fmt.Errorf("%s: %w: no video stream", path, ErrNotVideo)
-	}
-	s := p.Streams[0]
-	info := &Info{Path: path, Codec: s.CodecName, Width: s.Width, Height: s.Height}
-	if s.Width <= 0 || s.Height <= 0 {
+	w, h := int(p.width), int(p.height)
+	info := &Info{Path: path, Codec: C.GoString(&p.codec[0]), Width: w, Height: h, audio: p.has_audio != 0}
+	if w <= 0 || h <= 0 {
 		return nil, fmt.Errorf("%s: %w: the video stream has no picture size", path, ErrNotVideo)
 	}
-	if s.Width > MaxDimension || s.Height > MaxDimension || s.Width*s.Height > MaxPixels {
-		return nil, fmt.Errorf("%s: %d×%d is larger than H.264 delivers (at most %d pixels, %d per side)", path, s.Width, s.Height, MaxPixels, MaxDimension)
+	if w > MaxDimension || h > MaxDimension || w*h > MaxPixels {
+		return nil, fmt.Errorf("%s: %d×%d is larger than H.264 delivers (at most %d pixels, %d per side)", path, w, h, MaxPixels, MaxDimension)
 	}
-	for _, sd := range s.SideDataList {
-		if r := math.Mod(math.Abs(sd.Rotation), 180); r == 90 {
-			info.Width, info.Height = info.Height, info.Width
-		}
+	if p.rotation == 90 || p.rotation == 270 {
+		info.Width, info.Height = h, w
 	}
 	// yuv420p needs even sizes; the decoder pads the last row/column.
-	info.odd = info.Width%2 != 0 || info.Height%2 != 0
 	info.Width += info.Width % 2
 	info.Height += info.Height % 2
-	if fr, ok := new(big.Rat).SetString(s.RFrameRate); ok && fr.Sign() > 0 {
-		info.FrameRate, _ = fr.Float64()
+	if p.fr_num > 0 && p.fr_den > 0 {
+		info.FrameRate = float64(p.fr_num) / float64(p.fr_den)
 	}
-	tb, ok := new(big.Rat).SetString(s.TimeBase)
-	if !ok || tb.Sign() <= 0 {
-		return nil, fmt.Errorf("%s: bad time base %q", path, s.TimeBase)
+	if p.tb_num <= 0 || p.tb_den <= 0 {
+		return nil, fmt.Errorf("%s: bad time base %d/%d", path, p.tb_num, p.tb_den)
 	}
-	info.TimeBase = *tb
-	synth := false
-	packets := p.Packets[:0]
-	for _, pk := range p.Packets {
+	info.TimeBase = *big.NewRat(int64(p.tb_num), int64(p.tb_den))
+	n := int(p.n)
+	var pts, dts []int64
+	var discard []byte
+	if n > 0 {
+		pts = unsafe.Slice((*int64)(unsafe.Pointer(p.pts)), n)
+		dts = unsafe.Slice((*int64)(unsafe.Pointer(p.dts)), n)
+		discard = unsafe.Slice((*byte)(unsafe.Pointer(p.discard)), n)
+	}
+	frames, synth := 0, false
+	for i := range n {
 		// Packets an edit list discards are not frames of the clip.
-		if !strings.Contains(pk.Flags, "D") {
-			packets = append(packets, pk)
+		if discard[i] != 0 {
+			continue
 		}
-	}
-	p.Packets = packets
-	for _, pk := range p.Packets {
+		frames++
 		switch {
-		case pk.PTS != nil:
-			info.PTS = append(info.PTS, *pk.PTS)
-		case pk.DTS != nil:
-			info.PTS = append(info.PTS, *pk.DTS)
+		case pts[i] != noPTS:
+			info.PTS = append(info.PTS, pts[i])
+		case dts[i] != noPTS:
+			info.PTS = append(info.PTS, dts[i])
 		default:
 			synth = true
 		}
 	}
-	if len(p.Packets) == 0 {
+	if frames == 0 {
 		return nil, fmt.Errorf("%s: the video stream has zero frames", path)
 	}
 	if synth {
@@ -156,7 +138,7 @@ func Probe(ctx context.Context, path string) (*Info, error) {
 		}
 		info.TimeBase = *big.NewRat(1, 90000)
 		info.PTS = info.PTS[:0]
-		for i := range p.Packets {
+		for i := range frames {
 			info.PTS = append(info.PTS, int64(math.Round(float64(i)*90000/info.FrameRate)))
 		}
 	}
@@ -170,13 +152,6 @@ func Probe(ctx context.Context, path string) (*Info, error) {
 		info.FrameRate = 25
 	}
 	return info, nil
-}
-
-// hasAudio asks only when audio is to be kept: most exports drop it.
-func hasAudio(ctx context.Context, path string) bool {
-	out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-select_streams", "a",
-		"-show_entries", "stream=index", "-of", "csv=p=0", path).Output()
-	return err == nil && strings.TrimSpace(string(out)) != ""
 }
 
 func firstLine(s string) string {

@@ -29,7 +29,8 @@ type Faces struct {
 	// Threshold is the minimum score (0..1).
 	Threshold float32
 	letter    gocv.Mat
-	input     []float32
+	blob      gocv.Mat  // the network's input, [1, 256, 256, 3] float32
+	input     []float32 // blob's data
 }
 
 // NewFaces loads and checks the model: a wrong or damaged file is refused
@@ -46,8 +47,12 @@ func NewFaces(path string) (*Faces, error) {
 	if err != nil || net.Empty() {
 		return nil, fmt.Errorf("face model %s: OpenCV cannot load it: %v", path, err)
 	}
-	f := &Faces{net: net, Threshold: 0.5, letter: gocv.NewMat(), input: make([]float32, bfSize*bfSize*3),
+	f := &Faces{net: net, Threshold: 0.5, letter: gocv.NewMat(), blob: gocv.NewMatWithSizes([]int{1, bfSize, bfSize, 3}, gocv.MatTypeCV32F),
 		outputs: []string{"Identity:0", "Identity_1:0", "Identity_2:0", "Identity_3:0"}}
+	if f.input, err = f.blob.DataPtrFloat32(); err != nil || len(f.input) != bfSize*bfSize*3 {
+		f.Close()
+		return nil, fmt.Errorf("face detector: input buffer: %v", err)
+	}
 	// Anchors: a 16×16 grid with 2 per cell, then 8×8 with 6 (MediaPipe's
 	// SSD anchor options for this model: strides 16, 32, 32, 32; fixed size).
 	for _, g := range []struct{ n, per int }{{16, 2}, {8, 6}} {
@@ -63,7 +68,7 @@ func NewFaces(path string) (*Faces, error) {
 }
 
 // Close releases the network.
-func (f *Faces) Close() { f.net.Close(); f.letter.Close() }
+func (f *Faces) Close() { f.net.Close(); f.letter.Close(); f.blob.Close() }
 
 // Detect finds faces on a small frame.
 func (f *Faces) Detect(s *Small) ([]Box, error) {
@@ -120,33 +125,33 @@ func tiles(w, h, side int) []image.Rectangle {
 	return out
 }
 
-func (f *Faces) detectRegion(s *Small, rgb gocv.Mat, r image.Rectangle, threshold float32) ([]Box, error) {
+// detectRegion runs the network on region r of the small RGB copy.
+func (f *Faces) detectRegion(s *Small, img gocv.Mat, r image.Rectangle, threshold float32) ([]Box, error) {
 	if r.Dx() < 16 || r.Dy() < 16 {
 		return nil, nil
 	}
-	roi := rgb.Region(r)
+	roi := img.Region(r)
 	defer roi.Close()
 	// Letterbox into 256×256 keeping the aspect ratio.
 	scale := float64(bfSize) / float64(max(r.Dx(), r.Dy()))
 	rw, rh := max(1, int(float64(r.Dx())*scale)), max(1, int(float64(r.Dy())*scale))
-	resized := gocv.NewMat()
-	defer resized.Close()
-	gocv.Resize(roi, &resized, image.Pt(rw, rh), 0, 0, gocv.InterpolationLinear)
+	src := roi
+	if rw != r.Dx() || rh != r.Dy() {
+		resized := gocv.NewMat()
+		defer resized.Close()
+		gocv.Resize(roi, &resized, image.Pt(rw, rh), 0, 0, gocv.InterpolationLinear)
+		src = resized
+	}
 	padX, padY := (bfSize-rw)/2, (bfSize-rh)/2
-	gocv.CopyMakeBorder(resized, &f.letter, padY, bfSize-rh-padY, padX, bfSize-rw-padX, gocv.BorderConstant, color.RGBA{})
-	px := f.letter.ToBytes()
-	if len(px) != len(f.input) {
-		return nil, fmt.Errorf("face detector: letterbox is %d bytes", len(px))
+	gocv.CopyMakeBorder(src, &f.letter, padY, bfSize-rh-padY, padX, bfSize-rw-padX, gocv.BorderConstant, color.RGBA{})
+	px, err := f.letter.DataPtrUint8()
+	if err != nil || len(px) != len(f.input) {
+		return nil, fmt.Errorf("face detector: letterbox is %d bytes (%v)", len(px), err)
 	}
 	for i, v := range px {
 		f.input[i] = float32(v)/127.5 - 1
 	}
-	blob, err := gocv.NewMatWithSizesFromBytes([]int{1, bfSize, bfSize, 3}, gocv.MatTypeCV32F, float32Bytes(f.input))
-	if err != nil {
-		return nil, err
-	}
-	defer blob.Close()
-	f.net.SetInput(blob, "")
+	f.net.SetInput(f.blob, "")
 	outs := f.net.ForwardLayers(f.outputs)
 	defer func() {
 		for _, o := range outs {

@@ -1,0 +1,314 @@
+package video
+
+/*
+#cgo pkg-config: libavformat libavcodec libavutil libswscale
+#cgo CFLAGS: -O2
+#include <stdlib.h>
+#include "av.h"
+*/
+import "C"
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"sync"
+	"unsafe"
+)
+
+// Decoder reads a clip's frames, in presentation order, as yuv420p, with
+// FFmpeg's libraries in our own process (av.c): at 1080p, moving frames
+// through pipes to and from ffmpeg processes cost as much CPU as the encode.
+// Every frame the container holds comes out exactly once (no frame-rate
+// conversion), turned as the stream's display matrix says, odd sizes padded
+// to even by repeating the last row or column.
+type Decoder struct {
+	ctx  context.Context
+	info *Info
+	d    *C.sg_dec
+	n    int
+	w, h int
+}
+
+// DecodeOptions changes the decoded picture.
+type DecodeOptions struct {
+	// Width, if set, scales the frames to this width (height keeps the
+	// aspect ratio, rounded to even): analysis runs on a small copy.
+	Width int
+}
+
+// errLen is the size of the error buffers C fills.
+const errLen = 256
+
+// NewDecoder opens info's clip for decoding.
+func NewDecoder(ctx context.Context, info *Info, opts DecodeOptions) (*Decoder, error) {
+	w, h := info.Width, info.Height
+	if opts.Width > 0 && opts.Width < w {
+		h = (h*opts.Width/w + 1) &^ 1
+		w = opts.Width &^ 1
+	}
+	path := C.CString(info.Path)
+	defer C.free(unsafe.Pointer(path))
+	var msg [errLen]C.char
+	d := C.sg_dec_open(path, C.int(w), C.int(h), &msg[0], errLen)
+	if d == nil {
+		return nil, fmt.Errorf("%s: %w: %s", info.Path, ErrNotVideo, C.GoString(&msg[0]))
+	}
+	return &Decoder{ctx: ctx, info: info, d: d, w: w, h: h}, nil
+}
+
+// Size is the decoded picture size.
+func (d *Decoder) Size() (w, h int) { return d.w, d.h }
+
+// Next fills f with the next frame and returns its index; io.EOF after the
+// last. A clip that yields fewer or more frames than its container lists is
+// damaged, and that is an error: frame i must keep timestamp i.
+func (d *Decoder) Next(f *Frame) (int, error) {
+	if d.d == nil {
+		return 0, errors.New("decoder is closed")
+	}
+	if f.Width != d.w || f.Height != d.h || len(f.Data) != FrameBytes(d.w, d.h) {
+		return 0, fmt.Errorf("frame is %d×%d, decoder gives %d×%d", f.Width, f.Height, d.w, d.h)
+	}
+	if err := d.ctx.Err(); err != nil {
+		d.Close()
+		return 0, err
+	}
+	switch C.sg_dec_next(d.d, (*C.uint8_t)(unsafe.Pointer(&f.Data[0]))) {
+	case 1:
+		if d.n >= len(d.info.PTS) {
+			d.Close()
+			return 0, fmt.Errorf("%s: decoded more frames than the container lists (%d): the file is damaged", d.info.Path, len(d.info.PTS))
+		}
+		d.n++
+		return d.n - 1, nil
+	case 0:
+		last := C.GoString(C.sg_dec_error(d.d))
+		d.Close()
+		if d.n != len(d.info.PTS) {
+			if last == "" {
+				last = "the stream ends early"
+			}
+			return 0, fmt.Errorf("%s: only %d of %d frames decode: the file is truncated or damaged (%s)", d.info.Path, d.n, len(d.info.PTS), last)
+		}
+		return 0, io.EOF
+	default:
+		err := fmt.Errorf("%s: decoding frame %d: %s", d.info.Path, d.n, C.GoString(C.sg_dec_error(d.d)))
+		d.Close()
+		return 0, err
+	}
+}
+
+// Close releases the decoder; it may be called more than once.
+func (d *Decoder) Close() {
+	if d.d != nil {
+		C.sg_dec_close(d.d)
+		d.d = nil
+	}
+}
+
+// EncodeOptions are the delivered video's parameters.
+type EncodeOptions struct {
+	CRF       int  // x264 constant rate factor; 0 means 20
+	KeepAudio bool // copy the first audio track (AAC); dropped by default
+	Preset    string
+}
+
+// Encoder writes frames to an H.264 (libx264, High profile, yuv420p, no
+// B-frames) fragmented MP4 that browsers play through Media Source
+// Extensions, every frame at the input's timestamp, in our own process.
+type Encoder struct {
+	ctx     context.Context
+	info    *Info
+	e       *C.sg_enc
+	out     string // final name
+	partial string // what the encoder writes
+	audio   bool
+	n       int
+	level   Level
+	pts     []int64
+}
+
+// NewEncoder starts encoding to path (written as path.partial, renamed by
+// Close on success).
+func NewEncoder(ctx context.Context, info *Info, path string, opts EncodeOptions) (*Encoder, error) {
+	lvl := PickLevel(info.Width, info.Height, info.FrameRate)
+	crf := opts.CRF
+	if crf == 0 {
+		crf = 20
+	}
+	preset := opts.Preset
+	if preset == "" {
+		preset = "veryfast"
+	}
+	num, den := info.TimeBase.Num(), info.TimeBase.Denom()
+	if !num.IsInt64() || !den.IsInt64() || num.Int64() > math.MaxInt32 || den.Int64() > math.MaxInt32 {
+		return nil, fmt.Errorf("%s: time base %s is too fine to encode", info.Path, info.TimeBase.String())
+	}
+	e := &Encoder{ctx: ctx, info: info, out: path, partial: path + ".partial", level: lvl,
+		audio: opts.KeepAudio && info.audio}
+	if e.audio {
+		e.partial = path + ".video.partial" // the audio is added by a remux at Close
+	}
+	// The MP4 track keeps the input's time base; a clip starting before
+	// zero is shifted to start at zero.
+	e.pts = make([]int64, len(info.PTS))
+	for i, p := range info.PTS {
+		e.pts[i] = p - min(info.PTS[0], 0)
+	}
+	cpath, cpreset, cscale := C.CString(e.partial), C.CString(preset), C.CString(timescale(&info.TimeBase))
+	defer C.free(unsafe.Pointer(cpath))
+	defer C.free(unsafe.Pointer(cpreset))
+	defer C.free(unsafe.Pointer(cscale))
+	p := C.sg_enc_params{
+		width: C.int(info.Width), height: C.int(info.Height),
+		tb_num: C.int(num.Int64()), tb_den: C.int(den.Int64()),
+		fps_num: C.int(math.Round(max(info.FrameRate, 1) * 1000)), fps_den: 1000,
+		crf: C.int(crf), gop: C.int(max(int(info.FrameRate*2+0.5), 1)),
+		level_idc: C.int(lvl.IDC), max_kbps: C.int(lvl.MaxKbps),
+		preset: cpreset, timescale: cscale,
+	}
+	var msg [errLen]C.char
+	if e.e = C.sg_enc_open(cpath, &p, &msg[0], errLen); e.e == nil {
+		os.Remove(e.partial)
+		return nil, fmt.Errorf("encoding %s: %s", path, C.GoString(&msg[0]))
+	}
+	return e, nil
+}
+
+// Level is the H.264 level of the output; Codec is the MSE codec string.
+func (e *Encoder) Level() Level { return e.level }
+
+// Write encodes the next frame.
+func (e *Encoder) Write(f *Frame) error {
+	if e.e == nil {
+		return errors.New("encoder is closed")
+	}
+	if e.n >= len(e.pts) {
+		return fmt.Errorf("encoder: more frames than the input has (%d)", len(e.pts))
+	}
+	if f.Width != e.info.Width || f.Height != e.info.Height || len(f.Data) != FrameBytes(f.Width, f.Height) {
+		return fmt.Errorf("encoder: frame is %d×%d, want %d×%d", f.Width, f.Height, e.info.Width, e.info.Height)
+	}
+	if C.sg_enc_write(e.e, (*C.uint8_t)(unsafe.Pointer(&f.Data[0])), C.int64_t(e.pts[e.n])) != 0 {
+		return fmt.Errorf("encoding frame %d of %s: %s", e.n, e.out, C.GoString(C.sg_enc_error(e.e)))
+	}
+	e.n++
+	return nil
+}
+
+// Close finishes the file and renames it into place. It fails unless every
+// input frame was written.
+func (e *Encoder) Close() error {
+	if e.e == nil {
+		return errors.New("encoder is closed")
+	}
+	if e.n != len(e.pts) {
+		e.Abort()
+		return fmt.Errorf("encoder: %d of %d frames written", e.n, len(e.pts))
+	}
+	if C.sg_enc_finish(e.e) != 0 {
+		err := fmt.Errorf("encoding %s: %s", e.out, C.GoString(C.sg_enc_error(e.e)))
+		e.Abort()
+		return err
+	}
+	C.sg_enc_close(e.e)
+	e.e = nil
+	if e.audio {
+		err := e.addAudio()
+		os.Remove(e.partial)
+		if err != nil {
+			os.Remove(e.out + ".partial")
+			return err
+		}
+	}
+	return os.Rename(e.out+".partial", e.out)
+}
+
+// addAudio muxes the input's first audio track (as AAC) beside the encoded
+// video, copying the video as it is, timestamps included.
+func (e *Encoder) addAudio() error {
+	var stderr limitedBuffer
+	stderr.max = 4096
+	cmd := exec.CommandContext(e.ctx, "ffmpeg", "-nostdin", "-v", "error", "-y", "-copyts", "-i", e.partial, "-i", e.info.Path,
+		"-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k",
+		"-video_track_timescale", timescale(&e.info.TimeBase),
+		"-movflags", "+frag_keyframe+delay_moov+default_base_moof", "-f", "mp4", e.out+".partial")
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("adding the audio to %s: %w (ffmpeg: %s)", e.out, err, firstLine(stderr.String()))
+	}
+	return nil
+}
+
+// Abort stops the encoder and removes the partial file.
+func (e *Encoder) Abort() {
+	if e.e != nil {
+		C.sg_enc_close(e.e)
+		e.e = nil
+	}
+	os.Remove(e.partial)
+	os.Remove(e.out + ".partial")
+}
+
+// Level is an H.264 level with the limits we encode to.
+type Level struct {
+	Name    string // "4.0"
+	IDC     int    // 40
+	MaxKbps int    // High-profile MaxBR, used as the VBV rate
+}
+
+// Codec is the MSE/RFC 6381 codec string (High profile).
+func (l Level) Codec() string { return fmt.Sprintf("avc1.6400%02x", l.IDC) }
+
+var levels = []struct {
+	Level
+	maxFS, maxMBPS int
+}{
+	{Level{"3.0", 30, 12500}, 1620, 40500},
+	{Level{"3.1", 31, 17500}, 3600, 108000},
+	{Level{"3.2", 32, 25000}, 5120, 216000},
+	{Level{"4.0", 40, 25000}, 8192, 245760},
+	{Level{"4.2", 42, 62500}, 8704, 522240},
+	{Level{"5.0", 50, 168750}, 22080, 589824},
+	{Level{"5.1", 51, 300000}, 36864, 983040},
+	{Level{"5.2", 52, 300000}, 36864, 2073600},
+}
+
+// PickLevel is the lowest level whose frame size and macroblock rate fit.
+func PickLevel(w, h int, fps float64) Level {
+	mbs := ((w + 15) / 16) * ((h + 15) / 16)
+	for _, l := range levels {
+		if mbs <= l.maxFS && float64(mbs)*fps <= float64(l.maxMBPS) {
+			return l.Level
+		}
+	}
+	return levels[len(levels)-1].Level
+}
+
+// limitedBuffer keeps the first max bytes of a child's stderr.
+type limitedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	max int
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := b.max - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (b *limitedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
