@@ -8,12 +8,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"path/filepath"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"sealgate/appliance/daemon"
 	"sealgate/inner/store"
 	"sealgate/inner/video"
 	"sealgate/shared/account"
 	"sealgate/shared/accountui"
+	"sealgate/shared/audit"
 	"sealgate/shared/buildinfo"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
@@ -23,8 +28,11 @@ import (
 // approve exports or administer.
 var Accounts = account.Config{Issuer: "Sealgate inner console", Roles: []string{"admin", "operator", "approver", "auditor"}, TOTPRoles: []string{"admin", "approver"}}
 
-// UI says who manages users and who reads the audit log.
-var UI = accountui.Config{AppKey: "app.inner", AdminRoles: []string{"admin"}, AuditRoles: []string{"admin", "auditor"}}
+// UI says who manages users, who reads the audit log, and the console's
+// own pages.
+var UI = accountui.Config{AppKey: "app.inner", AdminRoles: []string{"admin"}, AuditRoles: []string{"admin", "auditor"},
+	Nav:   []accountui.NavItem{{Path: "/trace", Key: "nav.trace", Roles: TraceRoles}},
+	Pages: pages()}
 
 // Main runs sealgate-inner with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
@@ -98,7 +106,12 @@ func Serve(ctx context.Context, cfg *config.Inner, out io.Writer, log *slog.Logg
 		Workers:  sender(cfg, k, log),
 		Accounts: Accounts,
 		UI:       UI,
-		Out:      out,
-		Started:  started,
+		Routes: func(ui *accountui.UI, _ *daemon.Database, audit *audit.Log, _ prometheus.Registerer) {
+			t := newTracer(ui, audit, cfg.KeyDir, filepath.Join(cfg.DataDir, "tmp"), log.With("component", "trace"))
+			ui.Handle(http.MethodGet, "/trace", TraceRoles, t.form)
+			ui.HandleUpload(http.MethodPost, "/trace", TraceRoles, TraceUploadLimit, t.upload)
+		},
+		Out:     out,
+		Started: started,
 	}, log)
 }

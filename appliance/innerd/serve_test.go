@@ -27,7 +27,14 @@ import (
 	"sealgate/shared/pgdb/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// TestMain also lets the test binary act as sealgate-inner when the daemon
+// under test starts it as a child (the console's trace runs in one).
+func TestMain(m *testing.M) {
+	if os.Getenv(innerd.ChildEnv) != "" {
+		os.Exit(innerd.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Environ()))
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 func writeConfig(t *testing.T, dir string) *config.Inner {
 	t.Helper()

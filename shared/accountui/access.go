@@ -34,6 +34,34 @@ func (ui *UI) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// limitBody caps the request body: DefaultBodyLimit, or an upload route's
+// limit for a fully signed-in user with one of the route's roles.
+func (ui *UI) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		limit := int64(DefaultBodyLimit)
+		if l, ok := ui.limits[c.Request().Method+" "+c.Path()]; ok {
+			if s := Session(c); s != nil && s.Stage == account.StageOK && ui.allowed(c, s) {
+				limit = l
+			}
+		}
+		if c.Request().ContentLength > limit {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "error.too_large")
+		}
+		c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, limit)
+		return next(c)
+	}
+}
+
+// allowed reports whether s's role may use the route c matched.
+func (ui *UI) allowed(c echo.Context, s *account.Session) bool {
+	for _, r := range ui.routes {
+		if r.Method == c.Request().Method && r.Path == c.Path() {
+			return len(r.Roles) == 0 || slices.Contains(r.Roles, s.User.Role)
+		}
+	}
+	return false
+}
+
 // Session returns the request's session, or nil.
 func Session(c echo.Context) *account.Session {
 	s, _ := c.Get(sessionKey).(*account.Session)

@@ -3,6 +3,7 @@ package accountui
 import (
 	"errors"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"path"
 	"slices"
@@ -24,6 +25,7 @@ type page struct {
 	User            *account.User
 	CanUsers        bool
 	CanAudit        bool
+	Nav             []NavItem // the daemon's pages this user may use
 	Notice, Error   string
 	Data            any
 }
@@ -42,22 +44,30 @@ var funcs = template.FuncMap{
 // kst is Korea Standard Time, the users' time zone (no daylight saving).
 var kst = time.FixedZone("KST", 9*3600)
 
-// parsePages parses each page with the layout, once at start: a missing or
-// broken template stops the daemon instead of failing a user later.
-func parsePages() map[string]*template.Template {
-	names, err := templateFiles.ReadDir("templates")
+// parsePages parses each page in dir of fsys with the layout, once at
+// start: a missing or broken template stops the daemon instead of failing a
+// user later.
+func parsePages(fsys fs.FS, dir string) map[string]*template.Template {
+	names, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		panic(err)
 	}
 	pages := map[string]*template.Template{}
 	for _, n := range names {
-		if n.Name() == "layout.html" {
+		if n.Name() == "layout.html" || !strings.HasSuffix(n.Name(), ".html") {
 			continue
 		}
-		t := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+n.Name()))
+		t := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html"))
+		t = template.Must(t.ParseFS(fsys, path.Join(dir, n.Name())))
 		pages[strings.TrimSuffix(n.Name(), ".html")] = t
 	}
 	return pages
+}
+
+// Render writes page name (a template of Config.Pages or of ours) inside
+// the layout, in the user's language; title is an i18n key.
+func (ui *UI) Render(c echo.Context, status int, name, title string, data any, notice, errMsg string) error {
+	return ui.render(c, status, name, title, data, notice, errMsg)
 }
 
 func (ui *UI) render(c echo.Context, status int, name, title string, data any, notice, errMsg string) error {
@@ -72,6 +82,11 @@ func (ui *UI) render(c echo.Context, status int, name, title string, data any, n
 		p.User = s.User
 		p.CanUsers = slices.Contains(ui.cfg.AdminRoles, s.User.Role)
 		p.CanAudit = slices.Contains(ui.cfg.AuditRoles, s.User.Role)
+		for _, n := range ui.cfg.Nav {
+			if slices.Contains(n.Roles, s.User.Role) {
+				p.Nav = append(p.Nav, n)
+			}
+		}
 	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().WriteHeader(status)

@@ -17,6 +17,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 
@@ -42,7 +43,24 @@ type Config struct {
 	AppKey     string   // i18n key of the daemon's name: app.inner or app.outer
 	AdminRoles []string // may manage users
 	AuditRoles []string // may read the audit log
+	// Nav lists the daemon's own pages in the header, each shown to the
+	// roles that may use it.
+	Nav []NavItem
+	// Pages are the daemon's own templates (*.html defining "content"),
+	// rendered inside the shared layout with [UI.Render].
+	Pages fs.FS
 }
+
+// NavItem is a link in the header.
+type NavItem struct {
+	Path, Key string // Key: i18n key of the label
+	Roles     []string
+}
+
+// DefaultBodyLimit caps every request body but the uploads a route allows
+// ([UI.HandleUpload]): forms are small, and an unauthenticated client must
+// not be able to fill the disk with a multipart post.
+const DefaultBodyLimit = 1 << 20
 
 // UI serves the account pages.
 type UI struct {
@@ -53,6 +71,7 @@ type UI struct {
 	log    *slog.Logger
 	pages  map[string]*template.Template
 	routes []Route
+	limits map[string]int64 // method+path → body limit for signed-in users with the route's roles
 }
 
 // Route is one entry of the access table.
@@ -65,8 +84,13 @@ type Route struct {
 
 // New registers the account pages on e.
 func New(e *echo.Echo, svc *account.Service, log *audit.Log, cfg Config, logger *slog.Logger) *UI {
-	ui := &UI{cfg: cfg, echo: e, svc: svc, audit: log, log: logger, pages: parsePages()}
-	e.Use(web.CSRF, ui.loadSession)
+	ui := &UI{cfg: cfg, echo: e, svc: svc, audit: log, log: logger, pages: parsePages(templateFiles, "templates"), limits: map[string]int64{}}
+	if cfg.Pages != nil {
+		maps.Copy(ui.pages, parsePages(cfg.Pages, "."))
+	}
+	// The session is known before the body is read: only a signed-in user
+	// with the route's role gets an upload's larger limit.
+	e.Use(ui.loadSession, ui.limitBody, web.CSRF)
 	e.HTTPErrorHandler = ui.errorPage
 	static, _ := fs.Sub(staticFiles, "static")
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(static))))
@@ -99,6 +123,13 @@ func (ui *UI) Routes() []Route { return slices.Clone(ui.routes) }
 // Handle adds a page for signed-in users with one of roles.
 func (ui *UI) Handle(method, path string, roles []string, h echo.HandlerFunc) {
 	ui.route(Route{Method: method, Path: path, Roles: roles}, h)
+}
+
+// HandleUpload adds a page for signed-in users with one of roles that
+// accepts a request body of up to limit bytes (a file upload).
+func (ui *UI) HandleUpload(method, path string, roles []string, limit int64, h echo.HandlerFunc) {
+	ui.limits[method+" "+path] = limit
+	ui.Handle(method, path, roles, h)
 }
 
 func (ui *UI) public(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
