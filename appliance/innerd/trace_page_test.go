@@ -68,7 +68,7 @@ func TestTracePage(t *testing.T) {
 			t.Fatalf("trace %s: %v", file, err)
 		}
 		js := func(id string) string {
-			s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById('` + id + `') || {}).textContent || ''`))
+			s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById('`+id+`') || {}).textContent || ''`))
 			return strings.TrimSpace(s)
 		}
 		return js("verdict"), js("export-code"), js("error")
