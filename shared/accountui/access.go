@@ -39,9 +39,9 @@ func (ui *UI) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 func (ui *UI) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		limit := int64(DefaultBodyLimit)
-		if l, ok := ui.limits[c.Request().Method+" "+c.Path()]; ok {
-			if s := Session(c); s != nil && s.Stage == account.StageOK && ui.allowed(c, s) {
-				limit = l
+		if u, ok := ui.uploads[c.Request().Method+" "+c.Path()]; ok {
+			if s := Session(c); s != nil && s.Stage == account.StageOK && slices.Contains(u.roles, s.User.Role) {
+				limit = u.limit
 			}
 		}
 		if c.Request().ContentLength > limit {
@@ -50,16 +50,6 @@ func (ui *UI) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, limit)
 		return next(c)
 	}
-}
-
-// allowed reports whether s's role may use the route c matched.
-func (ui *UI) allowed(c echo.Context, s *account.Session) bool {
-	for _, r := range ui.routes {
-		if r.Method == c.Request().Method && r.Path == c.Path() {
-			return len(r.Roles) == 0 || slices.Contains(r.Roles, s.User.Role)
-		}
-	}
-	return false
 }
 
 // Session returns the request's session, or nil.

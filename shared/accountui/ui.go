@@ -71,7 +71,7 @@ type UI struct {
 	log    *slog.Logger
 	pages  map[string]*template.Template
 	routes []Route
-	limits map[string]int64 // method+path → body limit for signed-in users with the route's roles
+	uploads map[string]upload // by method+" "+path
 }
 
 // Route is one entry of the access table.
@@ -84,7 +84,7 @@ type Route struct {
 
 // New registers the account pages on e.
 func New(e *echo.Echo, svc *account.Service, log *audit.Log, cfg Config, logger *slog.Logger) *UI {
-	ui := &UI{cfg: cfg, echo: e, svc: svc, audit: log, log: logger, pages: parsePages(templateFiles, "templates"), limits: map[string]int64{}}
+	ui := &UI{cfg: cfg, echo: e, svc: svc, audit: log, log: logger, pages: parsePages(templateFiles, "templates"), uploads: map[string]upload{}}
 	if cfg.Pages != nil {
 		maps.Copy(ui.pages, parsePages(cfg.Pages, "."))
 	}
@@ -125,10 +125,16 @@ func (ui *UI) Handle(method, path string, roles []string, h echo.HandlerFunc) {
 	ui.route(Route{Method: method, Path: path, Roles: roles}, h)
 }
 
+// upload is a route's larger body limit and the roles it is granted to.
+type upload struct {
+	limit int64
+	roles []string
+}
+
 // HandleUpload adds a page for signed-in users with one of roles that
 // accepts a request body of up to limit bytes (a file upload).
 func (ui *UI) HandleUpload(method, path string, roles []string, limit int64, h echo.HandlerFunc) {
-	ui.limits[method+" "+path] = limit
+	ui.uploads[method+" "+path] = upload{limit: limit, roles: roles}
 	ui.Handle(method, path, roles, h)
 }
 
