@@ -64,13 +64,13 @@ const DefaultBodyLimit = 1 << 20
 
 // UI serves the account pages.
 type UI struct {
-	cfg    Config
-	echo   *echo.Echo
-	svc    *account.Service
-	audit  *audit.Log
-	log    *slog.Logger
-	pages  map[string]*template.Template
-	routes []Route
+	cfg     Config
+	echo    *echo.Echo
+	svc     *account.Service
+	audit   *audit.Log
+	log     *slog.Logger
+	pages   map[string]*template.Template
+	routes  []Route
 	uploads map[string]upload // by method+" "+path
 }
 
