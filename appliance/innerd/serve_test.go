@@ -50,6 +50,23 @@ func writeConfig(t *testing.T, dir string) *config.Inner {
 	return cfg
 }
 
+// startConsole starts the inner daemon on a fresh database of the test
+// harness (empty: the daemon migrates it) with new keys.
+func startConsole(t *testing.T) (*daemontest.Daemon, *config.Inner, *keys.Inner) {
+	t.Helper()
+	cfg := writeConfig(t, daemontest.DataDir(t))
+	cfg.Database.URL = pgtest.NewDatabase(t, nil)
+	run(t, "keys", "init", "--dir", cfg.KeyDir)
+	k, err := keys.LoadInner(cfg.KeyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+		return innerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	})
+	return d, cfg, k
+}
+
 func run(t *testing.T, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -143,13 +160,7 @@ func TestServeRefusesUnsafeKeys(t *testing.T) {
 // TestServeWithExternalDatabase: with database.url set the daemon uses that
 // server (here the test harness's) and creates no private cluster.
 func TestServeWithExternalDatabase(t *testing.T) {
-	dir := daemontest.DataDir(t)
-	cfg := writeConfig(t, dir)
-	cfg.Database.URL = pgtest.NewDatabase(t, nil) // empty: the daemon migrates it
-	run(t, "keys", "init", "--dir", cfg.KeyDir)
-	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
-		return innerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
-	})
+	d, cfg, _ := startConsole(t)
 	d.CheckEndpoints(t, "inner")
 	if _, err := os.Stat(cfg.PrivateDatabaseDir()); !os.IsNotExist(err) {
 		t.Fatalf("private cluster directory exists with an external database: %v", err)
@@ -158,17 +169,7 @@ func TestServeWithExternalDatabase(t *testing.T) {
 
 // TestEveryRouteRefusesOtherRoles walks the console's access table.
 func TestEveryRouteRefusesOtherRoles(t *testing.T) {
-	dir := daemontest.DataDir(t)
-	cfg := writeConfig(t, dir)
-	cfg.Database.URL = pgtest.NewDatabase(t, nil)
-	run(t, "keys", "init", "--dir", cfg.KeyDir)
-	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
-		return innerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
-	})
-	k, err := keys.LoadInner(cfg.KeyDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, cfg, k := startConsole(t)
 	d.CheckRoutes(t, daemontest.Accounts(t, cfg.Database.URL, innerd.Accounts, &k.Secrets), innerd.Accounts.Roles)
 }
 
@@ -176,17 +177,7 @@ func TestEveryRouteRefusesOtherRoles(t *testing.T) {
 // does the first time, then shows that a post without the CSRF token is
 // refused while the session stays good.
 func TestBrowserSignInWithTOTP(t *testing.T) {
-	dir := daemontest.DataDir(t)
-	cfg := writeConfig(t, dir)
-	cfg.Database.URL = pgtest.NewDatabase(t, nil)
-	run(t, "keys", "init", "--dir", cfg.KeyDir)
-	k, err := keys.LoadInner(cfg.KeyDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
-		return innerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
-	})
+	d, cfg, k := startConsole(t)
 	svc := daemontest.Accounts(t, cfg.Database.URL, innerd.Accounts, &k.Secrets)
 	_, pw, err := svc.CreateUser(context.Background(), account.Actor{Name: "test"}, account.NewUser{Username: "chief", Role: "admin"})
 	if err != nil {
@@ -213,14 +204,7 @@ var (
 
 // TestPagesOverHTTP exercises the account pages as forms post them.
 func TestPagesOverHTTP(t *testing.T) {
-	dir := daemontest.DataDir(t)
-	cfg := writeConfig(t, dir)
-	cfg.Database.URL = pgtest.NewDatabase(t, nil)
-	run(t, "keys", "init", "--dir", cfg.KeyDir)
-	k, _ := keys.LoadInner(cfg.KeyDir)
-	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
-		return innerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
-	})
+	d, cfg, k := startConsole(t)
 	svc := daemontest.Accounts(t, cfg.Database.URL, innerd.Accounts, &k.Secrets)
 	_, pw, _ := svc.CreateUser(context.Background(), account.Actor{Name: "test"}, account.NewUser{Username: "chief", Role: "admin"})
 	const newPW = "Namsan Tower 63 lanterns!"

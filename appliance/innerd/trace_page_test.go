@@ -2,8 +2,6 @@ package innerd_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,13 +12,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"sealgate/appliance/daemon"
 	"sealgate/appliance/daemon/daemontest"
 	"sealgate/appliance/innerd"
 	"sealgate/inner/video/videotest"
 	"sealgate/shared/account"
-	"sealgate/shared/keys"
-	"sealgate/shared/pgdb/pgtest"
 )
 
 // TestTracePage: an admin uploads a marked copy in headless Chromium and
@@ -28,14 +23,7 @@ import (
 // a video is refused; every trace is in the audit log and no upload is left
 // on disk.
 func TestTracePage(t *testing.T) {
-	dir := daemontest.DataDir(t)
-	cfg := writeConfig(t, dir)
-	cfg.Database.URL = pgtest.NewDatabase(t, nil)
-	run(t, "keys", "init", "--dir", cfg.KeyDir)
-	k, err := keys.LoadInner(cfg.KeyDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, cfg, k := startConsole(t)
 	original := videotest.Asset(t, "movie-hello.mp4")
 	const payload = "00070000000004d2" // appliance 7, export serial 1234
 	marked := filepath.Join(t.TempDir(), "leaked.mp4")
@@ -43,9 +31,6 @@ func TestTracePage(t *testing.T) {
 	notVideo := filepath.Join(t.TempDir(), "notes.mp4")
 	os.WriteFile(notVideo, []byte("minutes of the meeting, not a video\n"), 0o600)
 
-	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
-		return innerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
-	})
 	svc := daemontest.Accounts(t, cfg.Database.URL, innerd.Accounts, &k.Secrets)
 	_, pw, err := svc.CreateUser(context.Background(), account.Actor{Name: "test"}, account.NewUser{Username: "chief", Role: "admin"})
 	if err != nil {
@@ -106,13 +91,7 @@ func TestTracePage(t *testing.T) {
 // A body over the default limit is refused before anything reads it,
 // unless a signed-in user with the route's role uploads.
 func TestBodyLimit(t *testing.T) {
-	dir := daemontest.DataDir(t)
-	cfg := writeConfig(t, dir)
-	cfg.Database.URL = pgtest.NewDatabase(t, nil)
-	run(t, "keys", "init", "--dir", cfg.KeyDir)
-	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
-		return innerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
-	})
+	d, _, _ := startConsole(t)
 	c := d.Client(t)
 	big := url.Values{"username": {"chief"}, "password": {strings.Repeat("x", 2<<20)}}
 	for _, path := range []string{"/login", "/trace"} {
