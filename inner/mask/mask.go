@@ -312,8 +312,6 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 		}
 	}
 	start := time.Now()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	dec, err := video.NewDecoder(ctx, info, video.DecodeOptions{})
 	if err != nil {
 		return nil, err

@@ -30,8 +30,6 @@ func Trace(ctx context.Context, path string, key *Key) (*TraceResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	dec, err := video.NewDecoder(ctx, info, video.DecodeOptions{})
 	if err != nil {
 		return nil, err
