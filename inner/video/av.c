@@ -275,11 +275,12 @@ static int skipped(sg_dec *d, const char *what, int code) {
 	return 0;
 }
 
-int sg_dec_next(sg_dec *d, uint8_t *dst) {
+int sg_dec_next(sg_dec *d, uint8_t *dst, int64_t *pts) {
 	for (;;) {
 		int r = avcodec_receive_frame(d->ctx, d->frame);
 		if (r == 0) {
 			d->errors = 0;
+			*pts = d->frame->best_effort_timestamp;
 			r = convert(d, dst);
 			av_frame_unref(d->frame);
 			return r < 0 ? -1 : 1;
@@ -305,6 +306,18 @@ int sg_dec_next(sg_dec *d, uint8_t *dst) {
 		av_packet_unref(d->pkt);
 		if (r < 0 && skipped(d, "decoding", r) < 0) return -1;
 	}
+}
+
+int sg_dec_seek(sg_dec *d, int64_t ts) {
+	int r = av_seek_frame(d->fmt, d->stream, ts, AVSEEK_FLAG_BACKWARD);
+	if (r < 0) {
+		put_err(d->err, sizeof d->err, "seeking", r);
+		return -1;
+	}
+	avcodec_flush_buffers(d->ctx);
+	d->draining = 0;
+	d->errors = 0;
+	return 0;
 }
 
 const char *sg_dec_error(sg_dec *d) { return d->err; }

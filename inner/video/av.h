@@ -33,8 +33,13 @@ typedef struct sg_enc sg_enc;
 sg_dec *sg_dec_open(const char *path, int out_w, int out_h, char *err, int errlen);
 
 // sg_dec_next writes the next frame as planar yuv420p into dst (out_w*out_h*3/2
-// bytes). Returns 1 for a frame, 0 at the end, -1 on error (see sg_dec_error).
-int sg_dec_next(sg_dec *d, uint8_t *dst);
+// bytes) and its timestamp into pts (INT64_MIN when unknown). Returns 1 for a
+// frame, 0 at the end, -1 on error (see sg_dec_error).
+int sg_dec_next(sg_dec *d, uint8_t *dst, int64_t *pts);
+
+// sg_dec_seek moves to the keyframe at or before ts (the stream's time base)
+// and flushes the decoder; 0 or -1 (see sg_dec_error).
+int sg_dec_seek(sg_dec *d, int64_t ts);
 
 // sg_dec_error is the last error, or the last decoding problem that was
 // skipped over (a damaged packet), which explains missing frames.

@@ -4,6 +4,7 @@ package video
 #cgo pkg-config: libavformat libavcodec libavutil libswscale
 #cgo CFLAGS: -O2
 #include <stdlib.h>
+#include <string.h>
 #include "av.h"
 */
 import "C"
@@ -17,6 +18,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"sync"
 	"unsafe"
 )
@@ -30,9 +32,13 @@ import (
 type Decoder struct {
 	ctx  context.Context
 	info *Info
+	opts DecodeOptions
 	d    *C.sg_dec
-	n    int
+	n    int // the index of the frame Next returns
 	w, h int
+	last [errLen]C.char // the decoder's last complaint, kept past Close
+	// place is learnt on the first seek: how timestamps name frames.
+	place *placement
 }
 
 // DecodeOptions changes the decoded picture.
@@ -59,7 +65,7 @@ func NewDecoder(ctx context.Context, info *Info, opts DecodeOptions) (*Decoder, 
 	if d == nil {
 		return nil, fmt.Errorf("%s: %w: %s", info.Path, ErrNotVideo, C.GoString(&msg[0]))
 	}
-	return &Decoder{ctx: ctx, info: info, d: d, w: w, h: h}, nil
+	return &Decoder{ctx: ctx, info: info, opts: opts, d: d, w: w, h: h}, nil
 }
 
 // Size is the decoded picture size.
@@ -69,39 +75,190 @@ func (d *Decoder) Size() (w, h int) { return d.w, d.h }
 // last. A clip that yields fewer or more frames than its container lists is
 // damaged, and that is an error: frame i must keep timestamp i.
 func (d *Decoder) Next(f *Frame) (int, error) {
-	if d.d == nil {
-		return 0, errors.New("decoder is closed")
-	}
-	if f.Width != d.w || f.Height != d.h || len(f.Data) != FrameBytes(d.w, d.h) {
-		return 0, fmt.Errorf("frame is %d×%d, decoder gives %d×%d", f.Width, f.Height, d.w, d.h)
-	}
-	if err := d.ctx.Err(); err != nil {
+	_, more, err := d.raw(f)
+	if err != nil || !more {
 		d.Close()
+	}
+	if err != nil {
 		return 0, err
 	}
-	switch C.sg_dec_next(d.d, (*C.uint8_t)(unsafe.Pointer(&f.Data[0]))) {
-	case 1:
-		if d.n >= len(d.info.PTS) {
-			d.Close()
-			return 0, fmt.Errorf("%s: decoded more frames than the container lists (%d): the file is damaged", d.info.Path, len(d.info.PTS))
-		}
-		d.n++
-		return d.n - 1, nil
-	case 0:
-		last := C.GoString(C.sg_dec_error(d.d))
-		d.Close()
+	if !more {
 		if d.n != len(d.info.PTS) {
+			last := C.GoString(&d.last[0])
 			if last == "" {
 				last = "the stream ends early"
 			}
 			return 0, fmt.Errorf("%s: only %d of %d frames decode: the file is truncated or damaged (%s)", d.info.Path, d.n, len(d.info.PTS), last)
 		}
 		return 0, io.EOF
-	default:
-		err := fmt.Errorf("%s: decoding frame %d: %s", d.info.Path, d.n, C.GoString(C.sg_dec_error(d.d)))
-		d.Close()
-		return 0, err
 	}
+	if d.n >= len(d.info.PTS) {
+		d.Close()
+		return 0, fmt.Errorf("%s: decoded more frames than the container lists (%d): the file is damaged", d.info.Path, len(d.info.PTS))
+	}
+	d.n++
+	return d.n - 1, nil
+}
+
+// raw decodes the next picture into f and returns its timestamp (noPTS when
+// the stream has none); more is false at the end of the stream.
+func (d *Decoder) raw(f *Frame) (pts int64, more bool, err error) {
+	if d.d == nil {
+		return 0, false, errors.New("decoder is closed")
+	}
+	if f.Width != d.w || f.Height != d.h || len(f.Data) != FrameBytes(d.w, d.h) {
+		return 0, false, fmt.Errorf("frame is %d×%d, decoder gives %d×%d", f.Width, f.Height, d.w, d.h)
+	}
+	if err := d.ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	var ts C.int64_t
+	switch C.sg_dec_next(d.d, (*C.uint8_t)(unsafe.Pointer(&f.Data[0])), &ts) {
+	case 1:
+		return int64(ts), true, nil
+	case 0:
+		C.strncpy(&d.last[0], C.sg_dec_error(d.d), errLen-1)
+		return 0, false, nil
+	default:
+		return 0, false, fmt.Errorf("%s: decoding frame %d: %s", d.info.Path, d.n, C.GoString(C.sg_dec_error(d.d)))
+	}
+}
+
+// At fills f with frame i, for random access (the review editor); Next then
+// continues with frame i+1. Near ahead it decodes forward; further away it
+// seeks to the keyframe before the frame's timestamp and places decoded
+// frames by their timestamps. Where timestamps do not place frames (streams
+// without them, or a seek that lands after the frame), it decodes from the
+// start: slow, never wrong.
+func (d *Decoder) At(i int, f *Frame) error {
+	if i < 0 || i >= len(d.info.PTS) {
+		return fmt.Errorf("%s has no frame %d (it has %d)", d.info.Path, i, len(d.info.PTS))
+	}
+	ahead := max(30, 2*int(d.info.FrameRate))
+	if d.d != nil && i >= d.n && i-d.n <= ahead {
+		return d.forwardTo(i, f)
+	}
+	if d.place == nil {
+		off, ok, err := d.calibrate(f, ahead)
+		if err != nil {
+			return err
+		}
+		d.place = &placement{off, ok}
+	}
+	for _, back := range []int{0, ahead, 8 * ahead} {
+		if !d.place.ok {
+			break
+		}
+		if err := d.reopen(false); err != nil {
+			return err
+		}
+		ok, err := d.seekTo(i, max(0, i-back), f)
+		if ok || err != nil {
+			return err
+		}
+	}
+	if err := d.reopen(true); err != nil {
+		return err
+	}
+	return d.forwardTo(i, f)
+}
+
+// forwardTo decodes frames in order until frame i is in f.
+func (d *Decoder) forwardTo(i int, f *Frame) error {
+	for {
+		j, err := d.Next(f)
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("%s: frame %d is past the end", d.info.Path, i)
+		}
+		if err != nil || j == i {
+			return err
+		}
+	}
+}
+
+// seekTo seeks to frame from's timestamp and decodes until frame i is in f;
+// false when a decoded frame cannot be placed at or before i.
+func (d *Decoder) seekTo(i, from int, f *Frame) (bool, error) {
+	if C.sg_dec_seek(d.d, C.int64_t(d.info.PTS[from])) != 0 {
+		return false, nil
+	}
+	for {
+		pts, more, err := d.raw(f)
+		if err != nil || !more {
+			return false, err
+		}
+		j, found := slices.BinarySearch(d.info.PTS, pts)
+		j -= d.place.off
+		if !found || j < 0 || j > i {
+			return false, nil
+		}
+		d.n = j + 1
+		if j == i {
+			return true, nil
+		}
+	}
+}
+
+// placement says how decoded timestamps name frames: the frame decoded with
+// timestamp PTS[k] is frame k-off. Decoders with B-frame delay in AVI
+// report the next frame's timestamp (off 1).
+type placement struct {
+	off int
+	ok  bool // timestamps place frames at all
+}
+
+// calibrate decodes the first frames in order (with a decoder of its own)
+// and finds the offset between their index and their timestamps' place.
+func (d *Decoder) calibrate(f *Frame, n int) (off int, ok bool, err error) {
+	c, err := NewDecoder(d.ctx, d.info, d.opts)
+	if err != nil {
+		return 0, false, err
+	}
+	defer c.Close()
+	var seen []int // place of each decoded frame's timestamp; -1 unknown
+	for i := 0; i < min(n, len(d.info.PTS)); i++ {
+		pts, more, err := c.raw(f)
+		if err != nil || !more {
+			return 0, false, err
+		}
+		k, found := slices.BinarySearch(d.info.PTS, pts)
+		if !found {
+			k = -1
+		}
+		seen = append(seen, k)
+	}
+	for _, off := range []int{0, 1, 2, -1} {
+		hits, ok := 0, true
+		for i, k := range seen {
+			if k >= 0 && k-off != i {
+				ok = false
+				break
+			}
+			if k >= 0 {
+				hits++
+			}
+		}
+		if ok && hits*2 >= len(seen) {
+			return off, true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// reopen opens the decoder again if it was closed (at the end of the
+// stream, or after an error), and from the first frame if fresh is set.
+func (d *Decoder) reopen(fresh bool) error {
+	if d.d != nil && !fresh {
+		return nil
+	}
+	d.Close()
+	nd, err := NewDecoder(d.ctx, d.info, DecodeOptions{Width: d.opts.Width})
+	if err != nil {
+		return err
+	}
+	d.d, nd.d = nd.d, nil
+	d.n = 0
+	return nil
 }
 
 // Close releases the decoder; it may be called more than once.
