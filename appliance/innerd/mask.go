@@ -2,6 +2,7 @@ package innerd
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 
@@ -15,7 +16,7 @@ import (
 
 type maskCmd struct {
 	In        string  `required:"" type:"existingfile" help:"Video to mask (anything ffmpeg decodes)."`
-	Out       string  `required:"" help:"Masked H.264 MP4 to write (same frames and timestamps as the input)."`
+	Out       string  `help:"Masked H.264 MP4 to write (same frames and timestamps as the input). Without it, only analyse: --plan-out is then required."`
 	Detect    string  `default:"faces,plates" help:"Detectors, comma-separated: faces, people, plates (empty: none, only the plan's boxes)."`
 	Style     string  `default:"mosaic" enum:"mosaic,blur,solid" help:"How regions are masked: mosaic, blur or solid."`
 	Margin    float64 `default:"0.15" help:"Fraction of each box added on every side."`
@@ -28,11 +29,19 @@ type maskCmd struct {
 	Watermark string  `help:"Also embed this 64-bit forensic watermark payload (16 hex digits) in the same pass; needs --key-dir."`
 	KeyDir    string  `name:"key-dir" help:"Inner key directory whose watermark.key keys --watermark."`
 	JSON      bool    `help:"Print one JSON object."`
+	Progress  bool    `help:"Report progress on stderr, about once a second, as JSON lines {\"frame\":N,\"frames\":M}."`
 }
 
 func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
-	if _, err := os.Stat(c.Out); err == nil {
-		return fmt.Errorf("%s exists; the masked video is never written over an existing file", c.Out)
+	switch {
+	case c.Out == "" && c.PlanOut == "":
+		return fmt.Errorf("give --out (mask the clip) or --plan-out alone (only analyse)")
+	case c.Out == "" && (c.LeakCheck || c.Watermark != "" || c.KeepAudio):
+		return fmt.Errorf("--leak-check, --watermark and --keep-audio need --out")
+	case c.Out != "":
+		if _, err := os.Stat(c.Out); err == nil {
+			return fmt.Errorf("%s exists; the masked video is never written over an existing file", c.Out)
+		}
 	}
 	dets, err := mask.ParseDetect(c.Detect)
 	if err != nil {
@@ -65,6 +74,10 @@ func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
 			return fmt.Errorf("%s: %w", c.Plan, err)
 		}
 	}
+	if c.Progress {
+		progress := json.NewEncoder(app.Stderr)
+		opts.Progress = func(p mask.Progress) { progress.Encode(map[string]int{"frame": p.Frame, "frames": p.Frames}) }
+	}
 	res, err := mask.Mask(ctx, c.In, c.Out, opts)
 	if err != nil {
 		return err
@@ -85,6 +98,11 @@ func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
 	}
 	if c.JSON {
 		return cli.PrintJSON(app.Stdout, res)
+	}
+	if c.Out == "" {
+		fmt.Fprintf(app.Stdout, "Analysed %s: %d frames, %d with boxes, %d detections in %d tracks, %.1f fps; plan in %s (SHA-256 %s).\n",
+			c.In, res.Frames, res.MaskedFrames, res.Detections, res.Tracks, res.FPS, c.PlanOut, res.PlanSHA256)
+		return nil
 	}
 	fmt.Fprintf(app.Stdout, "Masked %s into %s: %d frames, %d masked, %d detections in %d tracks, %.1f fps.\n  codec: %s  plan SHA-256: %s\n",
 		c.In, c.Out, res.Frames, res.MaskedFrames, res.Detections, res.Tracks, res.FPS, res.Codec, res.PlanSHA256)

@@ -86,7 +86,7 @@ type Result struct {
 	Seconds      float64    `json:"seconds"`
 	Tracks       int        `json:"tracks"`
 	PlanSHA256   string     `json:"plan_sha256"`
-	Codec        string     `json:"codec"` // MSE codec string of the output
+	Codec        string     `json:"codec,omitempty"` // MSE codec string of the output (none when only analysing)
 	Width        int        `json:"width"`
 	Height       int        `json:"height"`
 	Plan         *plan.Plan `json:"-"`
@@ -287,6 +287,8 @@ type work struct {
 }
 
 // Mask analyses and renders in one pass and writes the masked video to out.
+// With out empty it only analyses: the plan for the review editor, with no
+// render or encode.
 func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
@@ -317,9 +319,11 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer dec.Close()
-	enc, err := video.NewEncoder(ctx, info, out, opts.Encode)
-	if err != nil {
-		return nil, err
+	var enc *video.Encoder
+	if out != "" {
+		if enc, err = video.NewEncoder(ctx, info, out, opts.Encode); err != nil {
+			return nil, err
+		}
 	}
 	// Frames in flight: the tracker's lookahead plus a little slack for
 	// the stages to overlap. This bounds memory at any clip length.
@@ -329,7 +333,10 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 	}
 	decoded := make(chan work, 4)
 	ready := make(chan work, cap(pool))
-	res := &Result{Frames: info.Frames(), Width: info.Width, Height: info.Height, Codec: enc.Level().Codec()}
+	res := &Result{Frames: info.Frames(), Width: info.Width, Height: info.Height}
+	if enc != nil {
+		res.Codec = enc.Level().Codec()
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { // decode
 		defer close(decoded)
@@ -393,16 +400,12 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 		last := time.Now()
 		for w := range ready {
 			if len(w.boxes) > 0 {
-				masker.Apply(w.f, w.boxes)
 				res.MaskedFrames++
 			}
-			if marker != nil {
-				if err := marker.Embed(w.f); err != nil {
+			if enc != nil {
+				if err := renderFrame(w, masker, marker, enc); err != nil {
 					return err
 				}
-			}
-			if err := enc.Write(w.f); err != nil {
-				return err
 			}
 			pool <- w.f
 			if opts.Progress != nil && time.Since(last) > time.Second {
@@ -413,11 +416,15 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 		return gctx.Err()
 	})
 	if err := g.Wait(); err != nil {
-		enc.Abort()
+		if enc != nil {
+			enc.Abort()
+		}
 		return nil, err
 	}
-	if err := enc.Close(); err != nil {
-		return nil, err
+	if enc != nil {
+		if err := enc.Close(); err != nil {
+			return nil, err
+		}
 	}
 	p, err := pb.finish(&opts)
 	if err != nil {
@@ -427,7 +434,7 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 	if res.PlanSHA256, err = p.SHA256(); err != nil {
 		return nil, err
 	}
-	if marker != nil {
+	if marker != nil && enc != nil {
 		res.Watermark, res.WatermarkPSNR = opts.Watermark.Payload.String(), math.Round(min(marker.PSNR(), 99)*100)/100
 	}
 	res.Seconds = time.Since(start).Seconds()
@@ -436,6 +443,19 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 		opts.Progress(Progress{Stage: "done", Frame: res.Frames, Frames: res.Frames})
 	}
 	return res, nil
+}
+
+// renderFrame masks, marks and encodes one frame.
+func renderFrame(w work, masker *render.Masker, marker *watermark.Embedder, enc *video.Encoder) error {
+	if len(w.boxes) > 0 {
+		masker.Apply(w.f, w.boxes)
+	}
+	if marker != nil {
+		if err := marker.Embed(w.f); err != nil {
+			return err
+		}
+	}
+	return enc.Write(w.f)
 }
 
 // probeFor probes the input and checks a given plan was made for it.
