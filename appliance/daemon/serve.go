@@ -43,7 +43,7 @@ type Spec struct {
 	UI       accountui.Config
 	// Routes adds the daemon's own pages through ui.Handle, which enforces
 	// roles, sign-in and CSRF.
-	Routes func(ui *accountui.UI, db *Database, log *audit.Log, reg prometheus.Registerer)
+	Routes func(ui *accountui.UI, db *Database, log *audit.Log, reg prometheus.Registerer) error
 	// Workers, if set, returns the daemon's background components (the
 	// transfer sender or receiver), run until ctx ends beside the servers.
 	Workers func(db *Database, log *audit.Log, reg prometheus.Registerer) ([]func(ctx context.Context) error, error)
@@ -109,7 +109,9 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 	})
 	ui := accountui.New(e, svc, auditLog, s.UI, log.With("component", "ui"))
 	if s.Routes != nil {
-		s.Routes(ui, db, auditLog, reg)
+		if err := s.Routes(ui, db, auditLog, reg); err != nil {
+			return fmt.Errorf("setting up the %s console's pages: %w", s.Name, err)
+		}
 	}
 
 	addrs := Addrs{Web: lns[0].Addr(), Metrics: lns[1].Addr(), CertFingerprint: cert.Fingerprint, Routes: ui.Routes()}

@@ -145,11 +145,6 @@ func (t *tracer) upload(c echo.Context) error {
 
 // save copies the upload to a private file (0600) and hashes it.
 func (t *tracer) save(fh *multipart.FileHeader) (path, sum string, err error) {
-	src, err := fh.Open()
-	if err != nil {
-		return "", "", err
-	}
-	defer src.Close()
 	if err := os.MkdirAll(t.tmpDir, 0o700); err != nil {
 		return "", "", err
 	}
@@ -157,16 +152,30 @@ func (t *tracer) save(fh *multipart.FileHeader) (path, sum string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(f, h), src)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if sum, err = saveUpload(fh, f); err != nil {
 		os.Remove(f.Name())
 		return "", "", err
 	}
-	return f.Name(), hex.EncodeToString(h.Sum(nil)), nil
+	return f.Name(), sum, nil
+}
+
+// saveUpload copies an upload into f (a new private file), closes f and
+// returns the upload's SHA-256.
+func saveUpload(fh *multipart.FileHeader, f *os.File) (string, error) {
+	defer f.Close()
+	src, err := fh.Open()
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), src); err != nil {
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // run traces path in a child sealgate-inner (`trace --json`).

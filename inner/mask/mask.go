@@ -215,13 +215,13 @@ type planBuilder struct {
 	p      *plan.Plan
 	byID   map[int]int // track id → index in p.Tracks
 	manual *plan.Index
-	excl   map[int]bool
+	excl   map[int]string // excluded automatic track → reason
 }
 
 func newPlanBuilder(info *video.Info, o *Options) *planBuilder {
 	b := &planBuilder{
 		p:    &plan.Plan{Version: plan.Version, Width: info.Width, Height: info.Height, Frames: info.Frames(), Style: o.Style, Margin: o.Margin},
-		byID: map[int]int{}, excl: map[int]bool{},
+		byID: map[int]int{}, excl: map[int]string{},
 	}
 	if o.Plan != nil {
 		manual := &plan.Plan{}
@@ -230,7 +230,7 @@ func newPlanBuilder(info *video.Info, o *Options) *planBuilder {
 			case t.Source == plan.SourceManual:
 				manual.Tracks = append(manual.Tracks, t)
 			case t.Excluded:
-				b.excl[t.ID] = true
+				b.excl[t.ID] = t.Reason
 			}
 		}
 		b.manual = manual.Masked()
@@ -246,10 +246,11 @@ func (b *planBuilder) add(f int, outs []track.Out) []plan.Box {
 		if !ok {
 			i = len(b.p.Tracks)
 			b.byID[o.TrackID] = i
-			b.p.Tracks = append(b.p.Tracks, plan.Track{ID: o.TrackID, Kind: o.Kind, Source: plan.SourceAuto, Excluded: b.excl[o.TrackID]})
+			reason, excluded := b.excl[o.TrackID]
+			b.p.Tracks = append(b.p.Tracks, plan.Track{ID: o.TrackID, Kind: o.Kind, Source: plan.SourceAuto, Excluded: excluded, Reason: reason})
 		}
 		b.p.Tracks[i].Boxes = append(b.p.Tracks[i].Boxes, o.Box)
-		if !b.excl[o.TrackID] {
+		if _, excluded := b.excl[o.TrackID]; !excluded {
 			masked = append(masked, o.Box)
 		}
 	}

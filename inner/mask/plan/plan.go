@@ -74,10 +74,18 @@ type Track struct {
 	ID     int    `json:"id"`
 	Kind   string `json:"kind"`
 	Source string `json:"source"`
-	// Excluded tracks are left unmasked: the data subject of the request.
-	Excluded bool  `json:"excluded,omitempty"`
-	Boxes    []Box `json:"boxes"`
+	// Excluded tracks are left unmasked; Reason says why (ReasonSubject or
+	// ReasonNotSensitive), as the reviewer decided.
+	Excluded bool   `json:"excluded,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Boxes    []Box  `json:"boxes"`
 }
+
+// Why a reviewer left a track unmasked.
+const (
+	ReasonSubject      = "subject"       // the data subject of the request
+	ReasonNotSensitive = "not_sensitive" // a false detection: no face or plate there
+)
 
 // Box is a rectangle on one frame, in pixels of the full frame.
 type Box struct {
@@ -152,6 +160,9 @@ func (p *Plan) Validate() error {
 		ids[t.ID] = true
 		if !slices.Contains(kinds, t.Kind) || !slices.Contains(sources, t.Source) {
 			return fmt.Errorf("mask plan: track %d: kind %q / source %q unknown", t.ID, t.Kind, t.Source)
+		}
+		if t.Reason != "" && (!t.Excluded || (t.Reason != ReasonSubject && t.Reason != ReasonNotSensitive)) {
+			return fmt.Errorf("mask plan: track %d: reason %q (only for an excluded track: %s or %s)", t.ID, t.Reason, ReasonSubject, ReasonNotSensitive)
 		}
 		if len(t.Boxes) > p.Frames {
 			return fmt.Errorf("mask plan: track %d has more boxes than the clip has frames", t.ID)
