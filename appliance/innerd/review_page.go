@@ -453,6 +453,14 @@ type trackJSON struct {
 	Boxes    int    `json:"boxes"`
 }
 
+func summary(t plan.Track) trackJSON {
+	tj := trackJSON{ID: t.ID, Kind: t.Kind, Source: t.Source, Excluded: t.Excluded, Reason: t.Reason, Boxes: len(t.Boxes)}
+	if len(t.Boxes) > 0 {
+		tj.First, tj.Last = t.Boxes[0].F, t.Boxes[len(t.Boxes)-1].F
+	}
+	return tj
+}
+
 func (r *reviews) data(c echo.Context) error {
 	m, err := r.ready(c)
 	if err != nil {
@@ -470,11 +478,7 @@ func (r *reviews) data(c echo.Context) error {
 	}
 	tracks := []trackJSON{}
 	for _, t := range p.Tracks {
-		tj := trackJSON{ID: t.ID, Kind: t.Kind, Source: t.Source, Excluded: t.Excluded, Reason: t.Reason, Boxes: len(t.Boxes)}
-		if len(t.Boxes) > 0 {
-			tj.First, tj.Last = t.Boxes[0].F, t.Boxes[len(t.Boxes)-1].F
-		}
-		tracks = append(tracks, tj)
+		tracks = append(tracks, summary(t))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"clip": w.Clip, "style": p.Style, "margin": p.Margin,
 		"tracks": tracks, "edited": m.Edited, "saved_at": m.SavedAt, "saved_by": m.SavedBy, "plan_sha256": m.PlanSHA256})
@@ -540,12 +544,8 @@ func (r *reviews) frame(c echo.Context) error {
 		return err
 	}
 	img, err := w.Frame(c.Request().Context(), n, displayWidth, spec)
-	var re *review.RequestError
-	if errors.As(err, &re) {
-		return echo.NewHTTPError(http.StatusBadRequest, re.Msg)
-	}
 	if err != nil {
-		return err
+		return workerError(err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.Blob(http.StatusOK, "image/jpeg", img)
@@ -594,26 +594,45 @@ func (r *reviews) addTrack(c echo.Context) error {
 	}
 	span := int(min(max(req.Seconds, 0), 30) * max(w.Clip.FrameRate, 1))
 	boxes, err := w.Track(c.Request().Context(), req.Frame, plan.Box{F: req.Frame, X: req.X, Y: req.Y, W: req.W, H: req.H, By: plan.ByManual}, span)
+	if err != nil {
+		return workerError(err)
+	}
+	var t plan.Track
+	err = r.edit(m.ID, func(p *plan.Plan) error {
+		t = plan.Track{ID: p.NextID(), Kind: plan.KindManual, Source: plan.SourceManual, Boxes: boxes}
+		p.Tracks = append(p.Tracks, t)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, summary(t))
+}
+
+// workerError maps the worker's refusal of a request to 400.
+func workerError(err error) error {
 	var re *review.RequestError
 	if errors.As(err, &re) {
 		return echo.NewHTTPError(http.StatusBadRequest, re.Msg)
 	}
-	if err != nil {
-		return err
-	}
+	return err
+}
+
+// edit changes the draft with fn (on a copy of its track list, so a failed
+// edit leaves the draft as it was) and stores it.
+func (r *reviews) edit(id string, fn func(*plan.Plan) error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p, err := r.draft(m.ID)
+	p, err := r.draft(id)
 	if err != nil {
 		return err
 	}
-	next := clonePlan(p)
-	t := plan.Track{ID: p.NextID(), Kind: plan.KindManual, Source: plan.SourceManual, Boxes: boxes}
-	next.Tracks = append(next.Tracks, t)
-	if err := r.putDraft(m.ID, next); err != nil {
+	next := *p
+	next.Tracks = slices.Clone(p.Tracks) // boxes are shared: edits never change them
+	if err := fn(&next); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, trackJSON{ID: t.ID, Kind: t.Kind, Source: t.Source, First: boxes[0].F, Last: boxes[len(boxes)-1].F, Boxes: len(boxes)})
+	return r.putDraft(id, &next)
 }
 
 // Edits of a track.
@@ -637,43 +656,31 @@ func (r *reviews) editTrack(c echo.Context) error {
 	if err := readJSON(c, &req); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	p, err := r.draft(m.ID)
+	err = r.edit(m.ID, func(p *plan.Plan) error {
+		i := slices.IndexFunc(p.Tracks, func(t plan.Track) bool { return t.ID == id })
+		if i < 0 {
+			return echo.ErrNotFound
+		}
+		t := &p.Tracks[i]
+		switch req.Action {
+		case editSubject, editNotSensitive:
+			t.Excluded, t.Reason = true, req.Action
+		case editMask:
+			t.Excluded, t.Reason = false, ""
+		case editDelete:
+			if t.Source != plan.SourceManual {
+				return echo.NewHTTPError(http.StatusBadRequest, "only manual tracks are deleted; leave a detection unmasked as not_sensitive")
+			}
+			p.Tracks = slices.Delete(p.Tracks, i, i+1)
+		default:
+			return echo.NewHTTPError(http.StatusBadRequest, "action: subject, not_sensitive, mask or delete")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	next := clonePlan(p)
-	i := slices.IndexFunc(next.Tracks, func(t plan.Track) bool { return t.ID == id })
-	if i < 0 {
-		return echo.ErrNotFound
-	}
-	t := &next.Tracks[i]
-	switch req.Action {
-	case editSubject, editNotSensitive:
-		t.Excluded, t.Reason = true, req.Action
-	case editMask:
-		t.Excluded, t.Reason = false, ""
-	case editDelete:
-		if t.Source != plan.SourceManual {
-			return echo.NewHTTPError(http.StatusBadRequest, "only manual tracks are deleted; leave a detection unmasked as not_sensitive")
-		}
-		next.Tracks = slices.Delete(next.Tracks, i, i+1)
-	default:
-		return echo.NewHTTPError(http.StatusBadRequest, "action: subject, not_sensitive, mask or delete")
-	}
-	if err := r.putDraft(m.ID, next); err != nil {
-		return err
-	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-// clonePlan copies the track list so an edit that fails leaves the cached
-// draft as it was (boxes are shared: edits never change them).
-func clonePlan(p *plan.Plan) *plan.Plan {
-	q := *p
-	q.Tracks = slices.Clone(p.Tracks)
-	return &q
 }
 
 // save makes the draft the clip's mask plan, on record.
