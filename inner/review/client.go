@@ -30,7 +30,7 @@ type Worker struct {
 	stderr *tailBuffer
 	dead   atomic.Bool
 	once   sync.Once
-	used   time.Time
+	used   atomic.Int64 // unix nanoseconds of the last answer; read without mu while a request runs
 }
 
 // startTimeout bounds the worker's probe of its clip.
@@ -39,7 +39,8 @@ const startTimeout = 2 * time.Minute
 // Start runs cmd (a `sealgate-inner review-worker`) and waits for it to
 // describe its clip.
 func Start(ctx context.Context, cmd *exec.Cmd) (*Worker, error) {
-	w := &Worker{cmd: cmd, stderr: &tailBuffer{max: 4 << 10}, used: time.Now()}
+	w := &Worker{cmd: cmd, stderr: &tailBuffer{max: 4 << 10}}
+	w.used.Store(time.Now().UnixNano())
 	cmd.Stderr = w.stderr
 	var err error
 	if w.in, err = cmd.StdinPipe(); err != nil {
@@ -88,11 +89,7 @@ func (w *Worker) Track(ctx context.Context, i int, box plan.Box, span int) ([]pl
 func (w *Worker) Alive() bool { return !w.dead.Load() }
 
 // IdleSince is when the worker last answered.
-func (w *Worker) IdleSince() time.Time {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.used
-}
+func (w *Worker) IdleSince() time.Time { return time.Unix(0, w.used.Load()) }
 
 // Close ends the worker.
 func (w *Worker) Close() { w.kill() }
@@ -127,7 +124,7 @@ func (w *Worker) call(ctx context.Context, req Request) (Answer, []byte, error) 
 		}
 		return Answer{}, nil, w.explain(err)
 	}
-	w.used = time.Now()
+	w.used.Store(time.Now().UnixNano())
 	if ans.Error != "" {
 		return Answer{}, nil, &RequestError{ans.Error}
 	}
