@@ -122,6 +122,7 @@ func (r *reviews) routes() {
 	r.ui.Handle(http.MethodGet, "/reviews/:id/frame", ReviewRoles, r.frame)
 	r.ui.Handle(http.MethodPost, "/reviews/:id/tracks", ReviewRoles, r.addTrack)
 	r.ui.Handle(http.MethodPost, "/reviews/:id/tracks/:track", ReviewRoles, r.editTrack)
+	r.ui.Handle(http.MethodPost, "/reviews/:id/tracks/:track/box", ReviewRoles, r.setBox)
 	r.ui.Handle(http.MethodPost, "/reviews/:id/save", ReviewRoles, r.save)
 	r.ui.Handle(http.MethodPost, "/reviews/:id/delete", ReviewRoles, r.remove)
 	r.ui.Handle(http.MethodGet, "/review.js", ReviewRoles, func(c echo.Context) error {
@@ -283,7 +284,7 @@ type reviewView struct {
 var editorLabels = []string{"review.frame", "review.kind.face", "review.kind.person", "review.kind.plate", "review.kind.manual",
 	"review.status.masked", "review.status.subject", "review.status.not_sensitive",
 	"review.act.subject", "review.act.not_sensitive", "review.act.mask", "review.act.delete", "review.act.go",
-	"review.msg.saved", "review.msg.edited", "review.msg.tracking", "review.msg.draw_first"}
+	"review.msg.saved", "review.msg.edited", "review.msg.tracking", "review.msg.draw_first", "review.msg.selected"}
 
 func (r *reviews) page(c echo.Context) error {
 	m, err := r.meta(c.Param("id"))
@@ -593,7 +594,7 @@ func (r *reviews) addTrack(c echo.Context) error {
 		return err
 	}
 	span := int(min(max(req.Seconds, 0), 30) * max(w.Clip.FrameRate, 1))
-	boxes, err := w.Track(c.Request().Context(), req.Frame, plan.Box{F: req.Frame, X: req.X, Y: req.Y, W: req.W, H: req.H, By: plan.ByManual}, span)
+	boxes, err := w.Track(c.Request().Context(), req.Frame, plan.Box{F: req.Frame, X: req.X, Y: req.Y, W: req.W, H: req.H, By: plan.ByManual}, span, review.BothWays)
 	if err != nil {
 		return workerError(err)
 	}
@@ -641,6 +642,8 @@ const (
 	editNotSensitive = "not_sensitive" // leave unmasked: a false detection
 	editMask         = "mask"          // mask again
 	editDelete       = "delete"        // remove a manual track
+	editCutBefore    = "cut_before"    // a manual track starts at Frame
+	editCutAfter     = "cut_after"     // a manual track ends at Frame
 )
 
 func (r *reviews) editTrack(c echo.Context) error {
@@ -652,15 +655,14 @@ func (r *reviews) editTrack(c echo.Context) error {
 	if err != nil {
 		return echo.ErrNotFound
 	}
-	var req struct{ Action string }
+	var req struct {
+		Action string
+		Frame  int
+	}
 	if err := readJSON(c, &req); err != nil {
 		return err
 	}
-	err = r.edit(m.ID, func(p *plan.Plan) error {
-		i := slices.IndexFunc(p.Tracks, func(t plan.Track) bool { return t.ID == id })
-		if i < 0 {
-			return echo.ErrNotFound
-		}
+	err = r.editOne(m.ID, id, func(p *plan.Plan, i int) error {
 		t := &p.Tracks[i]
 		switch req.Action {
 		case editSubject, editNotSensitive:
@@ -668,12 +670,30 @@ func (r *reviews) editTrack(c echo.Context) error {
 		case editMask:
 			t.Excluded, t.Reason = false, ""
 		case editDelete:
-			if t.Source != plan.SourceManual {
-				return echo.NewHTTPError(http.StatusBadRequest, "only manual tracks are deleted; leave a detection unmasked as not_sensitive")
+			if err := manualOnly(t); err != nil {
+				return err
 			}
 			p.Tracks = slices.Delete(p.Tracks, i, i+1)
+		case editCutBefore, editCutAfter:
+			if err := manualOnly(t); err != nil {
+				return err
+			}
+			keep := func(b plan.Box) bool { return b.F >= req.Frame }
+			if req.Action == editCutAfter {
+				keep = func(b plan.Box) bool { return b.F <= req.Frame }
+			}
+			var boxes []plan.Box
+			for _, b := range t.Boxes {
+				if keep(b) {
+					boxes = append(boxes, b)
+				}
+			}
+			if len(boxes) == 0 {
+				return echo.NewHTTPError(http.StatusBadRequest, "nothing of the track would be left: delete it instead")
+			}
+			t.Boxes = boxes
 		default:
-			return echo.NewHTTPError(http.StatusBadRequest, "action: subject, not_sensitive, mask or delete")
+			return echo.NewHTTPError(http.StatusBadRequest, "action: subject, not_sensitive, mask, delete, cut_before or cut_after")
 		}
 		return nil
 	})
@@ -681,6 +701,104 @@ func (r *reviews) editTrack(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// setBox corrects a manual track's box on one frame (moved or resized by the
+// reviewer) and, if Seconds is set, tracks the corrected box forwards again,
+// replacing the rest of the track: how a track that drifted is put right.
+func (r *reviews) setBox(c echo.Context) error {
+	m, err := r.ready(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.Atoi(c.Param("track"))
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	var req struct {
+		Frame, X, Y, W, H int
+		Seconds           float64
+	}
+	if err := readJSON(c, &req); err != nil {
+		return err
+	}
+	box := plan.Box{F: req.Frame, X: req.X, Y: req.Y, W: req.W, H: req.H, By: plan.ByManual}
+	// Check the box and the track before the (slow) re-tracking; the edit
+	// checks the track again.
+	r.mu.Lock()
+	p, err := r.draft(m.ID)
+	if err == nil {
+		err = checkBox(p, id, box)
+	}
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	tail := []plan.Box{box}
+	if req.Seconds > 0 {
+		w, err := r.worker(c.Request().Context(), m.ID)
+		if err != nil {
+			return err
+		}
+		span := int(min(req.Seconds, 30) * max(w.Clip.FrameRate, 1))
+		if tail, err = w.Track(c.Request().Context(), req.Frame, box, span, review.Forwards); err != nil {
+			return workerError(err)
+		}
+	}
+	var t plan.Track
+	err = r.editOne(m.ID, id, func(p *plan.Plan, i int) error {
+		tr := &p.Tracks[i]
+		if err := manualOnly(tr); err != nil {
+			return err
+		}
+		var boxes []plan.Box
+		for _, b := range tr.Boxes {
+			if b.F < req.Frame || (req.Seconds <= 0 && b.F > req.Frame) {
+				boxes = append(boxes, b)
+			}
+		}
+		boxes = append(boxes, tail...)
+		slices.SortFunc(boxes, func(a, b plan.Box) int { return a.F - b.F })
+		tr.Boxes = boxes
+		t = *tr
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, summary(t))
+}
+
+// checkBox refuses a box outside p's frames or a track that is not manual.
+func checkBox(p *plan.Plan, id int, b plan.Box) error {
+	if b.F < 0 || b.F >= p.Frames || b.W < 8 || b.H < 8 || b.X < 0 || b.Y < 0 || b.X+b.W > p.Width || b.Y+b.H > p.Height {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("the box %d,%d %d×%d on frame %d must be at least 8×8 and inside the %d×%d frame of %d frames", b.X, b.Y, b.W, b.H, b.F, p.Width, p.Height, p.Frames))
+	}
+	i := slices.IndexFunc(p.Tracks, func(t plan.Track) bool { return t.ID == id })
+	if i < 0 {
+		return echo.ErrNotFound
+	}
+	return manualOnly(&p.Tracks[i])
+}
+
+// editOne edits track id of the draft; fn gets its index.
+func (r *reviews) editOne(review string, id int, fn func(p *plan.Plan, i int) error) error {
+	return r.edit(review, func(p *plan.Plan) error {
+		i := slices.IndexFunc(p.Tracks, func(t plan.Track) bool { return t.ID == id })
+		if i < 0 {
+			return echo.ErrNotFound
+		}
+		return fn(p, i)
+	})
+}
+
+// manualOnly refuses to edit the boxes of a detection: the export's render
+// detects again and keeps only the plan's exclusions of detections.
+func manualOnly(t *plan.Track) error {
+	if t.Source != plan.SourceManual {
+		return echo.NewHTTPError(http.StatusBadRequest, "a detection's boxes are not edited: leave it unmasked as a false detection, or draw a box")
+	}
+	return nil
 }
 
 // save makes the draft the clip's mask plan, on record.

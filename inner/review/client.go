@@ -78,12 +78,21 @@ func (w *Worker) Frame(ctx context.Context, i, width int, mask *MaskSpec) ([]byt
 	return img, err
 }
 
-// Track carries box (drawn on frame i) at most span frames each way and
+// Track carries box (drawn on frame i) at most span frames each way (or
+// only forwards) and
 // returns a box per frame, in order, the drawn one included.
-func (w *Worker) Track(ctx context.Context, i int, box plan.Box, span int) ([]plan.Box, error) {
-	ans, _, err := w.call(ctx, Request{Op: OpTrack, Frame: i, Box: &box, Span: span})
+func (w *Worker) Track(ctx context.Context, i int, box plan.Box, span int, dir Direction) ([]plan.Box, error) {
+	ans, _, err := w.call(ctx, Request{Op: OpTrack, Frame: i, Box: &box, Span: span, Forwards: dir == Forwards})
 	return ans.Boxes, err
 }
+
+// Direction is which way Track carries a box.
+type Direction int
+
+const (
+	BothWays Direction = iota // a new box: before and after its frame
+	Forwards                  // a corrected box: from its frame on
+)
 
 // Alive reports whether the worker can still answer.
 func (w *Worker) Alive() bool { return !w.dead.Load() }

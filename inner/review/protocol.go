@@ -28,9 +28,11 @@ type Request struct {
 	// whole factor to fit) and, if Mask is set, the boxes to mask first.
 	Width int       `json:"width,omitempty"`
 	Mask  *MaskSpec `json:"mask,omitempty"`
-	// Track: the box drawn on Frame, carried at most Span frames each way.
-	Box  *plan.Box `json:"box,omitempty"`
-	Span int       `json:"span,omitempty"`
+	// Track: the box drawn on Frame, carried at most Span frames each way,
+	// or only forwards if Forwards is set (re-tracking from a corrected box).
+	Box      *plan.Box `json:"box,omitempty"`
+	Span     int       `json:"span,omitempty"`
+	Forwards bool      `json:"forwards,omitempty"`
 }
 
 // MaskSpec is what to mask on a previewed frame, in full-frame pixels.

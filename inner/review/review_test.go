@@ -81,7 +81,7 @@ func TestFrames(t *testing.T) {
 	if !errors.As(err, &re) || !w.Alive() {
 		t.Fatalf("frame 249 of 249: %v (alive %v)", err, w.Alive())
 	}
-	if _, err := w.Track(ctx, 10, plan.Box{X: 1200, Y: 700, W: 200, H: 200}, 10); !errors.As(err, &re) {
+	if _, err := w.Track(ctx, 10, plan.Box{X: 1200, Y: 700, W: 200, H: 200}, 10, review.BothWays); !errors.As(err, &re) {
 		t.Fatalf("a box outside the frame: %v", err)
 	}
 	// A caller that gives up kills the worker rather than leave it busy.
@@ -126,7 +126,7 @@ func TestTrackFollowsTheFace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	boxes, err := w.Track(context.Background(), f0, drawn, 60)
+	boxes, err := w.Track(context.Background(), f0, drawn, 60, review.BothWays)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,6 +150,14 @@ func TestTrackFollowsTheFace(t *testing.T) {
 	}
 	if checked < 20 {
 		t.Fatalf("only %d tracked frames had a detection to compare with", checked)
+	}
+	// Re-tracking a corrected box carries it forwards only.
+	fwd, err := w.Track(context.Background(), f0, drawn, 30, review.Forwards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fwd[0].F != f0 || fwd[0].By != plan.ByManual || len(fwd) != 31 || fwd[30].F != f0+30 {
+		t.Fatalf("forwards from %d: %d boxes, frames %d..%d", f0, len(fwd), fwd[0].F, fwd[len(fwd)-1].F)
 	}
 }
 

@@ -171,9 +171,10 @@ func average(dst []byte, dstride, w, h int, src []byte, sstride, k int) {
 	}
 }
 
-// track carries the operator's box forwards and backwards from its frame
-// with OpenCV's MIL tracker on a 640-wide copy, until the subject is lost,
-// leaves the frame, or Span frames each way.
+// track carries the operator's box forwards and backwards (or, with
+// Forwards, only forwards) from its frame with OpenCV's MIL tracker on a
+// 640-wide copy, until the subject is lost, leaves the frame, or Span
+// frames each way.
 func (s *server) track(req *Request) ([]plan.Box, error) {
 	b := req.Box
 	if b == nil {
@@ -220,7 +221,7 @@ func (s *server) track(req *Request) ([]plan.Box, error) {
 	out = append(out, fwd...)
 
 	// Backwards: decode the frames before in order, then track in reverse.
-	if from := max(0, f0-span); from < f0 && span > 0 {
+	if from := max(0, f0-span); from < f0 && span > 0 && !req.Forwards {
 		var before []gocv.Mat
 		defer func() {
 			for _, m := range before {

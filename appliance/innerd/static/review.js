@@ -20,10 +20,14 @@
   const scrub = $('scrub'), pos = $('pos'), preview = $('preview'), status = $('status');
   const tbody = document.querySelector('#tracks tbody');
 
+  const HANDLE = 10; // the resize handle's size on the canvas
   let clip = null, tracks = [], frame = 0, edited = false;
   let img = null, want = -1, loading = false, version = 0;
   let boxes = new Map(), win = [0, 0], boxesVersion = -1;
   let drag = null, drawn = null;
+  // sel is the selected manual track; adjust is its box on this frame while
+  // the reviewer moves or resizes it.
+  let sel = null, adjust = null;
 
   const say = (msg, bad) => { status.textContent = msg; status.className = bad ? 'error' : ''; };
 
@@ -109,13 +113,17 @@
     for (const b of boxes.get(frame) || []) {
       const t = byID.get(b.t);
       if (!t) continue;
+      const r = adjust && t.id === sel ? adjust : b;
       g.setLineDash(t.excluded ? [6, 4] : []);
       g.strokeStyle = t.excluded ? '#ff5050' : (t.source === 'manual' ? '#30d070' : '#ffd000');
-      g.strokeRect(b.x * k, b.y * k, b.w * k, b.h * k);
+      g.lineWidth = t.id === sel ? 4 : 2;
+      g.strokeRect(r.x * k, r.y * k, r.w * k, r.h * k);
       g.fillStyle = g.strokeStyle;
-      g.fillText('#' + t.id, b.x * k + 2, Math.max(14, b.y * k - 4));
+      g.fillText('#' + t.id, r.x * k + 2, Math.max(14, r.y * k - 4));
+      if (t.id === sel) g.fillRect((r.x + r.w) * k - HANDLE, (r.y + r.h) * k - HANDLE, HANDLE, HANDLE);
     }
     g.setLineDash([]);
+    g.lineWidth = 2;
     const r = drag || drawn;
     if (r) {
       g.strokeStyle = '#40c0ff';
@@ -129,17 +137,67 @@
     const k = clip.width / rect.width;
     return { x: Math.max(0, Math.min(clip.width, (e.clientX - rect.left) * k)), y: Math.max(0, Math.min(clip.height, (e.clientY - rect.top) * k)) };
   }
+  // hit finds the manual track's box under p on this frame, and whether p
+  // is on its resize handle (the bottom-right corner).
+  function hit(p) {
+    const k = canvas.width / clip.width;
+    const manual = new Set(tracks.filter((t) => t.source === 'manual').map((t) => t.id));
+    for (const b of (boxes.get(frame) || []).slice().reverse()) {
+      if (!manual.has(b.t)) continue;
+      const corner = Math.abs((b.x + b.w - p.x) * k) <= HANDLE && Math.abs((b.y + b.h - p.y) * k) <= HANDLE;
+      if (corner || (p.x >= b.x && p.x < b.x + b.w && p.y >= b.y && p.y < b.y + b.h)) return { b, corner };
+    }
+    return null;
+  }
+  function select(id) {
+    sel = id;
+    $('edit-row').hidden = sel === null;
+    if (sel !== null) $('selected').textContent = L['msg.selected'].replace('%s', sel);
+    draw();
+  }
   canvas.addEventListener('mousedown', (e) => {
     const p = point(e);
+    const h = hit(p);
+    if (h) {
+      select(h.b.t);
+      drawn = null;
+      adjust = { x: h.b.x, y: h.b.y, w: h.b.w, h: h.b.h, from: p, orig: h.b, corner: h.corner, f: frame };
+      return;
+    }
+    select(null);
     drag = { x0: p.x, y0: p.y, x: p.x, y: p.y, w: 0, h: 0 };
   });
   canvas.addEventListener('mousemove', (e) => {
-    if (!drag) return;
     const p = point(e);
+    if (adjust) {
+      const o = adjust.orig, dx = p.x - adjust.from.x, dy = p.y - adjust.from.y;
+      if (adjust.corner) {
+        adjust.w = Math.max(8, Math.min(clip.width - o.x, o.w + dx));
+        adjust.h = Math.max(8, Math.min(clip.height - o.y, o.h + dy));
+      } else {
+        adjust.x = Math.max(0, Math.min(clip.width - o.w, o.x + dx));
+        adjust.y = Math.max(0, Math.min(clip.height - o.h, o.y + dy));
+      }
+      draw();
+      return;
+    }
+    if (!drag) return;
     Object.assign(drag, { x: Math.min(drag.x0, p.x), y: Math.min(drag.y0, p.y), w: Math.abs(p.x - drag.x0), h: Math.abs(p.y - drag.y0) });
     draw();
   });
-  window.addEventListener('mouseup', () => {
+  window.addEventListener('mouseup', async () => {
+    if (adjust) {
+      const a = adjust, o = a.orig;
+      const box = { x: Math.round(a.x), y: Math.round(a.y), w: Math.round(a.w), h: Math.round(a.h) };
+      if (box.x === o.x && box.y === o.y && box.w === o.w && box.h === o.h) { adjust = null; draw(); return; }
+      try {
+        await api('POST', `/tracks/${sel}/box`, { frame: a.f, ...box, seconds: 0 });
+        await edited_();
+      } catch (err) { say(err.message, true); }
+      adjust = null;
+      draw();
+      return;
+    }
     if (!drag) return;
     drawn = drag.w >= 8 && drag.h >= 8 ? { x: Math.round(drag.x), y: Math.round(drag.y), w: Math.round(drag.w), h: Math.round(drag.h), f: frame } : null;
     drag = null;
@@ -165,6 +223,27 @@
     } catch (e) { say(e.message, true); }
   });
 
+  // The selected track's box on this frame, as the list of boxes has it.
+  const selBox = () => (boxes.get(frame) || []).find((b) => b.t === sel);
+
+  $('retrack').addEventListener('click', async () => {
+    const b = selBox();
+    if (!b) { say(L['msg.draw_first'], true); return; }
+    say(L['msg.tracking']);
+    try {
+      await api('POST', `/tracks/${sel}/box`, { frame, x: b.x, y: b.y, w: b.w, h: b.h, seconds: +$('span').value });
+      await edited_();
+    } catch (e) { say(e.message, true); }
+  });
+  for (const [id, act] of [['cut-before', 'cut_before'], ['cut-after', 'cut_after']]) {
+    $(id).addEventListener('click', async () => {
+      try {
+        await api('POST', `/tracks/${sel}`, { action: act, frame });
+        await edited_();
+      } catch (e) { say(e.message, true); }
+    });
+  }
+
   tbody.addEventListener('click', async (e) => {
     const b = e.target.closest('button');
     if (!b) return;
@@ -189,6 +268,7 @@
     clip = d.clip; tracks = d.tracks; edited = d.edited;
     scrub.max = clip.frames - 1;
     tbody.replaceChildren(...tracks.map(row));
+    if (sel !== null && !tracks.some((t) => t.id === sel)) select(null);
     if (edited) say(L['msg.edited']);
     draw();
   }
