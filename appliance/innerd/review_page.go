@@ -647,13 +647,9 @@ const (
 )
 
 func (r *reviews) editTrack(c echo.Context) error {
-	m, err := r.ready(c)
+	m, id, err := r.readyTrack(c)
 	if err != nil {
 		return err
-	}
-	id, err := strconv.Atoi(c.Param("track"))
-	if err != nil {
-		return echo.ErrNotFound
 	}
 	var req struct {
 		Action string
@@ -707,13 +703,9 @@ func (r *reviews) editTrack(c echo.Context) error {
 // reviewer) and, if Seconds is set, tracks the corrected box forwards again,
 // replacing the rest of the track: how a track that drifted is put right.
 func (r *reviews) setBox(c echo.Context) error {
-	m, err := r.ready(c)
+	m, id, err := r.readyTrack(c)
 	if err != nil {
 		return err
-	}
-	id, err := strconv.Atoi(c.Param("track"))
-	if err != nil {
-		return echo.ErrNotFound
 	}
 	var req struct {
 		Frame, X, Y, W, H int
@@ -769,14 +761,36 @@ func (r *reviews) setBox(c echo.Context) error {
 	return c.JSON(http.StatusOK, summary(t))
 }
 
+// readyTrack is the analysed review and the track id a request names.
+func (r *reviews) readyTrack(c echo.Context) (*reviewMeta, int, error) {
+	m, err := r.ready(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := strconv.Atoi(c.Param("track"))
+	if err != nil {
+		return nil, 0, echo.ErrNotFound
+	}
+	return m, id, nil
+}
+
+// trackIndex is the index of track id in p.
+func trackIndex(p *plan.Plan, id int) (int, error) {
+	i := slices.IndexFunc(p.Tracks, func(t plan.Track) bool { return t.ID == id })
+	if i < 0 {
+		return 0, echo.ErrNotFound
+	}
+	return i, nil
+}
+
 // checkBox refuses a box outside p's frames or a track that is not manual.
 func checkBox(p *plan.Plan, id int, b plan.Box) error {
 	if b.F < 0 || b.F >= p.Frames || b.W < 8 || b.H < 8 || b.X < 0 || b.Y < 0 || b.X+b.W > p.Width || b.Y+b.H > p.Height {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("the box %d,%d %d×%d on frame %d must be at least 8×8 and inside the %d×%d frame of %d frames", b.X, b.Y, b.W, b.H, b.F, p.Width, p.Height, p.Frames))
 	}
-	i := slices.IndexFunc(p.Tracks, func(t plan.Track) bool { return t.ID == id })
-	if i < 0 {
-		return echo.ErrNotFound
+	i, err := trackIndex(p, id)
+	if err != nil {
+		return err
 	}
 	return manualOnly(&p.Tracks[i])
 }
@@ -784,9 +798,9 @@ func checkBox(p *plan.Plan, id int, b plan.Box) error {
 // editOne edits track id of the draft; fn gets its index.
 func (r *reviews) editOne(review string, id int, fn func(p *plan.Plan, i int) error) error {
 	return r.edit(review, func(p *plan.Plan) error {
-		i := slices.IndexFunc(p.Tracks, func(t plan.Track) bool { return t.ID == id })
-		if i < 0 {
-			return echo.ErrNotFound
+		i, err := trackIndex(p, id)
+		if err != nil {
+			return err
 		}
 		return fn(p, i)
 	})
