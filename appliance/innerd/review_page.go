@@ -576,27 +576,44 @@ func readJSON(c echo.Context, v any) error {
 	return nil
 }
 
+// boxRequest is a box the reviewer drew or corrected on Frame, and how many
+// seconds to track it.
+type boxRequest struct {
+	Frame, X, Y, W, H int
+	Seconds           float64
+}
+
+func (b boxRequest) box() plan.Box {
+	return plan.Box{F: b.Frame, X: b.X, Y: b.Y, W: b.W, H: b.H, By: plan.ByManual}
+}
+
+// track has the clip's worker carry req's box up to 30 s in direction dir.
+func (r *reviews) track(c echo.Context, id string, req boxRequest, dir review.Direction) ([]plan.Box, error) {
+	w, err := r.worker(c.Request().Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	span := int(min(max(req.Seconds, 0), 30) * max(w.Clip.FrameRate, 1))
+	boxes, err := w.Track(c.Request().Context(), req.Frame, req.box(), span, dir)
+	if err != nil {
+		return nil, workerError(err)
+	}
+	return boxes, nil
+}
+
 // addTrack tracks a box the reviewer drew and adds it as a manual track.
 func (r *reviews) addTrack(c echo.Context) error {
 	m, err := r.ready(c)
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Frame, X, Y, W, H int
-		Seconds           float64
-	}
+	var req boxRequest
 	if err := readJSON(c, &req); err != nil {
 		return err
 	}
-	w, err := r.worker(c.Request().Context(), m.ID)
+	boxes, err := r.track(c, m.ID, req, review.BothWays)
 	if err != nil {
 		return err
-	}
-	span := int(min(max(req.Seconds, 0), 30) * max(w.Clip.FrameRate, 1))
-	boxes, err := w.Track(c.Request().Context(), req.Frame, plan.Box{F: req.Frame, X: req.X, Y: req.Y, W: req.W, H: req.H, By: plan.ByManual}, span, review.BothWays)
-	if err != nil {
-		return workerError(err)
 	}
 	var t plan.Track
 	err = r.edit(m.ID, func(p *plan.Plan) error {
@@ -707,14 +724,11 @@ func (r *reviews) setBox(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Frame, X, Y, W, H int
-		Seconds           float64
-	}
+	var req boxRequest
 	if err := readJSON(c, &req); err != nil {
 		return err
 	}
-	box := plan.Box{F: req.Frame, X: req.X, Y: req.Y, W: req.W, H: req.H, By: plan.ByManual}
+	box := req.box()
 	// Check the box and the track before the (slow) re-tracking; the edit
 	// checks the track again.
 	r.mu.Lock()
@@ -728,13 +742,8 @@ func (r *reviews) setBox(c echo.Context) error {
 	}
 	tail := []plan.Box{box}
 	if req.Seconds > 0 {
-		w, err := r.worker(c.Request().Context(), m.ID)
-		if err != nil {
+		if tail, err = r.track(c, m.ID, req, review.Forwards); err != nil {
 			return err
-		}
-		span := int(min(req.Seconds, 30) * max(w.Clip.FrameRate, 1))
-		if tail, err = w.Track(c.Request().Context(), req.Frame, box, span, review.Forwards); err != nil {
-			return workerError(err)
 		}
 	}
 	var t plan.Track

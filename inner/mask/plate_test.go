@@ -73,7 +73,7 @@ var (
 
 // carWithPlate paints over the car's plate and puts plate p on it; it
 // returns the car image and the plate's corners in car pixels.
-func carWithPlate(t *testing.T, car, p gocv.Mat) (gocv.Mat, [4]gocv.Point2f) {
+func carWithPlate(car, p gocv.Mat) (gocv.Mat, [4]gocv.Point2f) {
 	out := car.Clone()
 	// Fill the recess column by column between the rows above and below.
 	for x := carRecess.Min.X; x < carRecess.Max.X; x++ {
@@ -135,7 +135,7 @@ func makeClip(t *testing.T, dir string, car, bg gocv.Mat, s plateStyle) (string,
 	t.Helper()
 	p := s.render(t, dir)
 	defer p.Close()
-	withPlate, corners := carWithPlate(t, car, p)
+	withPlate, corners := carWithPlate(car, p)
 	defer withPlate.Close()
 
 	out := filepath.Join(dir, strings.NewReplacer(" ", "-", "×", "x").Replace(s.name)+".mp4")
