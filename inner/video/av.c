@@ -1,8 +1,13 @@
 #include "av.h"
 
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -347,6 +352,42 @@ static int enc_fail(sg_enc *e, const char *what, int code) {
 	return -1;
 }
 
+// ENCODER_NICE is how much lower than the caller's the encoder's threads
+// run. Masking feeds the encoder from one analysis thread; at equal
+// priority libx264's workers take most of both cores, the analysis falls
+// behind and the encoder then starves. Lower, the encoder still gets every
+// cycle the analysis leaves.
+#define ENCODER_NICE 10
+
+struct open_args {
+	AVCodecContext *c;
+	const AVCodec *codec;
+	AVDictionary **opts;
+	int ret;
+};
+
+static void *open_thread(void *p) {
+	struct open_args *a = p;
+	// On Linux the nice value is per thread, and threads inherit it: the
+	// workers libx264 starts here run at this one's.
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	errno = 0;
+	int nice = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno == 0) setpriority(PRIO_PROCESS, (id_t)tid, nice + ENCODER_NICE > 19 ? 19 : nice + ENCODER_NICE);
+	a->ret = avcodec_open2(a->c, a->codec, a->opts);
+	return NULL;
+}
+
+// open_yielding opens the encoder from a short-lived thread of lower
+// priority (see ENCODER_NICE), or from this one if no thread can start.
+static int open_yielding(AVCodecContext *c, const AVCodec *codec, AVDictionary **opts) {
+	struct open_args a = {c, codec, opts, 0};
+	pthread_t t;
+	if (pthread_create(&t, NULL, open_thread, &a) != 0) return avcodec_open2(c, codec, opts);
+	pthread_join(t, NULL);
+	return a.ret;
+}
+
 sg_enc *sg_enc_open(const char *path, const sg_enc_params *p, char *err, int errlen) {
 	sg_enc *e = av_mallocz(sizeof *e);
 	AVDictionary *opts = NULL;
@@ -388,7 +429,7 @@ sg_enc *sg_enc_open(const char *path, const sg_enc_params *p, char *err, int err
 	av_dict_set(&opts, "preset", p->preset, 0);
 	av_dict_set(&opts, "crf", crf, 0);
 	av_dict_set(&opts, "profile", "high", 0);
-	if ((r = avcodec_open2(c, codec, &opts)) < 0) {
+	if ((r = open_yielding(c, codec, &opts)) < 0) {
 		put_err(err, errlen, "opening libx264", r);
 		goto fail;
 	}
@@ -402,13 +443,6 @@ sg_enc *sg_enc_open(const char *path, const sg_enc_params *p, char *err, int err
 		goto fail;
 	}
 	e->st->time_base = c->time_base;
-	e->frame->format = AV_PIX_FMT_YUV420P;
-	e->frame->width = p->width;
-	e->frame->height = p->height;
-	if ((r = av_frame_get_buffer(e->frame, 0)) < 0) {
-		put_err(err, errlen, "frame buffer", r);
-		goto fail;
-	}
 	if ((r = avio_open(&e->oc->pb, path, AVIO_FLAG_WRITE)) < 0) {
 		put_err(err, errlen, "creating the output", r);
 		goto fail;
@@ -439,20 +473,48 @@ static int drain(sg_enc *e) {
 	}
 }
 
-int sg_enc_write(sg_enc *e, const uint8_t *src, int64_t pts) {
+// keep is the free callback of a picture the caller owns.
+static void keep(void *opaque, uint8_t *data) { (void)opaque, (void)data; }
+
+int sg_enc_write(sg_enc *e, uint8_t *src, int64_t pts) {
+	// The picture is handed to the encoder where it lies, without a copy:
+	// libx264 copies it into its own frame inside avcodec_send_frame, and
+	// every packet is drained before returning. The caller's buffer must
+	// not be referenced after this call, so that is checked, not assumed.
+	if (!e->c) return enc_fail(e, "the encoder has failed", 0);
 	AVFrame *f = e->frame;
-	int r = av_frame_make_writable(f);
-	if (r < 0) return enc_fail(e, "frame buffer", r);
 	int w = e->c->width, h = e->c->height;
-	copy_plane(f->data[0], f->linesize[0], src, w, w, h);
-	copy_plane(f->data[1], f->linesize[1], src + (size_t)w * h, w / 2, w / 2, h / 2);
-	copy_plane(f->data[2], f->linesize[2], src + (size_t)w * h * 5 / 4, w / 2, w / 2, h / 2);
+	size_t n = (size_t)w * h;
+	AVBufferRef *ours = av_buffer_create(src, n * 3 / 2, keep, NULL, 0);
+	if (!ours || !(f->buf[0] = av_buffer_ref(ours))) {
+		av_buffer_unref(&ours);
+		return enc_fail(e, "out of memory", 0);
+	}
+	f->format = AV_PIX_FMT_YUV420P;
+	f->width = w;
+	f->height = h;
+	f->data[0] = src;
+	f->data[1] = src + n;
+	f->data[2] = src + n * 5 / 4;
+	f->linesize[0] = w;
+	f->linesize[1] = f->linesize[2] = w / 2;
 	f->pts = pts;
-	if ((r = avcodec_send_frame(e->c, f)) < 0) return enc_fail(e, "encoding", r);
-	return drain(e);
+	int r = avcodec_send_frame(e->c, f);
+	av_frame_unref(f);
+	r = r < 0 ? enc_fail(e, "encoding", r) : drain(e);
+	int held = av_buffer_get_ref_count(ours) > 1;
+	av_buffer_unref(&ours);
+	if (held) {
+		// The encoder kept the picture: let go of it now, before the
+		// caller reuses the buffer, and fail the stream.
+		avcodec_free_context(&e->c);
+		return enc_fail(e, "the encoder kept a reference to the input picture", 0);
+	}
+	return r;
 }
 
 int sg_enc_finish(sg_enc *e) {
+	if (!e->c) return enc_fail(e, "the encoder has failed", 0);
 	int r = avcodec_send_frame(e->c, NULL);
 	if (r < 0) return enc_fail(e, "flushing the encoder", r);
 	if (drain(e) < 0) return -1;

@@ -61,7 +61,8 @@ typedef struct {
 sg_enc *sg_enc_open(const char *path, const sg_enc_params *p, char *err, int errlen);
 
 // sg_enc_write encodes one yuv420p frame at pts; 0 or -1 (see sg_enc_error).
-int sg_enc_write(sg_enc *e, const uint8_t *src, int64_t pts);
+// src is read in place and not referenced after the call returns.
+int sg_enc_write(sg_enc *e, uint8_t *src, int64_t pts);
 
 // sg_enc_finish flushes the encoder and writes the trailer; 0 or -1.
 int sg_enc_finish(sg_enc *e);
