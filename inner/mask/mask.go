@@ -179,6 +179,10 @@ func (a *analyser) Close() {
 
 // add analyses frame i.
 func (a *analyser) add(i int, f *video.Frame) error {
+	if a.faces == nil && a.plates == nil && a.people == nil {
+		a.tracker.Add(i, nil) // nothing to look for: only the plan's boxes
+		return nil
+	}
 	detFrame := i%a.stride == 0
 	if !detFrame && a.people == nil {
 		return nil

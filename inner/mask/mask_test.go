@@ -144,6 +144,16 @@ func TestMaskKeepsTimingAndHonoursThePlan(t *testing.T) {
 	if second.MaskedFrames != 1 {
 		t.Fatalf("with the face excluded, %d frames masked, want 1 (the manual box)", second.MaskedFrames)
 	}
+	// With no detectors at all only the plan's own boxes are masked (the
+	// whole clip still passes through the pipeline's lookahead).
+	opts.Detect = []string{}
+	only, err := mask.Mask(ctx, in, filepath.Join(dir, "only-plan.mp4"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if only.MaskedFrames != 1 || only.Detections != 0 {
+		t.Fatalf("no detectors: %d frames masked and %d detections, want 1 and 0", only.MaskedFrames, only.Detections)
+	}
 	src, _ := video.Probe(ctx, in)
 	out, err := video.Probe(ctx, filepath.Join(dir, "b.mp4"))
 	if err != nil {
