@@ -41,18 +41,19 @@ var (
 	bfShapes  = []ort.Shape{ort.NewShape(1, 512, 1), ort.NewShape(1, 384, 1), ort.NewShape(1, 512, 16), ort.NewShape(1, 384, 16)}
 )
 
-// runtime loads ONNX Runtime once per process (its environment is global).
-var runtime struct {
+// loaded is where this process loaded ONNX Runtime from (once: its
+// environment is global).
+var loaded struct {
 	sync.Mutex
 	path string
 }
 
 func loadRuntime(path string) error {
-	runtime.Lock()
-	defer runtime.Unlock()
-	if runtime.path != "" {
-		if runtime.path != path {
-			return fmt.Errorf("ONNX Runtime is already loaded from %s, not %s", runtime.path, path)
+	loaded.Lock()
+	defer loaded.Unlock()
+	if loaded.path != "" {
+		if loaded.path != path {
+			return fmt.Errorf("ONNX Runtime is already loaded from %s, not %s", loaded.path, path)
 		}
 		return nil
 	}
@@ -65,7 +66,7 @@ func loadRuntime(path string) error {
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
 		return fmt.Errorf("ONNX Runtime %s: %w", path, err)
 	}
-	runtime.path = path
+	loaded.path = path
 	return nil
 }
 
