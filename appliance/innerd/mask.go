@@ -22,7 +22,7 @@ type maskCmd struct {
 	Margin    float64 `default:"0.15" help:"Fraction of each box added on every side."`
 	Plan      string  `type:"existingfile" help:"Mask plan JSON: its manual boxes are added and its excluded tracks left unmasked."`
 	PlanOut   string  `help:"Write the resulting mask plan (JSON) here."`
-	Models    string  `help:"Directory with the face model (default: $SEALGATE_MODELS, /usr/share/sealgate/models, var/assets)."`
+	Models    string  `help:"Directory with the face model and ONNX Runtime (default: $SEALGATE_MODELS, /usr/share/sealgate/models, var/assets)."`
 	CRF       int     `default:"20" help:"x264 quality (lower is better; 18–23 for evidence)."`
 	KeepAudio bool    `help:"Keep the first audio track (dropped by default)."`
 	LeakCheck bool    `help:"Check the output with independent detectors and list frames that may still show a face."`
