@@ -4,6 +4,7 @@
 package render
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -36,6 +37,8 @@ type Masker struct {
 	style   string
 	margin  float64
 	scratch []int32
+	sums    []uint32 // mosaic's per-tile sums and column spans
+	cols    [][2]int
 }
 
 // New returns a masker for a style (plan.StyleMosaic, StyleBlur, StyleSolid).
@@ -66,13 +69,13 @@ func (m *Masker) apply(f *video.Frame, r Rect) {
 		fill(f.U(), cw, c, 128)
 		fill(f.V(), cw, c, 128)
 	case plan.StyleMosaic:
-		// At most four blocks across the box's shorter side: a face of any
+		// At most four tiles across the box's shorter side: a face of any
 		// size becomes a few flat tiles, not a recognisable low-resolution
-		// image. Blocks are even so luma and chroma tiles line up.
-		b := max(8, ((min(r.X1-r.X0, r.Y1-r.Y0)+3)/4+1)&^1)
-		mosaic(f.Y(), f.Width, r, b)
-		mosaic(f.U(), cw, c, b/2)
-		mosaic(f.V(), cw, c, b/2)
+		// image. Tiles are even so luma and chroma tiles line up.
+		b := mosaicTile(min(r.X1-r.X0, r.Y1-r.Y0))
+		m.mosaic(f.Y(), f.Width, r, b)
+		m.mosaic(f.U(), cw, c, b/2)
+		m.mosaic(f.V(), cw, c, b/2)
 	case plan.StyleBlur:
 		// Three box blurs approximate a Gaussian with sigma ≈ radius; the
 		// radius scales with the box so detail of any size is gone.
@@ -87,34 +90,82 @@ func (m *Masker) apply(f *video.Frame, r Rect) {
 
 func fill(p []byte, stride int, r Rect, v byte) {
 	for y := r.Y0; y < r.Y1; y++ {
-		row := p[y*stride+r.X0 : y*stride+r.X1]
-		for i := range row {
-			row[i] = v
+		fillBytes(p[y*stride+r.X0:y*stride+r.X1], v)
+	}
+}
+
+// mosaicTile is the tile size for a region whose shorter side is side
+// pixels: a quarter of it, even, at least 8.
+func mosaicTile(side int) int { return max(8, ((side+3)/4+1)&^1) }
+
+// mosaic replaces every b×b tile of r, from its top-left corner (the last
+// ones in a row or column may be smaller), by the tile's mean. Nothing
+// outside r is read or written.
+func (m *Masker) mosaic(p []byte, stride int, r Rect, b int) {
+	if r.Empty() {
+		return
+	}
+	cols := m.cols[:0]
+	for x0 := r.X0; x0 < r.X1; x0 += b {
+		cols = append(cols, [2]int{x0, min(x0+b, r.X1)})
+	}
+	m.cols = cols
+	if cap(m.sums) < len(cols) {
+		m.sums = make([]uint32, len(cols))
+	}
+	sums := m.sums[:len(cols)]
+	for y0 := r.Y0; y0 < r.Y1; y0 += b {
+		y1 := min(y0+b, r.Y1)
+		clear(sums)
+		for y := y0; y < y1; y++ {
+			row := p[y*stride : y*stride+r.X1]
+			for k, c := range cols {
+				sums[k] += sumBytes(row[c[0]:c[1]])
+			}
+		}
+		// The first row of the band gets every tile's mean; the others
+		// are copies of it.
+		first := p[y0*stride+r.X0 : y0*stride+r.X1]
+		for k, c := range cols {
+			n := uint32((y1 - y0) * (c[1] - c[0]))
+			fillBytes(first[c[0]-r.X0:c[1]-r.X0], byte((sums[k]+n/2)/n))
+		}
+		for y := y0 + 1; y < y1; y++ {
+			copy(p[y*stride+r.X0:y*stride+r.X1], first)
 		}
 	}
 }
 
-// mosaic replaces each b×b tile of r (anchored at r's corner) by its mean.
-func mosaic(p []byte, stride int, r Rect, b int) {
-	for ty := r.Y0; ty < r.Y1; ty += b {
-		ty1 := min(ty+b, r.Y1)
-		for tx := r.X0; tx < r.X1; tx += b {
-			tx1 := min(tx+b, r.X1)
-			sum := 0
-			for y := ty; y < ty1; y++ {
-				for _, v := range p[y*stride+tx : y*stride+tx1] {
-					sum += int(v)
-				}
-			}
-			n := (ty1 - ty) * (tx1 - tx)
-			mean := byte((sum + n/2) / n)
-			for y := ty; y < ty1; y++ {
-				row := p[y*stride+tx : y*stride+tx1]
-				for i := range row {
-					row[i] = mean
-				}
-			}
+// sumBytes adds up s eight bytes at a time: the bytes at even and odd
+// offsets go into four 16-bit lanes each, folded before they can overflow.
+func sumBytes(s []byte) uint32 {
+	const lanes = 0x00ff00ff00ff00ff
+	var total uint32
+	for len(s) >= 8 {
+		var acc uint64
+		// 128 words add at most 128·2·255 < 2¹⁶ to a lane.
+		for i := 0; i < 128 && len(s) >= 8; i++ {
+			x := binary.LittleEndian.Uint64(s)
+			acc += x&lanes + (x>>8)&lanes
+			s = s[8:]
 		}
+		acc = acc&0x0000ffff0000ffff + (acc>>16)&0x0000ffff0000ffff
+		total += uint32(acc) + uint32(acc>>32)
+	}
+	for _, v := range s {
+		total += uint32(v)
+	}
+	return total
+}
+
+// fillBytes sets every byte of s to v.
+func fillBytes(s []byte, v byte) {
+	if len(s) == 0 {
+		return
+	}
+	s[0] = v
+	for n := 1; n < len(s); n *= 2 {
+		copy(s[n:], s[:n])
 	}
 }
 

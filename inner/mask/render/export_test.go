@@ -1,0 +1,4 @@
+package render
+
+// MosaicTile is mosaicTile, for the tests.
+var MosaicTile = mosaicTile
