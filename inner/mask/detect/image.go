@@ -36,6 +36,7 @@ type Small struct {
 	gray, rgb   gocv.Mat
 	hasRGB      bool
 	planes      []byte
+	col         []uint16 // shrink's scratch
 	fullW       int
 	fullH       int
 	initialised bool
@@ -61,7 +62,11 @@ func (s *Small) Load(f *video.Frame) error {
 	s.src, s.hasRGB = f, false
 	s.W, s.H = w, h
 	s.Scale = float64(f.Width) / float64(w)
-	return resizePlane(f.Y(), f.Width, f.Height, &s.gray, w, h)
+	gray, err := s.gray.DataPtrUint8()
+	if err != nil {
+		return err
+	}
+	return s.resizePlane(gray, f.Y(), f.Width, f.Height, w, h)
 }
 
 // Gray is the small luma image.
@@ -79,14 +84,10 @@ func (s *Small) RGB() (gocv.Mat, error) {
 	}
 	copy(s.planes, gray)
 	for i, plane := range [][]byte{s.src.U(), s.src.V()} {
-		m := gocv.NewMat()
-		if err := resizePlane(plane, s.src.Width/2, s.src.Height/2, &m, w/2, h/2); err != nil {
-			m.Close()
+		off := w*h + i*(w*h/4)
+		if err := s.resizePlane(s.planes[off:off+w*h/4], plane, s.src.Width/2, s.src.Height/2, w/2, h/2); err != nil {
 			return s.rgb, err
 		}
-		off := w*h + i*(w*h/4)
-		copy(s.planes[off:off+w*h/4], m.ToBytes())
-		m.Close()
 	}
 	yuv, err := gocv.NewMatFromBytes(h*3/2, w, gocv.MatTypeCV8U, s.planes)
 	if err != nil {
@@ -113,16 +114,36 @@ func (s *Small) Close() {
 	}
 }
 
-func resizePlane(p []byte, w, h int, dst *gocv.Mat, dw, dh int) error {
+// resizePlane writes the dw×dh copy of the w×h plane p to dst: box means
+// when the sizes differ by a whole factor (1080p and 720p to 640 wide),
+// else OpenCV's area interpolation.
+func (s *Small) resizePlane(dst, p []byte, w, h, dw, dh int) error {
+	if len(dst) != dw*dh {
+		return fmt.Errorf("detect: %d bytes for a %d×%d plane", len(dst), dw, dh)
+	}
+	if dw == w && dh == h {
+		copy(dst, p)
+		return nil
+	}
+	if k := shrinkFactor(w, h, dw, dh); k > 0 {
+		if len(s.col) < w {
+			s.col = make([]uint16, w)
+		}
+		shrink(dst, p, w, h, k, s.col)
+		return nil
+	}
 	src, err := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8U, p)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	if dw == w && dh == h {
-		src.CopyTo(dst)
-		return nil
+	out := gocv.NewMat()
+	defer out.Close()
+	gocv.Resize(src, &out, image.Pt(dw, dh), 0, 0, gocv.InterpolationArea)
+	b, err := out.DataPtrUint8()
+	if err != nil {
+		return err
 	}
-	gocv.Resize(src, dst, image.Pt(dw, dh), 0, 0, gocv.InterpolationArea)
+	copy(dst, b)
 	return nil
 }
