@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"sync"
 	"unsafe"
 )
@@ -294,20 +295,11 @@ type Encoder struct {
 // NewEncoder starts encoding to path (written as path.partial, renamed by
 // Close on success).
 func NewEncoder(ctx context.Context, info *Info, path string, opts EncodeOptions) (*Encoder, error) {
-	lvl := PickLevel(info.Width, info.Height, info.FrameRate)
-	crf := opts.CRF
-	if crf == 0 {
-		crf = 20
+	x, err := x264For(info, opts)
+	if err != nil {
+		return nil, err
 	}
-	preset := opts.Preset
-	if preset == "" {
-		preset = "veryfast"
-	}
-	num, den := info.TimeBase.Num(), info.TimeBase.Denom()
-	if !num.IsInt64() || !den.IsInt64() || num.Int64() > math.MaxInt32 || den.Int64() > math.MaxInt32 {
-		return nil, fmt.Errorf("%s: time base %s is too fine to encode", info.Path, info.TimeBase.String())
-	}
-	e := &Encoder{ctx: ctx, info: info, out: path, partial: path + ".partial", level: lvl,
+	e := &Encoder{ctx: ctx, info: info, out: path, partial: path + ".partial", level: x.level,
 		audio: opts.KeepAudio && info.audio}
 	if e.audio {
 		e.partial = path + ".video.partial" // the audio is added by a remux at Close
@@ -318,16 +310,16 @@ func NewEncoder(ctx context.Context, info *Info, path string, opts EncodeOptions
 	for i, p := range info.PTS {
 		e.pts[i] = p - min(info.PTS[0], 0)
 	}
-	cpath, cpreset, cscale := C.CString(e.partial), C.CString(preset), C.CString(timescale(&info.TimeBase))
+	cpath, cpreset, cscale := C.CString(e.partial), C.CString(x.preset), C.CString(timescale(&info.TimeBase))
 	defer C.free(unsafe.Pointer(cpath))
 	defer C.free(unsafe.Pointer(cpreset))
 	defer C.free(unsafe.Pointer(cscale))
 	p := C.sg_enc_params{
 		width: C.int(info.Width), height: C.int(info.Height),
-		tb_num: C.int(num.Int64()), tb_den: C.int(den.Int64()),
-		fps_num: C.int(math.Round(max(info.FrameRate, 1) * 1000)), fps_den: 1000,
-		crf: C.int(crf), gop: C.int(max(int(info.FrameRate*2+0.5), 1)),
-		level_idc: C.int(lvl.IDC), max_kbps: C.int(lvl.MaxKbps),
+		tb_num: C.int(x.tbNum), tb_den: C.int(x.tbDen),
+		fps_num: C.int(x.fpsMilli), fps_den: 1000,
+		crf: C.int(x.crf), gop: C.int(x.gop),
+		level_idc: C.int(x.level.IDC), max_kbps: C.int(x.level.MaxKbps),
 		preset: cpreset, timescale: cscale,
 	}
 	var msg [errLen]C.char
@@ -336,6 +328,49 @@ func NewEncoder(ctx context.Context, info *Info, path string, opts EncodeOptions
 		return nil, fmt.Errorf("encoding %s: %s", path, C.GoString(&msg[0]))
 	}
 	return e, nil
+}
+
+// x264 is what the encoder asks of libx264 for a clip.
+type x264 struct {
+	preset       string
+	crf, gop     int
+	level        Level
+	tbNum, tbDen int64
+	fpsMilli     int64 // frame rate in thousandths
+}
+
+func x264For(info *Info, opts EncodeOptions) (x264, error) {
+	x := x264{preset: opts.Preset, crf: opts.CRF, level: PickLevel(info.Width, info.Height, info.FrameRate)}
+	if x.crf == 0 {
+		x.crf = 20
+	}
+	if x.preset == "" {
+		x.preset = "veryfast"
+	}
+	// A keyframe every two seconds: where players can start and seek.
+	x.gop = max(int(info.FrameRate*2+0.5), 1)
+	x.fpsMilli = int64(math.Round(max(info.FrameRate, 1) * 1000))
+	num, den := info.TimeBase.Num(), info.TimeBase.Denom()
+	if !num.IsInt64() || !den.IsInt64() || num.Int64() > math.MaxInt32 || den.Int64() > math.MaxInt32 {
+		return x, fmt.Errorf("%s: time base %s is too fine to encode", info.Path, info.TimeBase.String())
+	}
+	x.tbNum, x.tbDen = num.Int64(), den.Int64()
+	return x, nil
+}
+
+// FFmpegArgs are the ffmpeg command-line options that encode the video as
+// NewEncoder does (codec, profile, level, rate control, keyframes, MP4
+// fragments): the baseline the masking benchmark compares with.
+func FFmpegArgs(info *Info, opts EncodeOptions) ([]string, error) {
+	x, err := x264For(info, opts)
+	if err != nil {
+		return nil, err
+	}
+	rate := strconv.Itoa(x.level.MaxKbps) + "k"
+	return []string{"-an", "-c:v", "libx264", "-preset", x.preset, "-crf", strconv.Itoa(x.crf),
+		"-profile:v", "high", "-level", x.level.Name, "-bf", "0", "-g", strconv.Itoa(x.gop),
+		"-maxrate", rate, "-bufsize", rate, "-pix_fmt", "yuv420p",
+		"-movflags", "+frag_keyframe+delay_moov+default_base_moof"}, nil
 }
 
 // Level is the H.264 level of the output; Codec is the MSE codec string.

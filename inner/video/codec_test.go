@@ -189,3 +189,34 @@ func TestAudioOnlyOnRequest(t *testing.T) {
 		}
 	}
 }
+
+// FFmpegArgs asks the ffmpeg tool for the stream NewEncoder writes: libx264
+// records its settings in the stream, and they must be the same, or the
+// masking benchmark's baseline is not the same transcode.
+func TestFFmpegArgsEncodeAsWeDo(t *testing.T) {
+	dir := t.TempDir()
+	in := videotest.Asset(t, "vtest.avi")
+	ours := filepath.Join(dir, "ours.mp4")
+	info, _ := copyClip(t, in, ours)
+	args, err := video.FFmpegArgs(info, video.EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := filepath.Join(dir, "ffmpeg.mp4")
+	videotest.FFmpeg(t, append(append([]string{"-i", in}, args...), theirs)...)
+	settings := func(path string) string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := strings.Index(string(b), " - options: ")
+		if i < 0 {
+			t.Fatalf("%s: no x264 settings in the stream", path)
+		}
+		s := string(b[i:])
+		return s[:strings.IndexByte(s, 0)]
+	}
+	if a, b := settings(ours), settings(theirs); a != b {
+		t.Fatalf("x264 settings differ:\nours:   %s\nffmpeg: %s", a, b)
+	}
+}
