@@ -3,10 +3,13 @@ package mask_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"sealgate/inner/mask"
 	"sealgate/inner/mask/plan"
@@ -200,6 +203,40 @@ func TestMaskBadInput(t *testing.T) {
 	if _, err := mask.Mask(ctx, txt, filepath.Join(dir, "o.mp4"), mask.Options{Detect: []string{mask.DetectFaces}, ModelsDir: dir}); err == nil {
 		t.Error("missing face model accepted")
 	}
+}
+
+// A run cancelled midway (an operator aborts the export) stops with the
+// context's error, leaves no output behind and no goroutine running.
+func TestMaskStopsWhenCancelled(t *testing.T) {
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	long := filepath.Join(dir, "long.mp4") // 33 s: the first progress report comes long before the end
+	videotest.FFmpeg(t, "-stream_loop", "3", "-i", videotest.Asset(t, "movie-hello.mp4"), "-c", "copy", long)
+	out := filepath.Join(dir, "m.mp4")
+	opts := options(t, mask.DetectFaces, mask.DetectPeople)
+	seen := 0
+	opts.Progress = func(p mask.Progress) {
+		seen = p.Frame
+		cancel()
+	}
+	_, err := mask.Mask(ctx, long, out, opts)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled at frame %d: got %v, want context.Canceled", seen, err)
+	}
+	for _, p := range []string{out, out + ".partial"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s left behind", p)
+		}
+	}
+	for range 50 { // goroutines end just after Mask returns
+		if runtime.NumGoroutine() <= before {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%d goroutines before, %d after", before, runtime.NumGoroutine())
 }
 
 // The leak check finds faces in unmasked video (positive control), none in
