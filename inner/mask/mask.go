@@ -472,6 +472,9 @@ func run(ctx context.Context, info *video.Info, an *analyser, pb *planBuilder, r
 				if d.err != nil {
 					return d.err
 				}
+				if d.i != w.i { // one detector goroutine, in order: a bug if not
+					return fmt.Errorf("masking: detections of frame %d came for frame %d", d.i, w.i)
+				}
 				dets, wait = d.dets, false
 			}
 			pending = pending[1:]

@@ -77,15 +77,6 @@ func TestGrowClipsToFrame(t *testing.T) {
 	}
 }
 
-func BenchmarkBlur1080pFace(b *testing.B) {
-	f := noisy(1920, 1080)
-	m, _ := render.New(plan.StyleBlur, 0.15)
-	boxes := []plan.Box{{X: 800, Y: 300, W: 200, H: 240}}
-	for b.Loop() {
-		m.Apply(f, boxes)
-	}
-}
-
 // The mosaic is a grid of tiles from the masked region's corner, each the
 // rounded mean of the pixels it replaced: checked against a direct
 // computation on noise, for boxes of many sizes and positions.
@@ -137,11 +128,16 @@ func checkMosaic(t *testing.T, got, orig []byte, stride int, r render.Rect, b in
 	}
 }
 
-func BenchmarkMosaic1080pFace(b *testing.B) {
+// BenchmarkStyles1080pFace masks one large face box of a 1080p frame.
+func BenchmarkStyles1080pFace(b *testing.B) {
 	f := noisy(1920, 1080)
-	m, _ := render.New(plan.StyleMosaic, 0.15)
 	boxes := []plan.Box{{X: 700, Y: 200, W: 420, H: 520}}
-	for b.Loop() {
-		m.Apply(f, boxes)
+	for _, style := range []string{plan.StyleMosaic, plan.StyleBlur, plan.StyleSolid} {
+		b.Run(style, func(b *testing.B) {
+			m, _ := render.New(style, 0.15)
+			for b.Loop() {
+				m.Apply(f, boxes)
+			}
+		})
 	}
 }
