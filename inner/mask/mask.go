@@ -347,7 +347,7 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 	if enc != nil {
 		res.Codec = enc.Level().Codec()
 	}
-	if err := run(ctx, info, an, pb, res, opts.Progress, func(w work) error {
+	if res.MaskedFrames, err = run(ctx, info, an, pb, opts.Progress, func(w work) error {
 		if enc == nil {
 			return nil
 		}
@@ -391,13 +391,13 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 // hand processors back and forth (with a goroutine per stage, rendering a
 // minute of 1080p took 50,000 more context switches than the ffmpeg tool,
 // and libx264 22 % more CPU). Only the detectors run beside the loop, so a
-// detection frame (7 ms at 1080p) never holds up the encoder's feed. Frames in flight are
-// the tracker's lookahead plus a little slack: memory is flat at any clip
-// length.
-func run(ctx context.Context, info *video.Info, an *analyser, pb *planBuilder, res *Result, progress func(Progress), render func(work) error) error {
+// detection frame (7 ms at 1080p) never holds up the encoder's feed.
+// Frames in flight are the tracker's lookahead plus a little slack: memory
+// is flat at any clip length. It returns how many frames had boxes.
+func run(ctx context.Context, info *video.Info, an *analyser, pb *planBuilder, progress func(Progress), render func(work) error) (masked int, err error) {
 	dec, err := video.NewDecoder(ctx, info, video.DecodeOptions{})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer dec.Close()
 	inFlight := an.tracker.Delay() + 8
@@ -435,7 +435,7 @@ func run(ctx context.Context, info *video.Info, an *analyser, pb *planBuilder, r
 			w.boxes = pb.add(w.i, final[w.i])
 			delete(final, w.i)
 			if len(w.boxes) > 0 {
-				res.MaskedFrames++
+				masked++
 			}
 			if err := render(w); err != nil {
 				return err
@@ -489,14 +489,14 @@ func run(ctx context.Context, info *video.Info, an *analyser, pb *planBuilder, r
 	}
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return 0, err
 		}
 		for len(free) == 0 { // every frame is out: wait for the detectors
 			if len(pending) == 0 {
-				return errors.New("masking: no frame to decode into while none awaits detection")
+				return 0, errors.New("masking: no frame to decode into while none awaits detection")
 			}
 			if err := feed(true); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		f := free[len(free)-1]
@@ -506,7 +506,7 @@ func run(ctx context.Context, info *video.Info, an *analyser, pb *planBuilder, r
 			break
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 		w := work{i: i, f: f}
 		held = append(held, w)
@@ -515,16 +515,17 @@ func run(ctx context.Context, info *video.Info, an *analyser, pb *planBuilder, r
 			jobs <- w
 		}
 		if err := feed(false); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	for len(pending) > 0 {
 		if err := feed(true); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	an.tracker.Emit(info.Frames(), true, collect)
-	return release(info.Frames())
+	err = release(info.Frames())
+	return masked, err
 }
 
 // renderFrame masks, marks and encodes one frame.
