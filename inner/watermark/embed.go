@@ -49,22 +49,27 @@ func (e *Embedder) Embed(f *video.Frame) error {
 	if f.Width != e.grid.w || f.Height != e.grid.h {
 		return fmt.Errorf("watermark: frame is %d×%d, embedder made for %d×%d", f.Width, f.Height, e.grid.w, e.grid.h)
 	}
-	e.grid.measure(f.Y(), &e.m)
-	for c, m := range e.m {
-		t := e.target[c]
-		if math.IsNaN(t) || math.Abs(m-t) > hysteresis*e.step {
-			t = e.step * (math.Round(m/e.step-e.offset[c]) + e.offset[c])
-			// Keep the target inside the levels a pixel can take.
-			if t < 2 {
-				t += e.step
-			} else if t > 253 {
-				t -= e.step
+	// Cell row by cell row, so the rows marked are the rows just measured,
+	// still in cache: a cell's mark depends only on its own mean.
+	y := f.Y()
+	for r := range Rows {
+		e.grid.measureRows(y, r, r+1, &e.m)
+		for c := r * Cols; c < (r+1)*Cols; c++ {
+			m, t := e.m[c], e.target[c]
+			if math.IsNaN(t) || math.Abs(m-t) > hysteresis*e.step {
+				t = e.step * (math.Round(m/e.step-e.offset[c]) + e.offset[c])
+				// Keep the target inside the levels a pixel can take.
+				if t < 2 {
+					t += e.step
+				} else if t > 253 {
+					t -= e.step
+				}
 			}
+			e.target[c] = t
+			e.peak[c] = (t - m) * e.grid.gain[c]
 		}
-		e.target[c] = t
-		e.peak[c] = (t - m) * e.grid.gain[c]
+		e.sq += float64(e.grid.addRows(y, r, r+1, &e.peak))
 	}
-	e.sq += float64(e.grid.add(f.Y(), &e.peak))
 	e.px += float64(len(f.Y()))
 	return nil
 }

@@ -17,12 +17,15 @@ const weightOne = 256
 type grid struct {
 	w, h int
 	x0   [Cols + 1]int32 // cell c spans columns x0[c] ≤ x < x0[c+1]
+	y0   [Rows + 1]int32 // and cell row r the rows y0[r] ≤ y < y0[r+1]
 	cy   []uint8
 	wx   []int16
-	wy   []int32
-	// scratch is one row of work space for the C loops (a grid serves one
-	// goroutine).
-	scratch []int32
+	wy   []int16
+	// col and pat are one row of work space each for the C loops (a grid
+	// serves one goroutine).
+	col []int32
+	pat []int16
+	acc []int64 // the measuring sums, per cell
 	// sum is Σw over each cell and gain Σw/Σw²: a weighted-mean shift of
 	// d levels needs a bump of peak d·gain.
 	sum, gain [cells]float64
@@ -34,16 +37,21 @@ func newGrid(w, h int) *grid { return newCropGrid(w, h, 1) }
 // (in both directions) of the frame that was marked: what a centred crop
 // leaves. Cells cut away entirely get no pixels.
 func newCropGrid(w, h int, f float64) *grid {
-	g := &grid{w: w, h: h, scratch: make([]int32, w)}
+	g := &grid{w: w, h: h, col: make([]int32, w), pat: make([]int16, w), acc: make([]int64, cells)}
 	cx, wx := axis(w, Cols, f)
 	g.cy, g.wy = axis(h, Rows, f)
-	g.wx = make([]int16, w)
 	for x := range cx {
 		g.x0[cx[x]+1] = int32(x + 1)
-		g.wx[x] = int16(wx[x])
+	}
+	g.wx = wx
+	for y := range g.cy {
+		g.y0[g.cy[y]+1] = int32(y + 1)
 	}
 	for c := 1; c <= Cols; c++ { // cells with no columns: empty spans
 		g.x0[c] = max(g.x0[c], g.x0[c-1])
+	}
+	for r := 1; r <= Rows; r++ {
+		g.y0[r] = max(g.y0[r], g.y0[r-1])
 	}
 	var sx, sx2 [Cols]float64
 	var sy, sy2 [Rows]float64
@@ -70,17 +78,17 @@ func newCropGrid(w, h int, f float64) *grid {
 }
 
 // axis splits n pixels, the centred fraction f of the marked frame, into k
-// cells with their bump weights.
-func axis(n, k int, f float64) ([]uint8, []int32) {
+// cells with their bump weights (at most weightOne).
+func axis(n, k int, f float64) ([]uint8, []int16) {
 	cell := make([]uint8, n)
-	wt := make([]int32, n)
+	wt := make([]int16, n)
 	full := float64(n) / f
 	off := (full - float64(n)) / 2
 	for i := range n {
 		pos := (float64(i) + 0.5 + off) * float64(k) / full
 		c := min(int(pos), k-1)
 		cell[i] = uint8(c)
-		wt[i] = int32(math.Round(math.Sin(math.Pi*(pos-float64(c))) * weightOne))
+		wt[i] = int16(math.Round(math.Sin(math.Pi*(pos-float64(c))) * weightOne))
 	}
 	return cell, wt
 }
@@ -88,25 +96,45 @@ func axis(n, k int, f float64) ([]uint8, []int32) {
 // measure returns every cell's bump-weighted luma mean, in 8-bit levels.
 // y must hold g.w×g.h pixels (callers check the frame size).
 func (g *grid) measure(y []byte, out *[cells]float64) {
-	if len(y) < g.w*g.h {
-		panic("watermark: luma plane smaller than the grid's frame")
+	g.measureRows(y, 0, Rows, out)
+}
+
+// measureRows is measure for the cell rows r0 ≤ r < r1 only: the embedder
+// measures and marks one cell row at a time, while its pixels are still in
+// cache.
+func (g *grid) measureRows(y []byte, r0, r1 int, out *[cells]float64) {
+	y0, y1 := g.span(y, r0, r1)
+	if y0 == y1 {
+		return
 	}
-	var acc [cells]int64
-	C.wm_measure((*C.uint8_t)(&y[0]), C.int(g.w), C.int(g.h), (*C.int32_t)(&g.x0[0]), (*C.uint8_t)(&g.cy[0]),
-		(*C.int16_t)(&g.wx[0]), (*C.int32_t)(&g.wy[0]), (*C.int64_t)(&acc[0]), (*C.int32_t)(&g.scratch[0]))
-	for i := range out {
-		if g.sum[i] > 0 {
-			out[i] = float64(acc[i]) / (weightOne * weightOne) / g.sum[i]
+	acc := g.acc[r0*Cols : r1*Cols]
+	clear(acc)
+	C.wm_measure((*C.uint8_t)(&y[y0*g.w]), C.int(g.w), C.int(y1-y0), (*C.int32_t)(&g.x0[0]), (*C.uint8_t)(&g.cy[y0]),
+		(*C.int16_t)(&g.wx[0]), (*C.int16_t)(&g.wy[y0]), (*C.int64_t)(&g.acc[0]), (*C.int32_t)(&g.col[0]))
+	for i, a := range acc {
+		if i += r0 * Cols; g.sum[i] > 0 {
+			out[i] = float64(a) / (weightOne * weightOne) / g.sum[i]
 		}
 	}
 }
 
-// add adds peak[c]·bump to every cell c of y, rounding and clamping, and
-// returns the sum of squared changes (for PSNR).
-func (g *grid) add(y []byte, peak *[cells]float64) int64 {
+// addRows adds peak[c]·bump to every cell c in the cell rows r0 ≤ r < r1 of
+// y, rounding and clamping, and returns the sum of squared changes (for
+// PSNR).
+func (g *grid) addRows(y []byte, r0, r1 int, peak *[cells]float64) int64 {
+	y0, y1 := g.span(y, r0, r1)
+	if y0 == y1 {
+		return 0
+	}
+	return int64(C.wm_add((*C.uint8_t)(&y[y0*g.w]), C.int(g.w), C.int(y1-y0), (*C.int32_t)(&g.x0[0]), (*C.uint8_t)(&g.cy[y0]),
+		(*C.int16_t)(&g.wx[0]), (*C.int16_t)(&g.wy[y0]), (*C.double)(&peak[0]), (*C.int16_t)(&g.pat[0])))
+}
+
+// span is the pixel rows of cell rows r0 ≤ r < r1, after checking y holds
+// the whole frame.
+func (g *grid) span(y []byte, r0, r1 int) (int, int) {
 	if len(y) < g.w*g.h {
 		panic("watermark: luma plane smaller than the grid's frame")
 	}
-	return int64(C.wm_add((*C.uint8_t)(&y[0]), C.int(g.w), C.int(g.h), (*C.int32_t)(&g.x0[0]), (*C.uint8_t)(&g.cy[0]),
-		(*C.int16_t)(&g.wx[0]), (*C.int32_t)(&g.wy[0]), (*C.double)(&peak[0]), (*C.int32_t)(&g.scratch[0])))
+	return int(g.y0[r0]), int(g.y0[r1])
 }
