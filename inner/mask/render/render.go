@@ -34,11 +34,13 @@ func Grow(b plan.Box, margin float64, w, h int) Rect {
 
 // Masker applies one style.
 type Masker struct {
-	style   string
-	margin  float64
-	scratch []int32
-	sums    []uint32 // mosaic's per-tile sums and column spans
-	cols    [][2]int
+	style  string
+	margin float64
+	// Scratch reused from frame to frame: blur's reduced plane, lines and
+	// sample positions.
+	small, line, tmp []float32
+	sums             []uint32 // mosaic's per-tile sums and column spans
+	cols             [][2]int
 }
 
 // New returns a masker for a style (plan.StyleMosaic, StyleBlur, StyleSolid).
@@ -77,14 +79,11 @@ func (m *Masker) apply(f *video.Frame, r Rect) {
 		m.mosaic(f.U(), cw, c, b/2)
 		m.mosaic(f.V(), cw, c, b/2)
 	case plan.StyleBlur:
-		// Three box blurs approximate a Gaussian with sigma ≈ radius; the
-		// radius scales with the box so detail of any size is gone.
+		// The radius scales with the box so detail of any size is gone.
 		rad := max(4, min(r.X1-r.X0, r.Y1-r.Y0)/5)
-		for range 3 {
-			m.blur(f.Y(), f.Width, r, rad)
-			m.blur(f.U(), cw, c, max(2, rad/2))
-			m.blur(f.V(), cw, c, max(2, rad/2))
-		}
+		m.blur(f.Y(), f.Width, r, rad)
+		m.blur(f.U(), cw, c, max(2, rad/2))
+		m.blur(f.V(), cw, c, max(2, rad/2))
 	}
 }
 
@@ -169,45 +168,103 @@ func fillBytes(s []byte, v byte) {
 	}
 }
 
-// blur runs one horizontal and one vertical box blur of radius rad over r,
-// reading only pixels inside r (so nothing outside leaks in or out).
+// blur replaces r by a blur of itself with sigma about rad, reading only
+// pixels inside r (so nothing outside leaks in or out). A blur that wide
+// keeps no detail finer than rad, so it is computed at 1/k of the size,
+// k = rad/4: the region's k×k means, three box blurs of radius about 4
+// (together close to a Gaussian), then bilinear interpolation back up.
+// At full size the same blur took 12.6 ms for a 1080p face.
 func (m *Masker) blur(p []byte, stride int, r Rect, rad int) {
 	w, h := r.X1-r.X0, r.Y1-r.Y0
 	if w <= 0 || h <= 0 {
 		return
 	}
-	if cap(m.scratch) < max(w, h) {
-		m.scratch = make([]int32, max(w, h))
-	}
-	line := m.scratch[:max(w, h)]
-	for y := r.Y0; y < r.Y1; y++ {
-		row := p[y*stride+r.X0 : y*stride+r.X1]
-		for i, v := range row {
-			line[i] = int32(v)
+	k := max(1, rad/4)
+	sw, sh := (w+k-1)/k, (h+k-1)/k
+	small := grow(&m.small, sw*sh)
+	clear(small)
+	for y := range h {
+		row := p[(r.Y0+y)*stride+r.X0 : (r.Y0+y)*stride+r.X1]
+		out := small[y/k*sw : y/k*sw+sw]
+		for x0, c := 0, 0; x0 < w; x0, c = x0+k, c+1 {
+			out[c] += float32(sumBytes(row[x0:min(x0+k, w)]))
 		}
-		boxLine(line[:w], rad, func(i int, v byte) { row[i] = v })
 	}
-	for x := r.X0; x < r.X1; x++ {
-		for i := range h {
-			line[i] = int32(p[(r.Y0+i)*stride+x])
+	for y := range sh {
+		bh := min(k, h-y*k)
+		for x := range sw {
+			small[y*sw+x] /= float32(bh * min(k, w-x*k))
 		}
-		boxLine(line[:h], rad, func(i int, v byte) { p[(r.Y0+i)*stride+x] = v })
+	}
+	rs := max(1, int(math.Round(float64(rad)/float64(k))))
+	line := grow(&m.line, max(sw, sh))
+	for range 3 {
+		for y := range sh {
+			boxLine(small[y*sw:], sw, 1, rs, line)
+		}
+		for x := range sw {
+			boxLine(small[x:], sh, sw, rs, line)
+		}
+	}
+	// Back up: linear between the small samples, which sit at the centres
+	// of their k×k blocks, and flat beyond the outer ones. Rows are mixed
+	// first, then each row drawn out along x.
+	tmp := grow(&m.tmp, sw)
+	for y := range h {
+		t := (float32(y)+0.5)/float32(k) - 0.5
+		y0 := min(max(int(t), 0), sh-1)
+		fy := min(max(t-float32(y0), 0), 1)
+		a, b := small[y0*sw:][:sw], small[min(y0+1, sh-1)*sw:][:sw]
+		for i := range tmp {
+			tmp[i] = a[i] + (b[i]-a[i])*fy
+		}
+		upsampleRow(p[(r.Y0+y)*stride+r.X0:(r.Y0+y)*stride+r.X1], tmp, k)
 	}
 }
 
-// boxLine computes the running mean over a window of 2·rad+1, clamping at
-// the ends, and hands each result to put. src is a copy, so put may write
-// over the pixels src was read from.
-func boxLine(src []int32, rad int, put func(int, byte)) {
-	n := len(src)
-	at := func(i int) int32 { return src[min(max(i, 0), n-1)] }
-	win := int32(2*rad + 1)
-	var sum int32
+// upsampleRow draws row from samples s taken every k pixels, sample i at
+// x = i·k + (k-1)/2: linear between samples, flat beyond the outer ones.
+// Between two samples the value grows by a constant step, so each pixel
+// costs one add in 16.16 fixed point.
+func upsampleRow(row []byte, s []float32, k int) {
+	x := min(len(row), k/2)
+	fillBytes(row[:x], byte(s[0]+0.5))
+	for i := 0; i+1 < len(s) && x < len(row); i++ {
+		end := min(len(row), (i+1)*k+k/2)
+		d := (s[i+1] - s[i]) / float32(k)
+		c := float32(i*k) + float32(k-1)/2
+		v := int32((s[i] + d*(float32(x)-c) + 0.5) * 65536)
+		dv := int32(d * 65536)
+		for ; x < end; x++ {
+			row[x] = byte(v >> 16)
+			v += dv
+		}
+	}
+	fillBytes(row[x:], byte(s[len(s)-1]+0.5))
+}
+
+// boxLine replaces the n values v[0], v[step], … by their running mean
+// over a window of 2·rad+1, clamping at the ends; src is scratch of n.
+func boxLine(v []float32, n, step, rad int, src []float32) {
+	src = src[:n]
+	for i := range src {
+		src[i] = v[i*step]
+	}
+	at := func(i int) float32 { return src[min(max(i, 0), n-1)] }
+	win := float32(2*rad + 1)
+	var sum float32
 	for i := -rad; i <= rad; i++ {
 		sum += at(i)
 	}
 	for i := range n {
-		put(i, byte((sum+win/2)/win))
+		v[i*step] = sum / win
 		sum += at(i+rad+1) - at(i-rad)
 	}
+}
+
+func grow[T any](s *[]T, n int) []T {
+	if cap(*s) < n {
+		*s = make([]T, n)
+	}
+	return (*s)[:n]
 }

@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -140,4 +141,76 @@ func BenchmarkStyles1080pFace(b *testing.B) {
 			}
 		})
 	}
+}
+
+// The blur, computed at reduced size, stays close to the Gaussian it
+// stands for (sigma the radius, edges clamped to the region) on a gradient
+// under noise, and keeps the region's mean: a blur, not a fill.
+func TestBlurIsGaussian(t *testing.T) {
+	const w, h = 640, 480
+	for _, box := range []plan.Box{{X: 100, Y: 60, W: 300, H: 360}, {X: 7, Y: 9, W: 41, H: 33}, {X: 500, Y: 400, W: 140, H: 80}} {
+		orig := noisy(w, h)
+		for y := range h { // a diagonal gradient under ±32 of noise
+			for x := range w {
+				orig.Data[y*w+x] = byte(min(255, max(0, (x+y)*255/(w+h)+int(orig.Data[y*w+x])/4-32)))
+			}
+		}
+		f := &video.Frame{Width: w, Height: h, Data: append([]byte(nil), orig.Data...)}
+		m, _ := render.New(plan.StyleBlur, 0)
+		m.Apply(f, []plan.Box{box})
+		r := render.Grow(box, 0, w, h)
+		rad := max(4, min(r.X1-r.X0, r.Y1-r.Y0)/5)
+		want := gaussian(orig.Y(), w, r, float64(rad))
+		var diff, sumGot, sumOrig float64
+		n := float64((r.X1 - r.X0) * (r.Y1 - r.Y0))
+		for y := r.Y0; y < r.Y1; y++ {
+			for x := r.X0; x < r.X1; x++ {
+				g := float64(f.Y()[y*w+x])
+				diff += math.Abs(g - want[(y-r.Y0)*(r.X1-r.X0)+x-r.X0])
+				sumGot += g
+				sumOrig += float64(orig.Y()[y*w+x])
+			}
+		}
+		if d := diff / n; d > 2.5 {
+			t.Errorf("box %+v: mean difference from the Gaussian %.2f levels", box, d)
+		}
+		if d := math.Abs(sumGot-sumOrig) / n; d > 1.5 {
+			t.Errorf("box %+v: region mean moved %.2f levels", box, d)
+		}
+	}
+}
+
+// gaussian blurs region r of plane p (stride w) with sigma s, separably,
+// clamping at the region's edges: the reference the blur style stands for.
+func gaussian(p []byte, w int, r render.Rect, s float64) []float64 {
+	rw, rh := r.X1-r.X0, r.Y1-r.Y0
+	rad := int(3 * s)
+	k := make([]float64, 2*rad+1)
+	var sum float64
+	for i := range k {
+		d := float64(i - rad)
+		k[i] = math.Exp(-d * d / (2 * s * s))
+		sum += k[i]
+	}
+	tmp, out := make([]float64, rw*rh), make([]float64, rw*rh)
+	for y := range rh {
+		for x := range rw {
+			var v float64
+			for i, kv := range k {
+				xx := min(max(x+i-rad, 0), rw-1)
+				v += kv * float64(p[(r.Y0+y)*w+r.X0+xx])
+			}
+			tmp[y*rw+x] = v / sum
+		}
+	}
+	for y := range rh {
+		for x := range rw {
+			var v float64
+			for i, kv := range k {
+				v += kv * tmp[min(max(y+i-rad, 0), rh-1)*rw+x]
+			}
+			out[y*rw+x] = v / sum
+		}
+	}
+	return out
 }
