@@ -1,10 +1,12 @@
 package watermark
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"math/cmplx"
+	"slices"
 
 	"sealgate/inner/video"
 )
@@ -25,9 +27,11 @@ type Result struct {
 	// and the copy (1 and 0 for a plain re-encode).
 	Gain   float64 `json:"gain,omitempty"`
 	Offset float64 `json:"offset,omitempty"`
-	// Crop is the percentage cut from each dimension (centred) when the
-	// copy was found to be cropped.
-	Crop float64 `json:"crop_percent,omitempty"`
+	// Crop is the percentage cut from each dimension when the copy was
+	// found to be cropped, and CropKept which part of the frame the crop
+	// kept ("centre", "top left", "right", …).
+	Crop     float64 `json:"crop_percent,omitempty"`
+	CropKept string  `json:"crop_kept,omitempty"`
 }
 
 // Gains searched: none, the limited↔full range conversions, then (only if
@@ -63,6 +67,21 @@ var cropFractions = func() []float64 {
 
 const cropFrames = 40
 
+// Off-centre crops: the same fractions, keeping a corner or the middle of
+// a side. Decoding all of them would multiply the hypotheses (and so the
+// false-alarm bound) by nine, so each is only scored while the first
+// cropFrames are read (how strongly its cells' phases agree within each
+// coded bit, which needs no payload) and the best syncTries are decoded.
+var cropAnchors = []struct {
+	anchor
+	name string
+}{
+	{anchor{0, 0}, "top left"}, {anchor{1, 0}, "top right"}, {anchor{0, 1}, "bottom left"}, {anchor{1, 1}, "bottom right"},
+	{anchor{0.5, 0}, "top"}, {anchor{0.5, 1}, "bottom"}, {anchor{0, 0.5}, "left"}, {anchor{1, 0.5}, "right"},
+}
+
+const syncTries = 4
+
 // offsetSteps is how finely the global luma offset is searched, per step.
 const offsetSteps = 32
 
@@ -80,6 +99,15 @@ type Detector struct {
 	// of the marked frame.
 	cropGrids []*grid
 	crops     [][][cells]float32
+	// offCentre are the off-centre crop hypotheses, accumulated at gain 1.
+	offCentre []*offCentre
+}
+
+type offCentre struct {
+	grid *grid
+	f    float64
+	name string
+	z    phasors
 }
 
 // NewDetector prepares to read w×h frames (the suspect's own size).
@@ -89,7 +117,10 @@ func NewDetector(key *Key, w, h int, step float64) (*Detector, error) {
 	}
 	d := &Detector{key: key, step: step, grid: newGrid(w, h), crops: make([][][cells]float32, len(cropFractions))}
 	for _, f := range cropFractions {
-		d.cropGrids = append(d.cropGrids, newCropGrid(w, h, f))
+		d.cropGrids = append(d.cropGrids, newCropGrid(w, h, f, centre))
+		for _, a := range cropAnchors {
+			d.offCentre = append(d.offCentre, &offCentre{grid: newCropGrid(w, h, f, a.anchor), f: f, name: a.name})
+		}
 	}
 	return d, nil
 }
@@ -119,6 +150,10 @@ func (d *Detector) Add(f *video.Frame) error {
 	if len(d.frames) <= cropFrames {
 		for i, g := range d.cropGrids {
 			d.crops[i] = append(d.crops[i], measure32(g, f.Y()))
+		}
+		for _, o := range d.offCentre {
+			m := measure32(o.grid, f.Y())
+			o.z.add(d.key, &m, d.step)
 		}
 	}
 	return nil
@@ -150,11 +185,30 @@ func (d *Detector) Result() Result {
 	for _, s := range searches {
 		for _, a := range s.gains {
 			res.Hypotheses += offsetSteps
-			if r, ok := d.try(s.frames, a); ok {
+			var z phasors
+			for _, m := range s.frames {
+				z.add(d.key, &m, a*d.step)
+			}
+			if r, ok := d.decode(&z, a); ok {
 				r.Frames, r.Hypotheses, r.Crop = res.Frames, res.Hypotheses, s.crop
+				if s.crop > 0 {
+					r.CropKept = "centre"
+				}
 				r.PValue = pValue(r.Hypotheses)
 				return r
 			}
+		}
+	}
+	// The off-centre crops that line up best, at gain 1.
+	best := slices.Clone(d.offCentre)
+	slices.SortStableFunc(best, func(a, b *offCentre) int { return cmp.Compare(b.z.sync(), a.z.sync()) })
+	for _, o := range best[:min(syncTries, len(best))] {
+		res.Hypotheses += offsetSteps
+		if r, ok := d.decode(&o.z, 1); ok {
+			r.Frames, r.Hypotheses = res.Frames, res.Hypotheses
+			r.Crop, r.CropKept = math.Round((1-o.f)*1000)/10, o.name
+			r.PValue = pValue(r.Hypotheses)
+			return r
 		}
 	}
 	return res
@@ -164,25 +218,49 @@ func (d *Detector) Result() Result {
 // check by chance.
 func pValue(n int) float64 { return min(1, float64(n)*math.Exp2(-32)) }
 
-// try accumulates every cell's soft decision under luma gain a as a phasor
-// per coded bit, then tries each global offset (a rotation of the phasors)
-// through the Viterbi decoder and the check.
-func (d *Detector) try(frames [][cells]float32, a float64) (Result, bool) {
-	var z [codedBits]complex128
-	k := d.key
-	for _, m := range frames {
-		for c, v := range m {
-			if v < 3 || v > 252 { // clipped cells carry nothing
-				continue
-			}
-			s, co := math.Sincos(2 * math.Pi * (float64(v)/(a*d.step) - k.dither[c]))
-			p := complex(co, s)
-			if k.flip[c] == 1 {
-				p = -p
-			}
-			z[k.bit[c]] += p
+// phasors holds every cell's soft decision accumulated per coded bit, as
+// a phasor whose angle is the cell's place between lattice points, and the
+// number of cells added.
+type phasors struct {
+	z [codedBits]complex128
+	n int
+}
+
+// add accumulates one frame's cell values, read with lattice step step.
+func (p *phasors) add(k *Key, m *[cells]float32, step float64) {
+	for c, v := range m {
+		if v < 3 || v > 252 { // clipped cells carry nothing
+			continue
 		}
+		s, co := math.Sincos(2 * math.Pi * (float64(v)/step - k.dither[c]))
+		q := complex(co, s)
+		if k.flip[c] == 1 {
+			q = -q
+		}
+		p.z[k.bit[c]] += q
+		p.n++
 	}
+}
+
+// sync is how strongly the cells of each coded bit agree: about 1 for
+// cells read on a grid that does not line up with the mark, growing with
+// the frames read when it does.
+func (p *phasors) sync() float64 {
+	if p.n == 0 {
+		return 0
+	}
+	var e float64
+	for _, z := range p.z {
+		e += real(z)*real(z) + imag(z)*imag(z)
+	}
+	return e / float64(p.n)
+}
+
+// decode tries each global offset (a rotation of the phasors) through the
+// Viterbi decoder and the check; a is the luma gain they were read at.
+func (d *Detector) decode(p *phasors, a float64) (Result, bool) {
+	k := d.key
+	z := &p.z
 	soft := make([]float64, codedBits)
 	for i := range offsetSteps {
 		rot := cmplx.Rect(1, -2*math.Pi*float64(i)/offsetSteps)

@@ -31,15 +31,22 @@ type grid struct {
 	sum, gain [cells]float64
 }
 
-func newGrid(w, h int) *grid { return newCropGrid(w, h, 1) }
+func newGrid(w, h int) *grid { return newCropGrid(w, h, 1, centre) }
 
-// newCropGrid is the grid of a w×h frame that is the centred fraction f
-// (in both directions) of the frame that was marked: what a centred crop
+// anchor places a crop in the frame that was marked: the share of what
+// was cut that lay left of (or above) the window kept. {0.5, 0.5} is a
+// centred crop, {0, 0} one that kept the top-left corner.
+type anchor struct{ x, y float64 }
+
+var centre = anchor{0.5, 0.5}
+
+// newCropGrid is the grid of a w×h frame that is the fraction f (in both
+// directions) of the frame that was marked, placed at a: what a crop
 // leaves. Cells cut away entirely get no pixels.
-func newCropGrid(w, h int, f float64) *grid {
+func newCropGrid(w, h int, f float64, a anchor) *grid {
 	g := &grid{w: w, h: h, col: make([]int32, w), pat: make([]int16, w), acc: make([]int64, cells)}
-	cx, wx := axis(w, Cols, f)
-	g.cy, g.wy = axis(h, Rows, f)
+	cx, wx := axis(w, Cols, f, a.x)
+	g.cy, g.wy = axis(h, Rows, f, a.y)
 	for x := range cx {
 		g.x0[cx[x]+1] = int32(x + 1)
 	}
@@ -77,13 +84,14 @@ func newCropGrid(w, h int, f float64) *grid {
 	return g
 }
 
-// axis splits n pixels, the centred fraction f of the marked frame, into k
-// cells with their bump weights (at most weightOne).
-func axis(n, k int, f float64) ([]uint8, []int16) {
+// axis splits n pixels, the fraction f of the marked frame with the share
+// a of the cut before them, into k cells with their bump weights (at most
+// weightOne).
+func axis(n, k int, f, a float64) ([]uint8, []int16) {
 	cell := make([]uint8, n)
 	wt := make([]int16, n)
 	full := float64(n) / f
-	off := (full - float64(n)) / 2
+	off := (full - float64(n)) * a
 	for i := range n {
 		pos := (float64(i) + 0.5 + off) * float64(k) / full
 		c := min(int(pos), k-1)

@@ -17,7 +17,7 @@ func TestGridKernels(t *testing.T) {
 		y[i] = byte(rng.IntN(256))
 	}
 	for _, f := range []float64{1, 0.9} {
-		g := newCropGrid(w, h, f)
+		g := newCropGrid(w, h, f, anchor{0.2, 1})
 
 		var got [cells]float64
 		g.measure(y, &got)

@@ -32,7 +32,8 @@ var Attacks = []Attack{
 	{"50% downscale", []string{"-vf", "scale=trunc(iw/4)*2:trunc(ih/4)*2", "-c:v", "libx264", "-crf", "23"}, true},
 	{"15 fps", []string{"-vf", "fps=15", "-c:v", "libx264", "-crf", "23"}, true},
 	{"10% crop", []string{"-vf", "crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2", "-c:v", "libx264", "-crf", "23"}, true},
-	{"10% crop, top left", []string{"-vf", "crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2:0:0", "-c:v", "libx264", "-crf", "23"}, false},
+	{"10% crop, top left", []string{"-vf", "crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2:0:0", "-c:v", "libx264", "-crf", "23"}, true},
+	{"15% crop, right side", []string{"-vf", "crop=trunc(iw*0.425)*2:trunc(ih*0.425)*2:iw-ow:(ih-oh)/2", "-c:v", "libx264", "-crf", "23"}, true},
 	{"brightness +15, contrast 1.1", []string{"-vf", "eq=brightness=0.06:contrast=1.1", "-c:v", "libx264", "-crf", "23"}, false},
 	{"noise σ≈7", []string{"-vf", "noise=alls=12:allf=t", "-c:v", "libx264", "-crf", "23"}, false},
 }
@@ -119,7 +120,7 @@ func TestRobustness(t *testing.T) {
 					t.Errorf("%s: %v", a.Name, err)
 					continue
 				}
-				t.Logf("%-30s found=%v agreement=%.3f gain=%.4f offset=%.2f frames=%d", a.Name, r.Found, r.Agreement, r.Gain, r.Offset, r.Frames)
+				t.Logf("%-30s found=%v agreement=%.3f gain=%.4f offset=%.2f crop=%v%% %s frames=%d hypotheses=%d", a.Name, r.Found, r.Agreement, r.Gain, r.Offset, r.Crop, r.CropKept, r.Frames, r.Hypotheses)
 				switch {
 				case r.Found && r.Payload != m.Payload.String():
 					t.Errorf("%s: WRONG payload %s, marked %s", a.Name, r.Payload, m.Payload)

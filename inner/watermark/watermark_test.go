@@ -78,7 +78,7 @@ func TestBadArguments(t *testing.T) {
 
 // TestNoFalseDetections traces unmarked real footage, whole, with fresh
 // key, and a marked clip with the wrong key: nothing may be found. Each
-// trace's false-alarm bound is hypotheses × 2⁻³² (about 3.1 × 10⁻⁶).
+// trace's false-alarm bound is hypotheses × 2⁻³² (about 3.2 × 10⁻⁶).
 func TestNoFalseDetections(t *testing.T) {
 	for _, asset := range []string{"vtest.avi", "Megamind.avi", "movie-hello.mp4", "phone-1080p.mp4"} {
 		r, err := watermark.Trace(context.Background(), videotest.Asset(t, asset), NewKey(t))
