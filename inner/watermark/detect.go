@@ -56,7 +56,7 @@ const sweepFrames = 100
 // centre fraction f of the marked frame, f from 0.99 down to 0.80 (a 20 %
 // crop). A misplaced grid loses the mark, so the steps are fine: at 0.25 %
 // the outermost cells are off by under a tenth of a cell. The first
-// cropFrames frames are measured under every hypothesis.
+// CropFrames frames are measured under every hypothesis.
 var cropFractions = func() []float64 {
 	var f []float64
 	for i := range 77 {
@@ -65,13 +65,14 @@ var cropFractions = func() []float64 {
 	return f
 }()
 
-const cropFrames = 40
+const CropFrames = 40
 
 // Off-centre crops: the same fractions, keeping a corner or the middle of
 // a side. Decoding all of them would multiply the hypotheses (and so the
-// false-alarm bound) by nine, so each is only scored while the first
-// cropFrames are read (how strongly its cells' phases agree within each
-// coded bit, which needs no payload) and the best syncTries are decoded.
+// false-alarm bound) by nine, so each is only scored (how strongly its
+// cells' phases agree within each coded bit, which needs no payload) on a
+// second reading of the first CropFrames frames, made when nothing else
+// decoded, and the best syncTries are decoded.
 var cropAnchors = []struct {
 	anchor
 	name string
@@ -147,14 +148,24 @@ func (d *Detector) Add(f *video.Frame) error {
 		return ErrEnough
 	}
 	d.frames = append(d.frames, measure32(d.grid, f.Y()))
-	if len(d.frames) <= cropFrames {
+	if len(d.frames) <= CropFrames {
 		for i, g := range d.cropGrids {
 			d.crops[i] = append(d.crops[i], measure32(g, f.Y()))
 		}
-		for _, o := range d.offCentre {
-			m := measure32(o.grid, f.Y())
-			o.z.add(d.key, &m, d.step)
-		}
+	}
+	return nil
+}
+
+// AddOffCentre measures one of the first CropFrames frames under every
+// off-centre crop hypothesis. It is a second reading, made only when
+// Result found nothing: 616 grids cost seconds a trace at 1080p.
+func (d *Detector) AddOffCentre(f *video.Frame) error {
+	if f.Width != d.grid.w || f.Height != d.grid.h {
+		return fmt.Errorf("watermark: frame is %d×%d, detector made for %d×%d", f.Width, f.Height, d.grid.w, d.grid.h)
+	}
+	for _, o := range d.offCentre {
+		m := measure32(o.grid, f.Y())
+		o.z.add(d.key, &m, d.step)
 	}
 	return nil
 }
@@ -199,7 +210,16 @@ func (d *Detector) Result() Result {
 			}
 		}
 	}
-	// The off-centre crops that line up best, at gain 1.
+	return res
+}
+
+// ResultOffCentre continues a search that found nothing (res, from Result)
+// with the off-centre crops that line up best, at gain 1, once the first
+// frames have been given to AddOffCentre.
+func (d *Detector) ResultOffCentre(res Result) Result {
+	if res.Found {
+		return res
+	}
 	best := slices.Clone(d.offCentre)
 	slices.SortStableFunc(best, func(a, b *offCentre) int { return cmp.Compare(b.z.sync(), a.z.sync()) })
 	for _, o := range best[:min(syncTries, len(best))] {

@@ -60,5 +60,26 @@ func Trace(ctx context.Context, path string, key *Key) (*TraceResult, error) {
 		return nil, fmt.Errorf("trace %s: %w", path, err)
 	}
 	res.Result = det.Result()
+	if res.Found {
+		return res, nil
+	}
+	// Nothing yet: read the start again as an off-centre crop.
+	dec2, err := video.NewDecoder(ctx, info, video.DecodeOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer dec2.Close()
+	for range min(CropFrames, det.Frames()) {
+		if _, err := dec2.Next(f); err != nil {
+			break // what the first reading got past, it got past then too
+		}
+		if err := det.AddOffCentre(f); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("trace %s: %w", path, err)
+	}
+	res.Result = det.ResultOffCentre(res.Result)
 	return res, nil
 }
