@@ -119,9 +119,6 @@ func NewDetector(key *Key, w, h int, step float64) (*Detector, error) {
 	d := &Detector{key: key, step: step, grid: newGrid(w, h), crops: make([][][cells]float32, len(cropFractions))}
 	for _, f := range cropFractions {
 		d.cropGrids = append(d.cropGrids, newCropGrid(w, h, f, centre))
-		for _, a := range cropAnchors {
-			d.offCentre = append(d.offCentre, &offCentre{grid: newCropGrid(w, h, f, a.anchor), f: f, name: a.name})
-		}
 	}
 	return d, nil
 }
@@ -162,6 +159,13 @@ func (d *Detector) Add(f *video.Frame) error {
 func (d *Detector) AddOffCentre(f *video.Frame) error {
 	if f.Width != d.grid.w || f.Height != d.grid.h {
 		return fmt.Errorf("watermark: frame is %d×%d, detector made for %d×%d", f.Width, f.Height, d.grid.w, d.grid.h)
+	}
+	if d.offCentre == nil { // made on first use: 616 grids are about 20 MB at 1080p
+		for _, f := range cropFractions {
+			for _, a := range cropAnchors {
+				d.offCentre = append(d.offCentre, &offCentre{grid: newCropGrid(d.grid.w, d.grid.h, f, a.anchor), f: f, name: a.name})
+			}
+		}
 	}
 	for _, o := range d.offCentre {
 		m := measure32(o.grid, f.Y())

@@ -22,7 +22,7 @@ type grid struct {
 	wx   []int16
 	wy   []int16
 	// col and pat are one row of work space each for the C loops (a grid
-	// serves one goroutine).
+	// serves one goroutine); pat only once the grid marks.
 	col []int32
 	pat []int16
 	acc []int64 // the measuring sums, per cell
@@ -44,7 +44,7 @@ var centre = anchor{0.5, 0.5}
 // directions) of the frame that was marked, placed at a: what a crop
 // leaves. Cells cut away entirely get no pixels.
 func newCropGrid(w, h int, f float64, a anchor) *grid {
-	g := &grid{w: w, h: h, col: make([]int32, w), pat: make([]int16, w), acc: make([]int64, cells)}
+	g := &grid{w: w, h: h, col: make([]int32, w), acc: make([]int64, cells)}
 	cx, wx := axis(w, Cols, f, a.x)
 	g.cy, g.wy = axis(h, Rows, f, a.y)
 	for x := range cx {
@@ -133,6 +133,9 @@ func (g *grid) addRows(y []byte, r0, r1 int, peak *[cells]float64) int64 {
 	y0, y1 := g.span(y, r0, r1)
 	if y0 == y1 {
 		return 0
+	}
+	if g.pat == nil {
+		g.pat = make([]int16, g.w)
 	}
 	return int64(C.wm_add((*C.uint8_t)(&y[y0*g.w]), C.int(g.w), C.int(y1-y0), (*C.int32_t)(&g.x0[0]), (*C.uint8_t)(&g.cy[y0]),
 		(*C.int16_t)(&g.wx[0]), (*C.int16_t)(&g.wy[y0]), (*C.double)(&peak[0]), (*C.int16_t)(&g.pat[0])))

@@ -36,8 +36,8 @@ func Grow(b plan.Box, margin float64, w, h int) Rect {
 type Masker struct {
 	style  string
 	margin float64
-	// Scratch reused from frame to frame: blur's reduced plane, lines and
-	// sample positions.
+	// Scratch reused from frame to frame: blur's reduced plane, one of its
+	// lines, and one row of it mixed for drawing back up.
 	small, line, tmp []float32
 	sums             []uint32 // mosaic's per-tile sums and column spans
 	cols             [][2]int
