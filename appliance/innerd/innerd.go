@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"sealgate/appliance/daemon"
+	"sealgate/inner/ledger"
 	"sealgate/inner/store"
 	"sealgate/inner/video"
 	"sealgate/shared/account"
@@ -31,7 +32,7 @@ var Accounts = account.Config{Issuer: "Sealgate inner console", Roles: []string{
 // UI says who manages users, who reads the audit log, and the console's
 // own pages.
 var UI = accountui.Config{AppKey: "app.inner", AdminRoles: []string{"admin"}, AuditRoles: []string{"admin", "auditor"},
-	Nav:   []accountui.NavItem{{Path: "/reviews", Key: "nav.reviews", Roles: ReviewRoles}, {Path: "/trace", Key: "nav.trace", Roles: TraceRoles}},
+	Nav:   []accountui.NavItem{{Path: "/reviews", Key: "nav.reviews", Roles: ReviewRoles}, {Path: "/trace", Key: "nav.trace", Roles: TraceRoles}, {Path: "/ledger", Key: "nav.ledger", Roles: TraceRoles}},
 	Pages: pages()}
 
 // Main runs sealgate-inner with args (without the program name).
@@ -73,6 +74,7 @@ type innerCLI struct {
 	Mask       maskCmd      `cmd:"" help:"Mask faces, people and plates in a video (H.264 MP4 out, same frames and timestamps)."`
 	Watermark  watermarkCmd `cmd:"" help:"Embed a 64-bit forensic watermark in a video (docs/watermark.md)."`
 	Trace      traceCmd     `cmd:"" help:"Look for this appliance's watermark in a suspect copy; exit 0 whether found or not."`
+	Ledger     ledgerCmd    `cmd:"" help:"The export ledger: every marked copy, who asked for it and why (docs/watermark.md)."`
 	// The console's review editor talks to one of these per clip.
 	ReviewWorker reviewWorkerCmd `cmd:"" name:"review-worker" hidden:"" help:"Serve one clip to the console's review editor over stdin/stdout."`
 }
@@ -108,10 +110,15 @@ func Serve(ctx context.Context, cfg *config.Inner, out io.Writer, log *slog.Logg
 		Workers:  sender(cfg, k, log),
 		Accounts: Accounts,
 		UI:       UI,
-		Routes: func(ui *accountui.UI, _ *daemon.Database, audit *audit.Log, _ prometheus.Registerer) error {
-			t := newTracer(ui, audit, cfg.KeyDir, filepath.Join(cfg.DataDir, "tmp"), log.With("component", "trace"))
+		Routes: func(ui *accountui.UI, db *daemon.Database, audit *audit.Log, _ prometheus.Registerer) error {
+			l, err := ledger.New(db.Pool, audit, cfg.ApplianceNumber)
+			if err != nil {
+				return err
+			}
+			t := newTracer(ui, audit, l, cfg.KeyDir, filepath.Join(cfg.DataDir, "tmp"), log.With("component", "trace"))
 			ui.Handle(http.MethodGet, "/trace", TraceRoles, t.form)
 			ui.HandleUpload(http.MethodPost, "/trace", TraceRoles, TraceUploadLimit, t.upload)
+			ui.Handle(http.MethodGet, "/ledger", TraceRoles, t.ledgerPage)
 			r, err := newReviews(ctx, ui, audit, filepath.Join(cfg.DataDir, "reviews"), log.With("component", "review"))
 			if err != nil {
 				return err

@@ -8,10 +8,10 @@ import (
 
 	"sealgate/appliance/cli"
 	"sealgate/appliance/daemon"
+	"sealgate/inner/ledger"
 	"sealgate/inner/mask"
 	"sealgate/inner/mask/plan"
 	"sealgate/inner/video"
-	"sealgate/inner/watermark"
 )
 
 type maskCmd struct {
@@ -26,18 +26,21 @@ type maskCmd struct {
 	CRF       int     `default:"20" help:"x264 quality (lower is better; 18–23 for evidence)."`
 	KeepAudio bool    `help:"Keep the first audio track (dropped by default)."`
 	LeakCheck bool    `help:"Check the output with independent detectors and list frames that may still show a face."`
-	Watermark string  `help:"Also embed this 64-bit forensic watermark payload (16 hex digits) in the same pass; needs --key-dir."`
-	KeyDir    string  `name:"key-dir" help:"Inner key directory whose watermark.key keys --watermark."`
+	Watermark string  `help:"Also embed this 64-bit forensic watermark payload (16 hex digits) in the same pass; needs --key-dir. Or --requester and --reason: the next serial from the ledger."`
+	KeyDir    string  `name:"key-dir" help:"Inner key directory whose watermark.key keys the mark; with --requester, default the configured one."`
 	JSON      bool    `help:"Print one JSON object."`
 	Progress  bool    `help:"Report progress on stderr, about once a second, as JSON lines {\"frame\":N,\"frames\":M}."`
+	exportFlags
 }
 
 func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
 	switch {
 	case c.Out == "" && c.PlanOut == "":
 		return fmt.Errorf("give --out (mask the clip) or --plan-out alone (only analyse)")
-	case c.Out == "" && (c.LeakCheck || c.Watermark != "" || c.KeepAudio):
-		return fmt.Errorf("--leak-check, --watermark and --keep-audio need --out")
+	case c.Out == "" && (c.LeakCheck || c.Watermark != "" || c.KeepAudio || c.fromLedger()):
+		return fmt.Errorf("--leak-check, --watermark, --requester and --keep-audio need --out")
+	case c.Watermark != "" && c.fromLedger():
+		return fmt.Errorf("give --watermark or --requester and --reason (the ledger's next serial), not both")
 	case c.Out != "":
 		if _, err := os.Stat(c.Out); err == nil {
 			return fmt.Errorf("%s exists; the masked video is never written over an existing file", c.Out)
@@ -53,15 +56,9 @@ func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
 		if c.KeyDir == "" {
 			return fmt.Errorf("--watermark needs --key-dir (the inner key directory)")
 		}
-		p, err := watermark.ParsePayload(c.Watermark)
-		if err != nil {
+		if opts.Watermark, err = handMark(c.Watermark, c.KeyDir); err != nil {
 			return err
 		}
-		key, err := loadWatermarkKey(c.KeyDir)
-		if err != nil {
-			return err
-		}
-		opts.Watermark = &mask.Watermark{Key: key, Payload: p}
 	}
 	if c.Plan != "" {
 		f, err := os.Open(c.Plan)
@@ -78,7 +75,16 @@ func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
 		progress := json.NewEncoder(app.Stderr)
 		opts.Progress = func(p mask.Progress) { progress.Encode(map[string]int{"frame": p.Frame, "frames": p.Frames}) }
 	}
-	res, err := mask.Mask(ctx, c.In, c.Out, opts)
+	var res *mask.Result
+	var export *ledger.Entry
+	if c.fromLedger() {
+		res, export, err = c.issue(ctx, app, c.In, c.Out, c.KeyDir, func(wm *mask.Watermark) (*mask.Result, error) {
+			opts.Watermark = wm
+			return mask.Mask(ctx, c.In, c.Out, opts)
+		})
+	} else {
+		res, err = mask.Mask(ctx, c.In, c.Out, opts)
+	}
 	if err != nil {
 		return err
 	}
@@ -97,7 +103,10 @@ func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
 		}
 	}
 	if c.JSON {
-		return cli.PrintJSON(app.Stdout, res)
+		return cli.PrintJSON(app.Stdout, struct {
+			*mask.Result
+			Export *ledger.Entry `json:"export,omitempty"`
+		}{res, export})
 	}
 	if c.Out == "" {
 		fmt.Fprintf(app.Stdout, "Analysed %s: %d frames, %d with boxes, %d detections in %d tracks, %.1f fps; plan in %s (SHA-256 %s).\n",
@@ -108,6 +117,9 @@ func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
 		c.In, c.Out, res.Frames, res.MaskedFrames, res.Detections, res.Tracks, res.FPS, res.Codec, res.PlanSHA256)
 	if res.Watermark != "" {
 		fmt.Fprintf(app.Stdout, "  watermark %s embedded, luma PSNR %.1f dB\n", res.Watermark, res.WatermarkPSNR)
+	}
+	if export != nil {
+		fmt.Fprintf(app.Stdout, "  ledger: export serial %d for %q (%q), output SHA-256 %s\n", export.Serial, export.Requester, export.Reason, export.OutputSHA256)
 	}
 	if res.Leaks != nil {
 		fmt.Fprintf(app.Stdout, "  leak check: %d frames checked, %d suspects\n", res.Leaks.FramesChecked, len(res.Leaks.Suspects))

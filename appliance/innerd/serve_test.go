@@ -69,8 +69,14 @@ func startConsole(t *testing.T) (*daemontest.Daemon, *config.Inner, *keys.Inner)
 
 func run(t *testing.T, args ...string) string {
 	t.Helper()
+	return runEnv(t, nil, args...)
+}
+
+// runEnv runs sealgate-inner with environ as its environment.
+func runEnv(t *testing.T, environ []string, args ...string) string {
+	t.Helper()
 	var out, errb bytes.Buffer
-	if code := innerd.Main(context.Background(), args, &out, &errb, nil); code != 0 {
+	if code := innerd.Main(context.Background(), args, &out, &errb, environ); code != 0 {
 		t.Fatalf("sealgate-inner %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
 	}
 	return out.String()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"sealgate/inner/ledger"
 	"sealgate/inner/watermark"
 	"sealgate/shared/accountui"
 	"sealgate/shared/audit"
@@ -39,8 +40,9 @@ func pages() fs.FS {
 	return sub
 }
 
-// TraceRoles may look for the watermark in a suspect copy: the security
-// side of the control centre, not the operators who export.
+// TraceRoles may look for the watermark in a suspect copy and read the
+// export ledger: the security side of the control centre, not the operators
+// who export.
 var TraceRoles = []string{"admin", "auditor"}
 
 // Trace page limits: a suspect copy can be long (the detector reads at
@@ -49,6 +51,7 @@ var TraceRoles = []string{"admin", "auditor"}
 const (
 	TraceUploadLimit = 4 << 30
 	traceTimeout     = 15 * time.Minute
+	ledgerPageRows   = 500
 )
 
 // ChildEnv marks a process the daemon started to do one job (a trace) in
@@ -60,6 +63,7 @@ const ChildEnv = "SEALGATE_INNER_CHILD"
 type tracer struct {
 	ui     *accountui.UI
 	audit  *audit.Log
+	ledger *ledger.Ledger
 	keyDir string
 	tmpDir string
 	busy   chan struct{}
@@ -69,12 +73,12 @@ type tracer struct {
 // newTracer also removes uploads a stopped daemon left behind: suspect
 // copies are evidence of someone else's privacy and are kept no longer than
 // their trace.
-func newTracer(ui *accountui.UI, audit *audit.Log, keyDir, tmpDir string, log *slog.Logger) *tracer {
+func newTracer(ui *accountui.UI, audit *audit.Log, l *ledger.Ledger, keyDir, tmpDir string, log *slog.Logger) *tracer {
 	stale, _ := filepath.Glob(filepath.Join(tmpDir, "trace-*.upload"))
 	for _, f := range stale {
 		os.Remove(f)
 	}
-	return &tracer{ui: ui, audit: audit, keyDir: keyDir, tmpDir: tmpDir, busy: make(chan struct{}, 1), log: log}
+	return &tracer{ui: ui, audit: audit, ledger: l, keyDir: keyDir, tmpDir: tmpDir, busy: make(chan struct{}, 1), log: log}
 }
 
 type traceView struct {
@@ -88,6 +92,11 @@ type traceShown struct {
 	Appliance, Serial uint64
 	AgreementPct      string
 	Changes           string
+	// Export is the ledger's row for the payload; nil when the ledger does
+	// not hold it (a mark made by hand, or by another appliance's ledger).
+	Export *ledger.Entry
+	// Identical: the suspect file is byte for byte the copy that was issued.
+	Identical bool
 }
 
 func (t *tracer) form(c echo.Context) error {
@@ -131,16 +140,50 @@ func (t *tracer) upload(c echo.Context) error {
 		return fail(http.StatusUnprocessableEntity, "trace.unreadable")
 	}
 	entry.Outcome = audit.OK
+	view.Result = shown(lang, res, filepath.Base(fh.Filename), sum)
 	if res.Found {
 		entry.Detail = fmt.Sprintf("found %s, p ≤ %.1e, %d frames", res.Payload, res.PValue, res.Frames)
+		if err := t.lookUp(c.Request().Context(), view.Result); err != nil {
+			return err
+		}
+		if e := view.Result.Export; e != nil {
+			entry.Detail += fmt.Sprintf("; ledger: issued %s for %q", e.IssuedAt.UTC().Format(time.RFC3339), e.Requester)
+		} else {
+			entry.Detail += "; not in the ledger"
+		}
 	} else {
 		entry.Detail = fmt.Sprintf("not found, %d frames", res.Frames)
 	}
 	if err := t.audit.Append(c.Request().Context(), entry); err != nil {
 		return err // a trace that is not on record is not shown
 	}
-	view.Result = shown(lang, res, filepath.Base(fh.Filename), sum)
 	return t.ui.Render(c, http.StatusOK, "trace", "trace.title", view, "", "")
+}
+
+// ledgerPage shows the newest rows of the export ledger.
+func (t *tracer) ledgerPage(c echo.Context) error {
+	es, err := t.ledger.List(c.Request().Context(), ledgerPageRows)
+	if err != nil {
+		return err
+	}
+	return t.ui.Render(c, http.StatusOK, "ledger", "ledger.title", es, "", "")
+}
+
+// lookUp adds the ledger's row for a found payload.
+func (t *tracer) lookUp(ctx context.Context, v *traceShown) error {
+	p, err := watermark.ParsePayload(v.Payload)
+	if err != nil {
+		return err
+	}
+	e, err := t.ledger.Lookup(ctx, p)
+	switch {
+	case errors.Is(err, ledger.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	}
+	v.Export, v.Identical = e, e.OutputSHA256 == v.SHA256
+	return nil
 }
 
 // save copies the upload to a private file (0600) and hashes it.

@@ -71,9 +71,12 @@ type Private struct {
 
 // Inner is sealgate-inner's configuration.
 type Inner struct {
-	Base     `yaml:",inline"`
-	Console  HTTPS         `yaml:"console"`
-	Transfer InnerTransfer `yaml:"transfer"`
+	Base `yaml:",inline"`
+	// ApplianceNumber goes into the high 16 bits of every watermark this
+	// appliance embeds, so a trace names the appliance as well as the export.
+	ApplianceNumber int           `yaml:"appliance_number"`
+	Console         HTTPS         `yaml:"console"`
+	Transfer        InnerTransfer `yaml:"transfer"`
 }
 
 // InnerTransfer pairs the inner with the outer it pushes packages to.
@@ -127,15 +130,20 @@ func defaultBase(dataDir, metrics string) Base {
 // LoadInner reads the inner daemon's file, applies the environment and validates.
 func LoadInner(path string, environ []string) (*Inner, error) {
 	c := &Inner{
-		Base:     defaultBase("/var/lib/sealgate-inner", "127.0.0.1:9101"),
-		Console:  HTTPS{Listen: "127.0.0.1:8443"},
-		Transfer: InnerTransfer{Streams: 4, Connections: 64},
+		Base:            defaultBase("/var/lib/sealgate-inner", "127.0.0.1:9101"),
+		ApplianceNumber: 1,
+		Console:         HTTPS{Listen: "127.0.0.1:8443"},
+		Transfer:        InnerTransfer{Streams: 4, Connections: 64},
 	}
 	if err := loadFile(path, InnerEnvPrefix, environ, c); err != nil {
 		return nil, err
 	}
 	c.Console.resolve(path)
-	if err := c.Base.validate(path, errors.Join(c.Console.validate(path, "console"), c.Transfer.validate(path))); err != nil {
+	var number error
+	if c.ApplianceNumber < 1 || c.ApplianceNumber > 65535 {
+		number = &KeyError{Source: path, Key: "appliance_number", Err: fmt.Errorf("%d is outside 1…65535", c.ApplianceNumber)}
+	}
+	if err := c.Base.validate(path, errors.Join(number, c.Console.validate(path, "console"), c.Transfer.validate(path))); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -55,6 +55,7 @@ func TestErrorsNameKeyFileAndLine(t *testing.T) {
 		{name: "bad duration from environment", body: "", env: []string{"SEALGATE_INNER_SHUTDOWN_GRACE=soon"}, want: []string{"SEALGATE_INNER_SHUTDOWN_GRACE"}},
 		{name: "half a TLS pair", body: "console:\n  tls_cert: a.pem\n", want: []string{"console.tls_cert"}},
 		{name: "not YAML", body: "data_dir: [\n", want: []string{"inner.yaml"}},
+		{name: "appliance number out of range", body: "appliance_number: 70000\n", want: []string{"appliance_number", "70000"}},
 		{name: "too many connections", body: "transfer:\n  connections: 300\n", want: []string{"transfer.connections", "300"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
