@@ -57,15 +57,19 @@ for side in inner outer; do
 done
 
 pids=()
+# stop ends both daemons; it also runs when a step below fails, so a failed
+# start never leaves daemons behind holding the ports.
 stop() {
-	trap - INT TERM
+	local code=${1:-0}
+	trap - INT TERM EXIT
 	echo; echo "stopping…"
 	kill -TERM "${pids[@]}" 2>/dev/null || true
 	wait "${pids[@]}" 2>/dev/null || true
 	echo "stopped; data kept in $demo"
-	exit 0
+	exit "$code"
 }
-trap stop INT TERM
+trap 'stop 0' INT TERM
+trap 'stop $?' EXIT
 
 bin/sealgate-inner serve --config "$demo/inner.yaml" > "$demo/inner.out" 2> "$demo/inner.log" & pids+=($!)
 bin/sealgate-outer serve --config "$demo/outer.yaml" > "$demo/outer.out" 2> "$demo/outer.log" & pids+=($!)
@@ -74,27 +78,34 @@ for url in https://127.0.0.1:8443/readyz https://127.0.0.1:9443/readyz; do
 	for _ in $(seq 300); do
 		curl -skf "$url" > /dev/null && break
 		for pid in "${pids[@]}"; do
-			kill -0 "$pid" 2>/dev/null || { echo "a daemon exited during start-up:"; tail -5 "$demo"/*.log; stop; exit 1; }
+			kill -0 "$pid" 2>/dev/null || { echo "a daemon exited during start-up:"; tail -5 "$demo"/*.log; stop 1; }
 		done
 		sleep 0.2
 	done
 done
 
-# First run only: a demo export — a 10 s test pattern, sealed to the outer
-# and queued, so the outer receives a package over QUIC.
+# First run only: a demo export — a 10 s test pattern, watermarked with the
+# next serial of the export ledger, sealed to the outer and queued, so the
+# outer receives a package over QUIC and the console's trace page and ledger
+# have something to show.
 demo_pkg=""
 if [ ! -f "$demo/inner/.demo-queued" ]; then
-	ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=25 -t 10 -c:v libx264 -pix_fmt yuv420p "$demo/demo-clip.mp4"
+	ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=25 -t 10 -c:v libx264 -pix_fmt yuv420p "$demo/demo-source.mp4"
+	rm -f "$demo/demo-clip.mp4"
+	mark=$(bin/sealgate-inner watermark --config "$demo/inner.yaml" --in "$demo/demo-source.mp4" --out "$demo/demo-clip.mp4" \
+		--requester "Demo police station" --reason "DEMO" --json | sed -E 's/.*"payload":"([0-9a-f]{16})".*/\1/')
 	cat > "$demo/demo-manifest.json" <<JSON
 {"export_code": "SG-DEMO-000001", "camera": {"name": "CAM-DEMO", "location": "테스트 패턴"},
- "reason_code": "DEMO", "recipient": {"agency": "Demo police station"}, "media_type": "video/mp4"}
+ "reason_code": "DEMO", "recipient": {"agency": "Demo police station"}, "media_type": "video/mp4", "watermark": "$mark"}
 JSON
 	bin/sealgate-inner seal --in "$demo/demo-clip.mp4" --out "$demo/demo-clip.sgpkg" --to "$demo/outer/keys/license.pub" \
 		--key-dir "$demo/inner/keys" --manifest "$demo/demo-manifest.json" > /dev/null
 	bin/sealgate-inner outbox add --config "$demo/inner.yaml" "$demo/demo-clip.sgpkg" > /dev/null
 	touch "$demo/inner/.demo-queued"
-	demo_pkg="  A demo export (SG-DEMO-000001) was sealed and queued; see it arrive with
+	demo_pkg="  A demo export (SG-DEMO-000001, watermark $mark in the export ledger) was sealed and queued;
+  see it arrive with
     bin/sealgate-outer store list --config $demo/outer.yaml
+  and trace the marked copy $demo/demo-clip.mp4 on the console's trace page.
 "
 fi
 

@@ -252,11 +252,18 @@ func checkListen(addr string) error {
 	return nil
 }
 
+// relativeTo resolves p against the config file's directory, to an absolute
+// path: a relative socket directory would read as a host name to libpq's URL
+// rules, and the daemon's working directory is not the file's.
 func relativeTo(configPath, p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
 	}
-	return filepath.Join(filepath.Dir(configPath), p)
+	p = filepath.Join(filepath.Dir(configPath), p)
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 var fingerprintRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)

@@ -36,6 +36,16 @@ func TestLoadInnerDefaultsAndRelativePaths(t *testing.T) {
 	if c.Database.URL != "" || c.Database.Private.User != "postgres" {
 		t.Errorf("database: %+v", c.Database)
 	}
+	if c.ApplianceNumber != 1 {
+		t.Errorf("appliance_number: %d", c.ApplianceNumber)
+	}
+	// Given as a relative path (as `make run` does), the file's paths still
+	// come out absolute: a relative socket directory would read as a host.
+	t.Chdir(dir)
+	c, err = config.LoadInner("inner.yaml", nil)
+	if err != nil || c.DataDir != filepath.Join(dir, "data") {
+		t.Errorf("relative config path: data_dir=%s, %v", c.DataDir, err)
+	}
 }
 
 func TestErrorsNameKeyFileAndLine(t *testing.T) {
