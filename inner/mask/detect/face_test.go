@@ -226,3 +226,22 @@ func BenchmarkFaceInput(b *testing.B) {
 		})
 	}
 }
+
+// FuzzReshapeBlazeFace: the rewrite never panics on a damaged or foreign
+// graph; it returns the rewritten model or an error. (The model file is
+// pinned by its checksum; this keeps the parser honest all the same.)
+func FuzzReshapeBlazeFace(f *testing.F) {
+	b, err := os.ReadFile(modelPathB(f))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add(b[:len(b)/3])
+	f.Add([]byte{0x3a, 0x05, 0x2a, 0x03, 0x0a, 0x01, 0x08})
+	f.Fuzz(func(t *testing.T, model []byte) {
+		out, err := reshapeBlazeFace(model, 192, 256)
+		if err == nil && len(out) == 0 {
+			t.Fatal("no error and no model")
+		}
+	})
+}
