@@ -41,7 +41,7 @@ var plateStyles = []plateStyle{
 }
 
 // render draws the plate with ffmpeg's drawtext into a PNG and loads it.
-func (s plateStyle) render(t *testing.T, dir string) gocv.Mat {
+func (s plateStyle) render(t testing.TB, dir string) gocv.Mat {
 	t.Helper()
 	if _, err := os.Stat(plateFont); err != nil {
 		t.Fatalf("the plate font is missing (apt-get install fonts-nanum; make deps does): %v", err)
@@ -131,7 +131,7 @@ var yaws = []float64{0, 25, -25}
 
 // makeClip composes one H.264 clip per plate style: a car on a real street
 // (a frame of vtest.avi) driving towards the camera at three angles.
-func makeClip(t *testing.T, dir string, car, bg gocv.Mat, s plateStyle) (string, *approach) {
+func makeClip(t testing.TB, dir string, car, bg gocv.Mat, s plateStyle) (string, *approach) {
 	t.Helper()
 	p := s.render(t, dir)
 	defer p.Close()
@@ -225,6 +225,23 @@ func plateMasked(p *plan.Plan, ix *plan.Index, f int, q [4][2]float64) bool {
 // the width the localiser is built for; the recall per width is logged for
 // docs/masking.md.
 func TestPlateRecallOnComposites(t *testing.T) {
+	floor, small, falseBoxes, frames := plateRecall(t)
+	recall := float64(floor.hit) / float64(floor.n)
+	t.Logf("plates ≥ %.0f px: %d of %d frames masked (recall %.3f); narrower: %d of %d; %d regions away from the plate in %d frames",
+		plateFloor, floor.hit, floor.n, recall, small.hit, small.n, falseBoxes, frames)
+	if recall < 0.97 {
+		t.Errorf("plate recall %.3f < 0.97 for plates ≥ %.0f px wide", recall, plateFloor)
+	}
+	if falseBoxes > frames {
+		t.Errorf("%d plate regions away from the plate in %d frames: more than one a frame", falseBoxes, frames)
+	}
+}
+
+// plateRecall masks the composited clips with the plate localiser and
+// tallies the frames with the plate masked whole, from the localiser's
+// floor width up (floor) and below it (small), and the regions it masked
+// away from the plate; it logs the recall by width.
+func plateRecall(t testing.TB) (floor, small tally, falseBoxes, frames int) {
 	dir := t.TempDir()
 	car := gocv.IMRead(videotest.Asset(t, "car-rear.jpg"), gocv.IMReadColor)
 	if car.Empty() {
@@ -238,8 +255,6 @@ func TestPlateRecallOnComposites(t *testing.T) {
 
 	buckets := []float64{40, 60, 80, 120, 180, 281}
 	perStyle := map[string][]tally{}
-	var floor, small tally
-	falseBoxes := 0
 	for _, s := range plateStyles {
 		clip, a := makeClip(t, dir, car, bg, s)
 		res, err := mask.Mask(context.Background(), clip, "", options(t, mask.DetectPlates))
@@ -280,16 +295,7 @@ func TestPlateRecallOnComposites(t *testing.T) {
 		}
 	}
 	t.Log(sb.String())
-	frames := len(plateStyles) * len(yaws) * approachFrames
-	recall := float64(floor.hit) / float64(floor.n)
-	t.Logf("plates ≥ %.0f px: %d of %d frames masked (recall %.3f); narrower: %d of %d; %d regions away from the plate in %d frames",
-		plateFloor, floor.hit, floor.n, recall, small.hit, small.n, falseBoxes, frames)
-	if recall < 0.97 {
-		t.Errorf("plate recall %.3f < 0.97 for plates ≥ %.0f px wide", recall, plateFloor)
-	}
-	if falseBoxes > frames {
-		t.Errorf("%d plate regions away from the plate in %d frames: more than one a frame", falseBoxes, frames)
-	}
+	return floor, small, falseBoxes, len(plateStyles) * len(yaws) * approachFrames
 }
 
 // On real footage without legible plates, how often the localiser masks
