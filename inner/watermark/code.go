@@ -32,6 +32,19 @@ var outputs = func() (t [states][2][rate]byte) {
 	return t
 }()
 
+// outputIndex[state][input] is outputs[state][input] as a number (coded bit
+// k in bit k): the index of the branch's metric among a step's eight.
+var outputIndex = func() (t [states][2]uint8) {
+	for s := range states {
+		for in := range 2 {
+			for k, b := range outputs[s][in] {
+				t[s][in] |= b << k
+			}
+		}
+	}
+	return t
+}()
+
 func parity(v uint) uint {
 	var p uint
 	for ; v != 0; v &= v - 1 {
@@ -67,31 +80,37 @@ func decode(soft []float64) []byte {
 		metric[s] = inf
 	}
 	metric[0] = 0
-	steps := msgBits + tailBits
-	from := make([][states]uint8, steps) // survivor: previous state
+	const steps = msgBits + tailBits
+	var from [steps][states]uint8 // survivor: previous state
+	// A trace decodes thousands of hypotheses: each step's eight possible
+	// branch metrics are summed once, not once per branch.
+	var branch [1 << rate]float64
 	for i := range steps {
 		for s := range nextMetric {
 			nextMetric[s] = inf
 		}
 		sym := soft[i*rate : i*rate+rate]
+		for o := range branch {
+			m := 0.0
+			for k := range rate {
+				if o>>k&1 == 0 {
+					m += sym[k]
+				} else {
+					m -= sym[k]
+				}
+			}
+			branch[o] = m
+		}
+		maxIn := 1
+		if i >= msgBits {
+			maxIn = 0 // tail: zeros only
+		}
 		for s := range states {
 			if metric[s] == inf {
 				continue
 			}
-			maxIn := 1
-			if i >= msgBits {
-				maxIn = 0 // tail: zeros only
-			}
 			for in := 0; in <= maxIn; in++ {
-				o := &outputs[s][in]
-				m := metric[s]
-				for k := range rate {
-					if o[k] == 0 {
-						m += sym[k]
-					} else {
-						m -= sym[k]
-					}
-				}
+				m := metric[s] + branch[outputIndex[s][in]]
 				ns := next(s, in)
 				if m > nextMetric[ns] {
 					nextMetric[ns] = m

@@ -256,14 +256,37 @@ func (p *phasors) add(k *Key, m *[cells]float32, step float64) {
 		if v < 3 || v > 252 { // clipped cells carry nothing
 			continue
 		}
-		s, co := math.Sincos(2 * math.Pi * (float64(v)/step - k.dither[c]))
-		q := complex(co, s)
+		q := turn(float64(v)/step - k.dither[c])
 		if k.flip[c] == 1 {
 			q = -q
 		}
 		p.z[k.bit[c]] += q
 		p.n++
 	}
+}
+
+// turnSteps is the resolution of turnTable: interpolated between its
+// entries, a phase is within 3·10⁻⁷ of math.Sincos's, far below the noise
+// of any cell, at a sixth of the cost (a trace adds a phasor per cell, frame
+// and candidate grid: math.Sincos was a third of a trace's time).
+const turnSteps = 4096
+
+// turnTable holds cos and sin of 2πi/turnSteps, i = 0…turnSteps.
+var turnTable = func() (t [turnSteps + 1][2]float64) {
+	for i := range t {
+		s, c := math.Sincos(2 * math.Pi * float64(i) / turnSteps)
+		t[i] = [2]float64{c, s}
+	}
+	return t
+}()
+
+// turn is e^(2πix).
+func turn(x float64) complex128 {
+	u := (x - math.Floor(x)) * turnSteps
+	i := min(int(u), turnSteps-1) // x just below an integer can round to u = turnSteps
+	f := u - float64(i)
+	a, b := &turnTable[i], &turnTable[i+1]
+	return complex(a[0]+f*(b[0]-a[0]), a[1]+f*(b[1]-a[1]))
 }
 
 // sync is how strongly the cells of each coded bit agree: about 1 for
