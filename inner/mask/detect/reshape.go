@@ -111,31 +111,42 @@ func reshapeBlazeFace(model []byte, h, w int) ([]byte, error) {
 // are.
 func rewrite(b []byte, fn func(num protowire.Number, v []byte) ([]byte, bool, error)) ([]byte, error) {
 	out := make([]byte, 0, len(b))
+	err := eachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+		if typ != protowire.BytesType {
+			out = append(protowire.AppendTag(out, num, typ), v...)
+			return nil
+		}
+		content, _ := protowire.ConsumeBytes(v)
+		content, keep, err := fn(num, content)
+		if keep {
+			out = protowire.AppendBytes(protowire.AppendTag(out, num, protowire.BytesType), content)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachField calls fn with each field of message b: its number, wire type
+// and encoded value (a length-delimited one with its length).
+func eachField(b []byte, fn func(num protowire.Number, typ protowire.Type, v []byte) error) error {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return nil, protowire.ParseError(n)
+			return protowire.ParseError(n)
 		}
 		m := protowire.ConsumeFieldValue(num, typ, b[n:])
 		if m < 0 {
-			return nil, protowire.ParseError(m)
+			return protowire.ParseError(m)
 		}
-		field := b[:n+m]
+		if err := fn(num, typ, b[n:n+m]); err != nil {
+			return err
+		}
 		b = b[n+m:]
-		if typ != protowire.BytesType {
-			out = append(out, field...)
-			continue
-		}
-		v, _ := protowire.ConsumeBytes(field[n:])
-		v, keep, err := fn(num, v)
-		if err != nil {
-			return nil, err
-		}
-		if keep {
-			out = protowire.AppendBytes(protowire.AppendTag(out, num, protowire.BytesType), v)
-		}
 	}
-	return out, nil
+	return nil
 }
 
 // valueInfoShape passes a ValueInfoProto's fixed tensor shape through fn.
@@ -169,27 +180,16 @@ func shapeProto(b []byte, fn func([]int64) []int64) ([]byte, error) {
 		if num != shapeDim {
 			return v, true, nil
 		}
-		value, ok := int64(-1), false
-		for len(v) > 0 {
-			num, typ, n := protowire.ConsumeTag(v)
-			if n < 0 {
-				return nil, false, protowire.ParseError(n)
-			}
-			m := protowire.ConsumeFieldValue(num, typ, v[n:])
-			if m < 0 {
-				return nil, false, protowire.ParseError(m)
-			}
+		value := int64(-1) // symbolic until a dim_value is read
+		err := eachField(v, func(num protowire.Number, typ protowire.Type, x []byte) error {
 			if num == dimValue && typ == protowire.VarintType {
-				x, _ := protowire.ConsumeVarint(v[n:])
-				value, ok = int64(x), true
+				u, _ := protowire.ConsumeVarint(x)
+				value = int64(u)
 			}
-			v = v[n+m:]
-		}
-		if !ok {
-			value = -1
-		}
+			return nil
+		})
 		dims = append(dims, value)
-		return nil, false, nil
+		return nil, false, err
 	})
 	if err != nil {
 		return nil, err
@@ -212,18 +212,8 @@ func shapeProto(b []byte, fn func([]int64) []int64) ([]byte, error) {
 func int64Tensor(b []byte, fn func([]int64) []int64) ([]byte, error) {
 	var dims, vals []int64
 	var dataType uint64
-	raw := false
-	for rest := b; len(rest) > 0; {
-		num, typ, n := protowire.ConsumeTag(rest)
-		if n < 0 {
-			return nil, protowire.ParseError(n)
-		}
-		m := protowire.ConsumeFieldValue(num, typ, rest[n:])
-		if m < 0 {
-			return nil, protowire.ParseError(m)
-		}
-		v := rest[n : n+m]
-		rest = rest[n+m:]
+	raw, foreign := false, false
+	err := eachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		switch {
 		case num == tensorDataType && typ == protowire.VarintType:
 			dataType, _ = protowire.ConsumeVarint(v)
@@ -232,17 +222,22 @@ func int64Tensor(b []byte, fn func([]int64) []int64) ([]byte, error) {
 		case num == tensorInt64Data && typ == protowire.BytesType:
 			vals = appendInt64s(vals, typ, v)
 		case num == tensorInt64Data:
-			return b, nil // unpacked values: not how a shape constant is written
+			foreign = true // unpacked values: not how a shape constant is written
 		case num == tensorRawData && typ == protowire.BytesType:
 			data, _ := protowire.ConsumeBytes(v)
-			if len(data)%8 != 0 {
-				return b, nil
-			}
-			for i := 0; i < len(data); i += 8 {
+			foreign = foreign || len(data)%8 != 0
+			for i := 0; i+8 <= len(data); i += 8 {
 				vals = append(vals, int64(binary.LittleEndian.Uint64(data[i:])))
 			}
 			raw = true
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if foreign {
+		return b, nil
 	}
 	if dataType != onnxInt64 || len(dims) != 1 || dims[0] != int64(len(vals)) || (len(vals) != 3 && len(vals) != 4) {
 		return b, nil
