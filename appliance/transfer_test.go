@@ -29,7 +29,7 @@ import (
 	"sealgate/transfer/transfertest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(daemontest.Main(m)) }
 
 func freeUDP(t *testing.T) string {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")

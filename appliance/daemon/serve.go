@@ -41,12 +41,11 @@ type Spec struct {
 	// users and who reads the audit log.
 	Accounts account.Config
 	UI       accountui.Config
-	// Routes adds the daemon's own pages through ui.Handle, which enforces
-	// roles, sign-in and CSRF.
-	Routes func(ui *accountui.UI, db *Database, log *audit.Log, reg prometheus.Registerer) error
-	// Workers, if set, returns the daemon's background components (the
-	// transfer sender or receiver), run until ctx ends beside the servers.
-	Workers func(db *Database, log *audit.Log, reg prometheus.Registerer) ([]func(ctx context.Context) error, error)
+	// Setup builds the daemon's own parts: it adds pages through Env.UI
+	// (whose Handle enforces roles, sign-in and CSRF) and returns the
+	// components that run beside the servers (the transfer sender or
+	// receiver, the review editor's workers).
+	Setup func(Env) ([]Component, error)
 	// Config is the effective configuration, recorded (hashed) in the audit
 	// log at every start, so a changed configuration is on record.
 	Config any
@@ -56,6 +55,29 @@ type Spec struct {
 	// Out receives the human-readable start-up lines (URL, certificate fingerprint).
 	Out io.Writer
 }
+
+// Env is what Spec.Setup builds a daemon's parts from.
+type Env struct {
+	UI      *accountui.UI
+	DB      *Database
+	Audit   *audit.Log
+	Metrics prometheus.Registerer
+	Log     *slog.Logger
+}
+
+// A Component is a background part of a daemon. Run returns when ctx ends
+// (nil) or when the part cannot go on (an error, which stops the daemon);
+// the daemon waits for every Run to return before it closes the database
+// (docs/architecture.md, "Lifecycle").
+type Component interface {
+	Run(ctx context.Context) error
+}
+
+// ComponentFunc makes a function a Component.
+type ComponentFunc func(ctx context.Context) error
+
+// Run calls f.
+func (f ComponentFunc) Run(ctx context.Context) error { return f(ctx) }
 
 // Addrs are the addresses a daemon serves on.
 type Addrs struct {
@@ -108,9 +130,11 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 		"keys":     s.KeysReady,
 	})
 	ui := accountui.New(e, svc, auditLog, s.UI, log.With("component", "ui"))
-	if s.Routes != nil {
-		if err := s.Routes(ui, db, auditLog, reg); err != nil {
-			return fmt.Errorf("setting up the %s console's pages: %w", s.Name, err)
+	var parts []Component
+	if s.Setup != nil {
+		env := Env{UI: ui, DB: db, Audit: auditLog, Metrics: reg, Log: log}
+		if parts, err = s.Setup(env); err != nil {
+			return fmt.Errorf("setting up the %s daemon: %w", s.Name, err)
 		}
 	}
 
@@ -125,15 +149,9 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 		s.Started(addrs)
 	}
 
-	var workers []func(context.Context) error
-	if s.Workers != nil {
-		if workers, err = s.Workers(db, auditLog, reg); err != nil {
-			return err
-		}
-	}
 	g, gctx := errgroup.WithContext(ctx)
-	for _, w := range workers {
-		g.Go(func() error { return w(gctx) })
+	for _, p := range parts {
+		g.Go(func() error { return p.Run(gctx) })
 	}
 	httpLog := log.With("component", "http")
 	g.Go(func() error {

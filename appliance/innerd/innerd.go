@@ -8,18 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"path/filepath"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"sealgate/appliance/daemon"
+	"sealgate/inner/console"
 	"sealgate/inner/ledger"
 	"sealgate/inner/store"
 	"sealgate/inner/video"
 	"sealgate/shared/account"
 	"sealgate/shared/accountui"
-	"sealgate/shared/audit"
 	"sealgate/shared/buildinfo"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
@@ -32,8 +28,7 @@ var Accounts = account.Config{Issuer: "Sealgate inner console", Roles: []string{
 // UI says who manages users, who reads the audit log, and the console's
 // own pages.
 var UI = accountui.Config{AppKey: "app.inner", AdminRoles: []string{"admin"}, AuditRoles: []string{"admin", "auditor"},
-	Nav:   []accountui.NavItem{{Path: "/reviews", Key: "nav.reviews", Roles: ReviewRoles}, {Path: "/trace", Key: "nav.trace", Roles: TraceRoles}, {Path: "/ledger", Key: "nav.ledger", Roles: TraceRoles}},
-	Pages: pages()}
+	Nav: console.Nav, Pages: console.Pages()}
 
 // Main runs sealgate-inner with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
@@ -107,26 +102,31 @@ func Serve(ctx context.Context, cfg *config.Inner, out io.Writer, log *slog.Logg
 		},
 		Secrets:  &k.Secrets,
 		Config:   cfg,
-		Workers:  sender(cfg, k, log),
 		Accounts: Accounts,
 		UI:       UI,
-		Routes: func(ui *accountui.UI, db *daemon.Database, audit *audit.Log, _ prometheus.Registerer) error {
-			l, err := ledger.New(db.Pool, audit, cfg.ApplianceNumber)
-			if err != nil {
-				return err
-			}
-			t := newTracer(ui, audit, l, cfg.KeyDir, filepath.Join(cfg.DataDir, "tmp"), log.With("component", "trace"))
-			ui.Handle(http.MethodGet, "/trace", TraceRoles, t.form)
-			ui.HandleUpload(http.MethodPost, "/trace", TraceRoles, TraceUploadLimit, t.upload)
-			ui.Handle(http.MethodGet, "/ledger", TraceRoles, t.ledgerPage)
-			r, err := newReviews(ctx, ui, audit, filepath.Join(cfg.DataDir, "reviews"), log.With("component", "review"))
-			if err != nil {
-				return err
-			}
-			r.routes()
-			return nil
-		},
-		Out:     out,
-		Started: started,
+		Setup:    func(env daemon.Env) ([]daemon.Component, error) { return setup(cfg, k, env) },
+		Out:      out,
+		Started:  started,
 	}, log)
+}
+
+// setup builds the console and the transfer sender.
+func setup(cfg *config.Inner, k *keys.Inner, env daemon.Env) ([]daemon.Component, error) {
+	l, err := ledger.New(env.DB.Pool, env.Audit, cfg.ApplianceNumber)
+	if err != nil {
+		return nil, err
+	}
+	con, err := console.New(console.Config{UI: env.UI, DB: env.DB.Pool, Audit: env.Audit, Ledger: l, KeyDir: cfg.KeyDir,
+		DataDir: cfg.DataDir, Log: env.Log.With(slog.String("component", "console"))})
+	if err != nil {
+		return nil, err
+	}
+	parts, err := sender(cfg, k, env)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range con.Background() {
+		parts = append(parts, r)
+	}
+	return parts, nil
 }

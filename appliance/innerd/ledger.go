@@ -2,16 +2,12 @@ package innerd
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"time"
 
 	"sealgate/appliance/cli"
 	"sealgate/appliance/daemon"
+	"sealgate/inner/export"
 	"sealgate/inner/ledger"
 	"sealgate/inner/mask"
 	"sealgate/shared/audit"
@@ -30,11 +26,10 @@ type exportFlags struct {
 
 func (f *exportFlags) fromLedger() bool { return f.Requester != "" || f.Reason != "" }
 
-// issue makes a marked copy of in at out for the ledger: it takes the next
-// serial (recording requester and reason against the source's SHA-256),
-// runs render with that mark, and records the output's SHA-256, or the
-// failure. keyDir overrides the configured key directory.
-func (f *exportFlags) issue(ctx context.Context, app *daemon.App, in, out, keyDir string, render func(*mask.Watermark) (*mask.Result, error)) (*mask.Result, *ledger.Entry, error) {
+// issue makes a marked copy of in at out through inner/export, with the
+// ledger of the configured daemon. keyDir overrides the configured key
+// directory.
+func (f *exportFlags) issue(ctx context.Context, app *daemon.App, in, out, keyDir string, render export.Render) (*mask.Result, *ledger.Entry, error) {
 	if f.Requester == "" || f.Reason == "" {
 		return nil, nil, errors.New("--requester and --reason go together: the ledger records both")
 	}
@@ -49,55 +44,20 @@ func (f *exportFlags) issue(ctx context.Context, app *daemon.App, in, out, keyDi
 	if err != nil {
 		return nil, nil, err
 	}
-	source, err := hashFile(in)
-	if err != nil {
-		return nil, nil, err
-	}
-	var res *mask.Result
-	var entry *ledger.Entry
+	var (
+		res   *mask.Result
+		entry *ledger.Entry
+	)
 	err = daemon.WithDatabase(ctx, app, f.Config, func(_ *config.Base, db *daemon.Database, log *audit.Log, _ *keys.Secrets) error {
 		l, err := ledger.New(db.Pool, log, cfg.ApplianceNumber)
 		if err != nil {
 			return err
 		}
-		e, err := l.Open(ctx, ledger.Request{Requester: f.Requester, Reason: f.Reason, IssuedBy: "cli",
-			SourceName: filepath.Base(in), SourceSHA256: source})
-		if err != nil {
-			return err
-		}
-		res, err = render(&mask.Watermark{Key: key, Payload: e.WatermarkPayload()})
-		if err == nil {
-			var sum [32]byte
-			if sum, err = hashFile(out); err == nil {
-				entry, err = l.Issue(ctx, e.Serial, sum, res.Frames, res.WatermarkPSNR)
-				return err
-			}
-			os.Remove(out) // a copy the ledger cannot name is not kept
-		}
-		// Recorded even when the command was interrupted: the serial was taken.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if _, ferr := l.Fail(fctx, e.Serial, err); ferr != nil {
-			return errors.Join(err, fmt.Errorf("recording the failure of export %s: %w", e.Payload, ferr))
-		}
-		return fmt.Errorf("export %s (recorded as failed in the ledger): %w", e.Payload, err)
+		is := export.Issuer{Ledger: l, Key: key}
+		res, entry, err = is.Issue(ctx, export.Copy{In: in, Out: out, Requester: f.Requester, Reason: f.Reason, IssuedBy: "cli"}, render)
+		return err
 	})
 	return res, entry, err
-}
-
-func hashFile(path string) ([32]byte, error) {
-	var sum [32]byte
-	f, err := os.Open(path)
-	if err != nil {
-		return sum, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return sum, fmt.Errorf("hashing %s: %w", path, err)
-	}
-	copy(sum[:], h.Sum(nil))
-	return sum, nil
 }
 
 type ledgerCmd struct {

@@ -1,6 +1,7 @@
 package innerd_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -25,8 +26,8 @@ import (
 // analysis (a child process) finds the face; they scrub to a frame,
 // draws a box that the worker tracks across frames, moves it on one frame,
 // re-tracks from there and cuts the track short, marks the face as the
-// data subject, previews the masked frame and saves. The saved plan on disk
-// holds exactly those decisions, the audit log has them, and deleting the
+// data subject, previews the masked frame and saves. The saved plan in the
+// database holds exactly those decisions, the audit log has them, and deleting the
 // review removes the footage.
 func TestReviewEditor(t *testing.T) {
 	t.Setenv("SEALGATE_MODELS", videotest.Dir(t)) // where the analysis child finds the face model
@@ -71,7 +72,12 @@ func TestReviewEditor(t *testing.T) {
 	)
 	id := js(`document.getElementById('editor').dataset.id`)
 	dir := filepath.Join(cfg.DataDir, "reviews", id)
-	auto := readPlan(t, filepath.Join(dir, "auto.json"))
+	pool, err := pgxpool.New(context.Background(), cfg.Database.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	auto := readPlan(t, pool, id, "draft") // before any edit, the analysis's plan
 	if len(auto.Tracks) == 0 || auto.Tracks[0].Kind != plan.KindFace {
 		t.Fatalf("analysis found %d tracks, want the face first", len(auto.Tracks))
 	}
@@ -112,7 +118,7 @@ func TestReviewEditor(t *testing.T) {
 		t.Helper()
 		var last plan.Track
 		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			for _, tr := range readPlan(t, filepath.Join(dir, "draft.json")).Tracks {
+			for _, tr := range readPlan(t, pool, id, "draft").Tracks {
 				if tr.Source == plan.SourceManual {
 					if last = tr; cond(tr) {
 						return tr
@@ -191,7 +197,7 @@ func TestReviewEditor(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.getElementById('status').textContent.includes('SHA-256')`, chromedp.WithPollingTimeout(30e9)),
 	)
 
-	saved := readPlan(t, filepath.Join(dir, "plan.json"))
+	saved := readPlan(t, pool, id, "plan")
 	var manual *plan.Track
 	for i, tr := range saved.Tracks {
 		switch {
@@ -217,11 +223,6 @@ func TestReviewEditor(t *testing.T) {
 		t.Fatalf("the saved track has %d boxes, want the 41 of frames %d..%d", len(manual.Boxes), f0, f0+40)
 	}
 
-	pool, err := pgxpool.New(context.Background(), cfg.Database.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
 	var created, saves int
 	var detail string
 	pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE action = 'mask.review.create'), count(*) FILTER (WHERE action = 'mask.plan.save'),
@@ -237,14 +238,14 @@ func TestReviewEditor(t *testing.T) {
 	}
 }
 
-func readPlan(t *testing.T, path string) *plan.Plan {
+// readPlan is the workspace's draft or saved plan, as the database holds it.
+func readPlan(t *testing.T, pool *pgxpool.Pool, id, column string) *plan.Plan {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	var b []byte
+	if err := pool.QueryRow(context.Background(), `SELECT `+column+` FROM review_workspaces WHERE id = $1`, id).Scan(&b); err != nil {
+		t.Fatalf("review %s's %s: %v", id, column, err)
 	}
-	defer f.Close()
-	p, err := plan.Parse(f)
+	p, err := plan.Parse(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}

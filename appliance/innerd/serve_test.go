@@ -20,6 +20,7 @@ import (
 	"sealgate/appliance/daemon"
 	"sealgate/appliance/daemon/daemontest"
 	"sealgate/appliance/innerd"
+	"sealgate/inner/child"
 	"sealgate/shared/account"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
@@ -30,10 +31,10 @@ import (
 // TestMain also lets the test binary act as sealgate-inner when the daemon
 // under test starts it as a child (the console's trace runs in one).
 func TestMain(m *testing.M) {
-	if os.Getenv(innerd.ChildEnv) != "" {
+	if os.Getenv(child.Env) != "" {
 		os.Exit(innerd.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Environ()))
 	}
-	os.Exit(pgtest.Main(m))
+	os.Exit(daemontest.Main(m))
 }
 
 func writeConfig(t *testing.T, dir string) *config.Inner {

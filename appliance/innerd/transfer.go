@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"sealgate/appliance/cli"
 	"sealgate/appliance/daemon"
@@ -16,48 +13,29 @@ import (
 	"sealgate/shared/audit"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
-	sgmetrics "sealgate/shared/metrics"
 	"sealgate/transfer/send"
 )
 
 func outboxDir(b *config.Base) string { return filepath.Join(b.DataDir, "outbox") }
 
-// sender returns the outbox's sender to the paired outer, or nothing when
-// transfer.outer_address is empty (closed-network sites).
-func sender(cfg *config.Inner, k *keys.Inner, log *slog.Logger) func(*daemon.Database, *audit.Log, prometheus.Registerer) ([]func(context.Context) error, error) {
-	return func(db *daemon.Database, auditLog *audit.Log, reg prometheus.Registerer) ([]func(context.Context) error, error) {
-		ob, err := outbox.New(db.Pool, outboxDir(&cfg.Base), auditLog)
-		if err != nil {
-			return nil, err
-		}
-		stat := func(pick func(int, time.Duration) float64) func() float64 {
-			return func() float64 {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				defer cancel()
-				depth, oldest, err := ob.Stats(ctx)
-				if err != nil {
-					return -1
-				}
-				return pick(depth, oldest)
-			}
-		}
-		reg.MustRegister(
-			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: sgmetrics.Namespace, Subsystem: "outbox", Name: "depth", Help: "Packages waiting for delivery."},
-				stat(func(d int, _ time.Duration) float64 { return float64(d) })),
-			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: sgmetrics.Namespace, Subsystem: "outbox", Name: "oldest_age_seconds", Help: "Age of the oldest package waiting."},
-				stat(func(_ int, o time.Duration) float64 { return o.Seconds() })),
-			stateCollector{ob},
-		)
-		t := cfg.Transfer
-		if t.OuterAddress == "" {
-			return nil, nil
-		}
-		s := send.New(send.Config{
-			Addr: t.OuterAddress, OuterFingerprint: t.OuterFingerprint, Identity: k.Transfer, Streams: t.Streams, Connections: t.Connections,
-			BytesPerSecond: int64(t.BandwidthMbps) * 125_000, Log: log.With("component", "send"),
-		}, ob, reg)
-		return []func(context.Context) error{s.Run}, nil
+// sender is the outbox's sender to the paired outer, or nothing when
+// transfer.outer_address is empty (closed-network sites); the outbox's
+// gauges are registered either way.
+func sender(cfg *config.Inner, k *keys.Inner, env daemon.Env) ([]daemon.Component, error) {
+	ob, err := outbox.New(env.DB.Pool, outboxDir(&cfg.Base), env.Audit)
+	if err != nil {
+		return nil, err
 	}
+	env.Metrics.MustRegister(outbox.NewCollector(ob))
+	t := cfg.Transfer
+	if t.OuterAddress == "" {
+		return nil, nil
+	}
+	s := send.New(send.Config{
+		Addr: t.OuterAddress, OuterFingerprint: t.OuterFingerprint, Identity: k.Transfer, Streams: t.Streams, Connections: t.Connections,
+		BytesPerSecond: int64(t.BandwidthMbps) * 125_000, Log: env.Log.With(slog.String("component", "send")),
+	}, ob, env.Metrics)
+	return []daemon.Component{s}, nil
 }
 
 type outboxCmd struct {
@@ -117,25 +95,4 @@ func (c *outboxListCmd) Run(ctx context.Context, app *daemon.App) error {
 		}
 		return nil
 	})
-}
-
-var outboxStates = prometheus.NewDesc(prometheus.BuildFQName(sgmetrics.Namespace, "outbox", "packages"),
-	"Packages in the outbox, by state (queued, sending, delivered, refused).", []string{"state"}, nil)
-
-// stateCollector reads the outbox's counts by state at each scrape.
-type stateCollector struct{ ob *outbox.Outbox }
-
-func (stateCollector) Describe(ch chan<- *prometheus.Desc) { ch <- outboxStates }
-
-func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	counts, err := c.ob.Counts(ctx)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(outboxStates, err)
-		return
-	}
-	for _, st := range outbox.States {
-		ch <- prometheus.MustNewConstMetric(outboxStates, prometheus.GaugeValue, float64(counts[st]), st)
-	}
 }

@@ -83,7 +83,7 @@ func Serve(ctx context.Context, cfg *config.Outer, out io.Writer, log *slog.Logg
 		},
 		Secrets:  &k.Secrets,
 		Config:   cfg,
-		Workers:  receiver(cfg, k, log),
+		Setup:    receiver(cfg, k, log),
 		Accounts: Accounts,
 		UI:       UI,
 		Out:      out,

@@ -21,7 +21,7 @@ import (
 	"sealgate/shared/pgdb/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(daemontest.Main(m)) }
 
 func TestServeWithPrivateDatabase(t *testing.T) {
 	dir := daemontest.DataDir(t)

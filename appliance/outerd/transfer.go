@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"sealgate/appliance/cli"
 	"sealgate/appliance/daemon"
 	"sealgate/outer/pkgstore"
@@ -19,8 +17,9 @@ import (
 
 // receiver returns the QUIC receiver of packages from the paired inner
 // appliances, or nothing when transfer.listen is empty.
-func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(*daemon.Database, *audit.Log, prometheus.Registerer) ([]func(context.Context) error, error) {
-	return func(db *daemon.Database, auditLog *audit.Log, reg prometheus.Registerer) ([]func(context.Context) error, error) {
+func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.Env) ([]daemon.Component, error) {
+	return func(env daemon.Env) ([]daemon.Component, error) {
+		db, auditLog, reg := env.DB, env.Audit, env.Metrics
 		if cfg.Transfer.Listen == "" {
 			return nil, nil
 		}
@@ -45,7 +44,7 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(*daemon.D
 		if err != nil {
 			return nil, fmt.Errorf("transfer: listen on %s/udp: %w", cfg.Transfer.Listen, err)
 		}
-		return []func(context.Context) error{func(ctx context.Context) error {
+		return []daemon.Component{daemon.ComponentFunc(func(ctx context.Context) error {
 			defer pc.Close()
 			if n, err := store.Reconcile(ctx, cfg.Transfer.StoreDir); err != nil {
 				return err
@@ -54,7 +53,7 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(*daemon.D
 			}
 			log.Info("receiving packages", slog.String("listen", pc.LocalAddr().String()+"/udp"), slog.Int("paired_inner_appliances", len(peers)))
 			return rcv.Serve(ctx, pc)
-		}}, nil
+		})}, nil
 	}
 }
 

@@ -173,15 +173,15 @@ func (w *Worker) read() (Answer, []byte, error) {
 	return ans, img, nil
 }
 
-// kill ends the process, once; safe from any goroutine.
+// kill ends the process and reaps it, once; safe from any goroutine.
 func (w *Worker) kill() {
 	w.once.Do(func() {
 		w.dead.Store(true)
 		w.in.Close()
 		if w.cmd.Process != nil {
 			w.cmd.Process.Kill()
+			w.cmd.Wait() //nolint:errcheck // killed: its exit says nothing
 		}
-		go w.cmd.Wait()
 	})
 }
 

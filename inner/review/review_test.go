@@ -10,13 +10,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"sealgate/inner/child"
 	"sealgate/inner/mask"
 	"sealgate/inner/mask/plan"
 	"sealgate/inner/review"
 	"sealgate/inner/video/videotest"
+	"sealgate/shared/pgdb/pgtest"
 )
 
 // The test binary plays the worker process when workerEnv names a clip.
@@ -30,7 +33,12 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	if os.Getenv(child.Env) != "" { // the analyser's child: a clip it cannot read
+		fmt.Fprintln(os.Stderr, `{"frame":1,"frames":4}`)
+		fmt.Fprintln(os.Stderr, "sealgate-inner: mask: "+strings.Join(os.Args[1:3], " ")+": no video stream")
+		os.Exit(1)
+	}
+	os.Exit(pgtest.Main(m))
 }
 
 func start(t *testing.T, clip string) (*review.Worker, error) {

@@ -5,6 +5,7 @@ package store
 import (
 	"embed"
 
+	"sealgate/inner/review"
 	"sealgate/shared/account"
 	"sealgate/shared/pgdb"
 )
@@ -13,7 +14,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations returns the inner daemon's schema migrations in order.
-// They include the shared account schema.
+// They include the shared account schema and the review workspaces'.
 func Migrations() []pgdb.Migration {
-	return pgdb.MustMigrations(pgdb.Source{FS: migrationFiles, Dir: "migrations"}, account.Schema)
+	return pgdb.MustMigrations(pgdb.Source{FS: migrationFiles, Dir: "migrations"}, account.Schema, review.Schema)
 }

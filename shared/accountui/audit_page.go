@@ -65,7 +65,7 @@ func (ui *UI) auditPage(c echo.Context) error {
 	} else {
 		d.Chain = ui.t(c, "audit.chain_ok", n)
 	}
-	return ui.render(c, http.StatusOK, "audit", "audit.title", d, "", "")
+	return ui.Render(c, View{Name: "audit", Title: "audit.title", Data: d})
 }
 
 func (ui *UI) auditCSV(c echo.Context) error {

@@ -64,19 +64,29 @@ func parsePages(fsys fs.FS, dir string) map[string]*template.Template {
 	return pages
 }
 
-// Render writes page name (a template of Config.Pages or of ours) inside
-// the layout, in the user's language; title is an i18n key.
-func (ui *UI) Render(c echo.Context, status int, name, title string, data any, notice, errMsg string) error {
-	return ui.render(c, status, name, title, data, notice, errMsg)
+// View is one page to render: template Name (of Config.Pages or of ours)
+// inside the layout, in the user's language.
+type View struct {
+	Name   string
+	Title  string // an i18n key
+	Data   any    // the template's .Data
+	Notice string // a message that something worked
+	Error  string // a message that something did not
+	Status int    // 0 is 200
 }
 
-func (ui *UI) render(c echo.Context, status int, name, title string, data any, notice, errMsg string) error {
+// Render writes v as the response.
+func (ui *UI) Render(c echo.Context, v View) error {
+	name, status := v.Name, v.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
 	t, ok := ui.pages[name]
 	if !ok {
 		panic("accountui: no page " + name) // programming error, caught by tests
 	}
 	lang := i18n.Pick(c.Request())
-	p := page{Lang: lang, OtherLang: other(lang), App: ui.cfg.AppKey, Title: title, Data: data, Notice: notice, Error: errMsg}
+	p := page{Lang: lang, OtherLang: other(lang), App: ui.cfg.AppKey, Title: v.Title, Data: v.Data, Notice: v.Notice, Error: v.Error}
 	p.CSRF, _ = c.Get(web.CSRFKey).(string)
 	if s := Session(c); s != nil && s.Stage == account.StageOK {
 		p.User = s.User
@@ -127,7 +137,7 @@ func (ui *UI) errorPage(err error, c echo.Context) {
 		c.NoContent(code)
 		return
 	}
-	ui.render(c, code, "error", "error.title", i18n.T(i18n.Pick(c.Request()), msg), "", "")
+	ui.Render(c, View{Name: "error", Title: "error.title", Data: i18n.T(i18n.Pick(c.Request()), msg), Status: code})
 }
 
 // setLang remembers the chosen language and goes back where the user was.

@@ -20,14 +20,14 @@ func (ui *UI) loginForm(c echo.Context) error {
 	if s := Session(c); s != nil {
 		return c.Redirect(http.StatusSeeOther, stagePaths[s.Stage])
 	}
-	return ui.render(c, http.StatusOK, "login", "login.title", nil, "", "")
+	return ui.Render(c, View{Name: "login", Title: "login.title"})
 }
 
 func (ui *UI) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, err := ui.svc.Login(ctx, c.FormValue("username"), c.FormValue("password"), c.RealIP())
 	if errors.Is(err, account.ErrBadCredentials) {
-		return ui.render(c, http.StatusUnauthorized, "login", "login.title", nil, "", ui.t(c, "login.failed"))
+		return ui.Render(c, View{Name: "login", Title: "login.title", Error: ui.t(c, "login.failed"), Status: http.StatusUnauthorized})
 	}
 	if err != nil {
 		return err
@@ -83,14 +83,14 @@ func (ui *UI) passwordForm(c echo.Context) error {
 	if Session(c).Stage == account.StagePassword {
 		notice = ui.t(c, "pw.first")
 	}
-	return ui.render(c, http.StatusOK, "password", "pw.title", nil, notice, "")
+	return ui.Render(c, View{Name: "password", Title: "pw.title", Notice: notice})
 }
 
 func (ui *UI) changePassword(c echo.Context) error {
 	s := Session(c)
 	next, confirm := c.FormValue("new"), c.FormValue("confirm")
 	fail := func(msg string) error {
-		return ui.render(c, http.StatusBadRequest, "password", "pw.title", nil, "", msg)
+		return ui.Render(c, View{Name: "password", Title: "pw.title", Error: msg, Status: http.StatusBadRequest})
 	}
 	if next != confirm {
 		return fail(ui.t(c, "pw.mismatch"))
@@ -123,7 +123,7 @@ func (ui *UI) showEnroll(c echo.Context, status int, errMsg string) error {
 		return err
 	}
 	d := enrollData{Secret: e.Secret, QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG))}
-	return ui.render(c, status, "totp_enroll", "totp.enroll.title", d, "", errMsg)
+	return ui.Render(c, View{Name: "totp_enroll", Title: "totp.enroll.title", Data: d, Error: errMsg, Status: status})
 }
 
 func (ui *UI) enroll(c echo.Context) error {
@@ -140,11 +140,11 @@ func (ui *UI) enroll(c echo.Context) error {
 		return err
 	}
 	setCookie(c, SessionCookie, token)
-	return ui.render(c, http.StatusOK, "recovery", "recovery.title", codes, "", "")
+	return ui.Render(c, View{Name: "recovery", Title: "recovery.title", Data: codes})
 }
 
 func (ui *UI) challengeForm(c echo.Context) error {
-	return ui.render(c, http.StatusOK, "totp", "totp.title", nil, "", "")
+	return ui.Render(c, View{Name: "totp", Title: "totp.title"})
 }
 
 func (ui *UI) challenge(c echo.Context) error {
@@ -154,9 +154,9 @@ func (ui *UI) challenge(c echo.Context) error {
 		if u, uerr := ui.svc.User(c.Request().Context(), s.User.ID); uerr == nil && u.FailedLogins >= account.MaxFailures {
 			ui.svc.EndSession(c.Request().Context(), actor(c), s, false) // locked: start over
 			clearCookie(c, SessionCookie)
-			return ui.render(c, http.StatusUnauthorized, "login", "login.title", nil, "", ui.t(c, "login.failed"))
+			return ui.Render(c, View{Name: "login", Title: "login.title", Error: ui.t(c, "login.failed"), Status: http.StatusUnauthorized})
 		}
-		return ui.render(c, http.StatusUnauthorized, "totp", "totp.title", nil, "", ui.t(c, "totp.bad_code"))
+		return ui.Render(c, View{Name: "totp", Title: "totp.title", Error: ui.t(c, "totp.bad_code"), Status: http.StatusUnauthorized})
 	}
 	if err != nil {
 		return err
@@ -165,5 +165,5 @@ func (ui *UI) challenge(c echo.Context) error {
 }
 
 func (ui *UI) home(c echo.Context) error {
-	return ui.render(c, http.StatusOK, "home", "home.title", nil, "", "")
+	return ui.Render(c, View{Name: "home", Title: "home.title"})
 }

@@ -26,7 +26,7 @@ func (ui *UI) showUsers(c echo.Context, status int, notice, errMsg string) error
 	if err != nil {
 		return err
 	}
-	return ui.render(c, status, "users", "users.title", usersData{Users: us, Roles: ui.svc.Roles(), Search: search, Now: time.Now()}, notice, errMsg)
+	return ui.Render(c, View{Name: "users", Title: "users.title", Data: usersData{Users: us, Roles: ui.svc.Roles(), Search: search, Now: time.Now()}, Notice: notice, Error: errMsg, Status: status})
 }
 
 // userError turns a refusal into a message for the admin, or nil for a fault.
@@ -54,7 +54,7 @@ func (ui *UI) createUser(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	return ui.render(c, http.StatusOK, "password_once", "users.title", passwordOnce{u.Username, pw}, "", "")
+	return ui.Render(c, View{Name: "password_once", Title: "users.title", Data: passwordOnce{u.Username, pw}})
 }
 
 var ops = map[string]string{"disable": account.OpDisable, "enable": account.OpEnable, "unlock": account.OpUnlock, "reset": account.OpReset}
@@ -76,7 +76,7 @@ func (ui *UI) administer(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return ui.render(c, http.StatusOK, "password_once", "users.title", passwordOnce{u.Username, pw}, "", "")
+		return ui.Render(c, View{Name: "password_once", Title: "users.title", Data: passwordOnce{u.Username, pw}})
 	}
 	return c.Redirect(http.StatusSeeOther, "/users")
 }

@@ -1,0 +1,115 @@
+// Package console is the inner appliance's web console beyond accounts:
+// the review editor, the watermark trace and the export ledger. Each
+// handler is one file named noun_verb.go; routes.go says who may use each
+// route. Handlers are thin: rules live in inner/mask/plan, records in
+// inner/review and inner/ledger, and anything that decodes a hostile file
+// runs in a child process (docs/architecture.md, "Where things live").
+package console
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"sealgate/inner/ledger"
+	"sealgate/inner/review"
+	"sealgate/shared/accountui"
+	"sealgate/shared/audit"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static/review.js
+var reviewJS []byte
+
+// Pages are the console's templates, for accountui.Config.Pages.
+func Pages() fs.FS {
+	sub, err := fs.Sub(templateFiles, "templates")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// Review editor limits: frames are shown at most displayWidth wide (scaled
+// by a whole factor); live workers hold a decoder and a clip's index each.
+const (
+	ReviewUploadLimit = 4 << 30
+	displayWidth      = 960
+	maxWorkers        = 2
+	workerIdle        = 5 * time.Minute
+)
+
+// Trace limits: a suspect copy can be long (the detector reads at most
+// watermark.MaxFrames frames of it); one trace runs at a time.
+const (
+	TraceUploadLimit = 4 << 30
+	traceTimeout     = 15 * time.Minute
+	ledgerPageRows   = 500
+)
+
+// Config is what the console is built from.
+type Config struct {
+	UI     *accountui.UI
+	DB     *pgxpool.Pool
+	Audit  *audit.Log
+	Ledger *ledger.Ledger
+	KeyDir string // where a trace's child finds the watermark key
+	// DataDir holds reviews/ (the clips under review) and tmp/ (uploads
+	// being traced).
+	DataDir string
+	Log     *slog.Logger
+}
+
+// Console serves the pages. Its background parts (the review analysis and
+// the review workers) must run for as long as it serves: see Background.
+type Console struct {
+	ui       *accountui.UI
+	audit    *audit.Log
+	ledger   *ledger.Ledger
+	reviews  *review.Workspaces
+	workers  *review.Pool
+	analyser *review.Analyser
+	keyDir   string
+	tmpDir   string
+	busy     chan struct{} // one trace at a time: it takes both cores
+	log      *slog.Logger
+}
+
+// New builds the console and adds its routes to cfg.UI. It removes uploads
+// a stopped daemon left behind: suspect copies are evidence of someone
+// else's privacy and are kept no longer than their trace.
+func New(cfg Config) (*Console, error) {
+	ws, err := review.NewWorkspaces(cfg.DB, filepath.Join(cfg.DataDir, "reviews"))
+	if err != nil {
+		return nil, err
+	}
+	c := &Console{ui: cfg.UI, audit: cfg.Audit, ledger: cfg.Ledger, reviews: ws,
+		workers: review.NewPool(maxWorkers, workerIdle), analyser: review.NewAnalyser(ws, cfg.Log.With(slog.String("component", "review"))),
+		keyDir: cfg.KeyDir, tmpDir: filepath.Join(cfg.DataDir, "tmp"), busy: make(chan struct{}, 1), log: cfg.Log}
+	if err := os.MkdirAll(c.tmpDir, 0o700); err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	stale, _ := filepath.Glob(filepath.Join(c.tmpDir, "trace-*.upload"))
+	for _, f := range stale {
+		os.Remove(f)
+	}
+	c.routes()
+	return c, nil
+}
+
+// A Runner is a background part the daemon runs until it stops.
+type Runner interface {
+	Run(ctx context.Context) error
+}
+
+// Background are the parts the daemon must run beside the console.
+func (c *Console) Background() []Runner { return []Runner{c.analyser, c.workers} }

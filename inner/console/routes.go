@@ -1,0 +1,53 @@
+package console
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"sealgate/shared/accountui"
+)
+
+// Who may use what. Reviewers prepare and check the masking of footage
+// before export: the operators who mask, the approvers who check before
+// release. Tracers look for the watermark in a suspect copy and read the
+// export ledger: the security side of the control centre, not the people
+// who export (docs/architecture.md, "Roles").
+var (
+	ReviewRoles = []string{"operator", "approver"}
+	TraceRoles  = []string{"admin", "auditor"}
+)
+
+// Nav is the console's own links in the header.
+var Nav = []accountui.NavItem{
+	{Path: "/reviews", Key: "nav.reviews", Roles: ReviewRoles},
+	{Path: "/trace", Key: "nav.trace", Roles: TraceRoles},
+	{Path: "/ledger", Key: "nav.ledger", Roles: TraceRoles},
+}
+
+// routes is the console's access table: every route, its roles and its
+// handler. accountui enforces sign-in, the role and CSRF on each.
+func (c *Console) routes() {
+	ui := c.ui
+	ui.Handle(http.MethodGet, "/reviews", ReviewRoles, c.reviewList)
+	ui.HandleUpload(http.MethodPost, "/reviews", ReviewRoles, ReviewUploadLimit, c.reviewCreate)
+	ui.Handle(http.MethodGet, "/reviews/:id", ReviewRoles, c.reviewShow)
+	ui.Handle(http.MethodGet, "/reviews/:id/data", ReviewRoles, c.reviewData)
+	ui.Handle(http.MethodGet, "/reviews/:id/boxes", ReviewRoles, c.reviewBoxes)
+	ui.Handle(http.MethodGet, "/reviews/:id/frame", ReviewRoles, c.reviewFrame)
+	ui.Handle(http.MethodPost, "/reviews/:id/tracks", ReviewRoles, c.trackCreate)
+	ui.Handle(http.MethodPost, "/reviews/:id/tracks/:track", ReviewRoles, c.trackEdit)
+	ui.Handle(http.MethodPost, "/reviews/:id/tracks/:track/box", ReviewRoles, c.trackBoxSet)
+	ui.Handle(http.MethodPost, "/reviews/:id/save", ReviewRoles, c.planSave)
+	ui.Handle(http.MethodPost, "/reviews/:id/delete", ReviewRoles, c.reviewDelete)
+	ui.Handle(http.MethodGet, "/review.js", ReviewRoles, reviewScript)
+
+	ui.Handle(http.MethodGet, "/trace", TraceRoles, c.traceForm)
+	ui.HandleUpload(http.MethodPost, "/trace", TraceRoles, TraceUploadLimit, c.traceUpload)
+	ui.Handle(http.MethodGet, "/ledger", TraceRoles, c.ledgerList)
+}
+
+func reviewScript(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", reviewJS)
+}
