@@ -6,9 +6,11 @@ package appliance_test
 import (
 	"debug/elf"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -112,4 +114,42 @@ func top(importPath string) (string, bool) {
 	dir, _, _ := strings.Cut(rest, "/")
 	_, known := layer[dir]
 	return dir, known
+}
+
+// TestDaemonPackagesOnlyWire keeps appliance/innerd and appliance/outerd to
+// subcommands and wiring: pages live in inner/console (and outer/portal),
+// SQL with the package that owns its tables (docs/architecture.md, "Where
+// things live").
+func TestDaemonPackagesOnlyWire(t *testing.T) {
+	sqlWord := regexp.MustCompile(`(?i)\b(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b`)
+	for _, dir := range []string{"innerd", "outerd"} {
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			if ext := filepath.Ext(path); ext != ".go" {
+				t.Errorf("%s: a %s file in a wiring package", path, ext)
+				return nil
+			}
+			if strings.HasSuffix(path, "_test.go") {
+				return nil
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, forbidden := range []string{"//go:embed", `"github.com/labstack/echo/v4"`, `"github.com/jackc/pgx/v5"`} {
+				if strings.Contains(string(b), forbidden) {
+					t.Errorf("%s: %s in a wiring package", path, forbidden)
+				}
+			}
+			if m := sqlWord.Find(b); m != nil {
+				t.Errorf("%s: SQL (%q) in a wiring package", path, m)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
