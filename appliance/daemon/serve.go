@@ -123,13 +123,13 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 	if err := recordStart(ctx, auditLog, s.Config); err != nil {
 		return err
 	}
-	e := web.New(log.With("component", "http"))
+	e := web.New(log.With(slog.String("component", "http")))
 	web.Health(e, map[string]web.Check{
 		"database": func(ctx context.Context) error { return db.Pool.Ping(ctx) },
 		"schema":   func(ctx context.Context) error { return pgdb.CheckSchema(ctx, db.Pool, s.Migrations) },
 		"keys":     s.KeysReady,
 	})
-	ui := accountui.New(e, svc, auditLog, s.UI, log.With("component", "ui"))
+	ui := accountui.New(e, svc, auditLog, s.UI, log.With(slog.String("component", "ui")))
 	var parts []Component
 	if s.Setup != nil {
 		env := Env{UI: ui, DB: db, Audit: auditLog, Metrics: reg, Log: log}
@@ -153,7 +153,7 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 	for _, p := range parts {
 		g.Go(func() error { return p.Run(gctx) })
 	}
-	httpLog := log.With("component", "http")
+	httpLog := log.With(slog.String("component", "http"))
 	g.Go(func() error {
 		return web.Serve(gctx, lns[0], e, web.TLSConfig(cert.TLS), s.Base.ShutdownGrace, httpLog)
 	})

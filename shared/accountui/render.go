@@ -4,6 +4,7 @@ import (
 	"errors"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"path"
 	"slices"
@@ -127,7 +128,7 @@ func (ui *UI) errorPage(err error, c echo.Context) {
 		msg = "error.forbidden"
 	}
 	if code >= 500 {
-		ui.log.Error("request failed", "path", c.Request().URL.Path, "error", err)
+		ui.log.Error("request failed", slog.String("path", c.Request().URL.Path), slog.Any("error", err))
 		msg = "error.generic"
 	}
 	if !i18n.Has(msg) {

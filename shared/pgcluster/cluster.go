@@ -132,7 +132,7 @@ func prepare(opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{opts: opts, bins: bins, log: opts.Log.With("component", "postgres")}
+	c := &Cluster{opts: opts, bins: bins, log: opts.Log.With(slog.String("component", "postgres"))}
 	if os.Geteuid() == 0 {
 		if c.cred, err = credentialFor(opts.User); err != nil {
 			return nil, err
