@@ -140,6 +140,7 @@ func TestReviewEditor(t *testing.T) {
 		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, bx+30*px, by, chromedp.ButtonLeft),
 		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, bx+30*px, by, chromedp.ButtonLeft),
 		chromedp.WaitVisible(chromedp.ID("retrack")), // the track is selected
+		frameShown(f0, "0"), // the editor has drawn the edited draft
 	)
 	moved := manualTrack("moved", func(tr plan.Track) bool { return abs(at(tr, f0).X-930) <= 4 })
 	if b := at(moved, f0); b.By != plan.ByManual || abs(b.Y-300) > 4 || abs(b.W-120) > 4 || len(moved.Boxes) != len(tracked.Boxes) || at(moved, f0+1) != at(tracked, f0+1) {

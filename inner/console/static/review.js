@@ -191,8 +191,12 @@
       const box = { x: Math.round(a.x), y: Math.round(a.y), w: Math.round(a.w), h: Math.round(a.h) };
       if (box.x === o.x && box.y === o.y && box.w === o.w && box.h === o.h) { adjust = null; draw(); return; }
       try {
-        await api('POST', `/tracks/${sel}/box`, { frame: a.f, ...box, seconds: 0 });
-        await edited_();
+        const op = (async () => {
+          await api('POST', `/tracks/${sel}/box`, { frame: a.f, ...box, seconds: 0 });
+          await edited_();
+        })();
+        settled = op;
+        await op;
       } catch (err) { say(err.message, true); }
       adjust = null;
       draw();
@@ -205,12 +209,20 @@
   });
 
   // --- edits ---
-  async function edited_() {
+  // After an edit the tracks, the boxes and the picture are fetched again;
+  // settled is that refresh, which an edit that starts from the boxes on
+  // screen (re-tracking) waits for, so it never starts from stale ones.
+  let settled = Promise.resolve();
+  function edited_() {
     version++;
-    await refresh();
-    await loadBoxes(true);
-    want = frame;
-    pump();
+    delete canvas.dataset.frame; // set again once this version is drawn
+    settled = (async () => {
+      await refresh();
+      await loadBoxes(true);
+      want = frame;
+      pump();
+    })();
+    return settled;
   }
 
   $('track').addEventListener('click', async () => {
@@ -227,6 +239,7 @@
   const selBox = () => (boxes.get(frame) || []).find((b) => b.t === sel);
 
   $('retrack').addEventListener('click', async () => {
+    await settled.catch(() => {});
     const b = selBox();
     if (!b) { say(L['msg.draw_first'], true); return; }
     say(L['msg.tracking']);
