@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +34,7 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv(child.Env) != "" { // the analyser's child: a clip it cannot read
 		fmt.Fprintln(os.Stderr, `{"frame":1,"frames":4}`)
-		fmt.Fprintln(os.Stderr, "sealgate-inner: mask: "+strings.Join(os.Args[1:3], " ")+": no video stream")
+		fmt.Fprintln(os.Stderr, "sealgate-inner: mask: "+os.Args[3]+": no video stream")
 		os.Exit(1)
 	}
 	os.Exit(pgtest.Main(m))

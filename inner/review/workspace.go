@@ -26,7 +26,7 @@ import (
 var schemaFiles embed.FS
 
 // Schema holds the review_workspaces table, which this package owns.
-var Schema = pgdb.Source{FS: schemaFiles, Dir: "schema"}
+var Schema = pgdb.Source{Schema: "review", FS: schemaFiles, Dir: "schema"}
 
 // Workspace states.
 const (
@@ -254,11 +254,12 @@ func (ws *Workspaces) parse(id string, version int, b []byte) (*plan.Plan, error
 // only if fn succeeds and the result validates. Edits of one workspace are
 // serialised across nodes by the row's lock.
 func (ws *Workspaces) Edit(ctx context.Context, id string, fn func(*plan.Plan) error) error {
-	return pgx.BeginFunc(ctx, ws.pool, func(tx pgx.Tx) error {
-		var (
-			version int
-			b       []byte
-		)
+	var (
+		next    *plan.Plan
+		version int
+	)
+	err := pgx.BeginFunc(ctx, ws.pool, func(tx pgx.Tx) error {
+		var b []byte
 		err := tx.QueryRow(ctx, `SELECT draft_version FROM review_workspaces WHERE id = $1 AND state = 'ready' FOR UPDATE`, id).Scan(&version)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("%w: %s", ErrNotReady, id)
@@ -275,7 +276,7 @@ func (ws *Workspaces) Edit(ctx context.Context, id string, fn func(*plan.Plan) e
 				return err
 			}
 		}
-		next := p.Clone()
+		next = p.Clone()
 		if err := fn(next); err != nil {
 			return err
 		}
@@ -289,11 +290,15 @@ func (ws *Workspaces) Edit(ctx context.Context, id string, fn func(*plan.Plan) e
 			id, b, version+1); err != nil {
 			return fmt.Errorf("review: store the draft of %s: %w", id, err)
 		}
-		ws.mu.Lock()
-		ws.drafts[id] = cachedDraft{version + 1, next} // a failed commit leaves a version no row has
-		ws.mu.Unlock()
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	ws.mu.Lock() // once committed: the version is the row's
+	ws.drafts[id] = cachedDraft{version + 1, next}
+	ws.mu.Unlock()
+	return nil
 }
 
 // Saved is what Save records.

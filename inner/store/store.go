@@ -7,6 +7,7 @@ import (
 
 	"sealgate/inner/review"
 	"sealgate/shared/account"
+	"sealgate/shared/audit"
 	"sealgate/shared/pgdb"
 )
 
@@ -14,7 +15,8 @@ import (
 var migrationFiles embed.FS
 
 // Migrations returns the inner daemon's schema migrations in order.
-// They include the shared account schema and the review workspaces'.
+// Each owner numbers its own: the accounts and the audit log (shared),
+// the inner's outbox and ledger, the review workspaces.
 func Migrations() []pgdb.Migration {
-	return pgdb.MustMigrations(pgdb.Source{FS: migrationFiles, Dir: "migrations"}, account.Schema, review.Schema)
+	return pgdb.MustMigrations(account.Schema, audit.Schema, pgdb.Source{Schema: "inner", FS: migrationFiles, Dir: "migrations"}, review.Schema)
 }

@@ -6,6 +6,7 @@ import (
 	"embed"
 
 	"sealgate/shared/account"
+	"sealgate/shared/audit"
 	"sealgate/shared/pgdb"
 )
 
@@ -13,7 +14,8 @@ import (
 var migrationFiles embed.FS
 
 // Migrations returns the outer daemon's schema migrations in order.
-// They include the shared account schema.
+// Each owner numbers its own: the accounts and the audit log (shared),
+// the outer's package records.
 func Migrations() []pgdb.Migration {
-	return pgdb.MustMigrations(pgdb.Source{FS: migrationFiles, Dir: "migrations"}, account.Schema)
+	return pgdb.MustMigrations(account.Schema, audit.Schema, pgdb.Source{Schema: "outer", FS: migrationFiles, Dir: "migrations"})
 }

@@ -9,7 +9,6 @@ import (
 //go:embed schema/*.sql
 var schemaFiles embed.FS
 
-// Schema holds the migrations of the account, session and audit tables,
-// which both daemons include after their own 0001 (the users table with
-// the daemon's roles).
-var Schema = pgdb.Source{FS: schemaFiles, Dir: "schema"}
+// Schema holds the migrations of the users, recovery-code and session
+// tables, which this package owns in both daemons' databases.
+var Schema = pgdb.Source{Schema: "account", FS: schemaFiles, Dir: "schema"}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"sealgate/shared/account"
 	"sealgate/shared/audit"
 	"sealgate/shared/pgdb"
 	"sealgate/shared/pgdb/pgtest"
@@ -23,11 +22,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 func newLog(t *testing.T) (*audit.Log, *pgxpool.Pool) {
 	t.Helper()
-	ms, err := pgdb.Collect(pgdb.Source{FS: os.DirFS("../../inner/store"), Dir: "migrations"}, account.Schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := pgtest.NewPool(t, ms)
+	pool := pgtest.NewPool(t, pgdb.MustMigrations(audit.Schema))
 	key := make([]byte, 32)
 	rand.Read(key)
 	return audit.New(pool, key), pool

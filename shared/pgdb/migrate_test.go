@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -22,7 +23,7 @@ func migrations(t *testing.T, files map[string]string) []pgdb.Migration {
 	for name, sql := range files {
 		fsys["m/"+name] = &fstest.MapFile{Data: []byte(sql)}
 	}
-	ms, err := pgdb.Migrations(fsys, "m")
+	ms, err := pgdb.Migrations("app", fsys, "m")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestMigrationNames(t *testing.T) {
 			for _, f := range tc.files {
 				fsys["m/"+f] = &fstest.MapFile{Data: []byte("SELECT 1")}
 			}
-			_, err := pgdb.Migrations(fsys, "m")
+			_, err := pgdb.Migrations("app", fsys, "m")
 			if (err == nil) != tc.ok {
 				t.Fatalf("Migrations(%v): err = %v, want ok=%v", tc.files, err, tc.ok)
 			}
@@ -107,9 +108,9 @@ func TestFailedMigrationLeavesNoTrace(t *testing.T) {
 	}
 	pool, _ := pgxpool.New(ctx, url)
 	defer pool.Close()
-	v, err := pgdb.SchemaVersion(ctx, pool)
-	if err != nil || v != 1 {
-		t.Fatalf("schema version after failed 0002 = %d (%v), want 1", v, err)
+	v, err := pgdb.SchemaVersions(ctx, pool)
+	if err != nil || v["app"] != 1 {
+		t.Fatalf("schema version after failed 0002 = %v (%v), want app 1", v, err)
 	}
 	var exists bool
 	pool.QueryRow(ctx, `SELECT to_regclass('c') IS NOT NULL`).Scan(&exists)
@@ -118,15 +119,85 @@ func TestFailedMigrationLeavesNoTrace(t *testing.T) {
 	}
 }
 
-func TestCollectAcrossSources(t *testing.T) {
-	own := fstest.MapFS{"m/0001_init.sql": {Data: []byte("SELECT 1")}}
-	shared := fstest.MapFS{"s/0002_accounts.sql": {Data: []byte("SELECT 2")}}
-	ms, err := pgdb.Collect(pgdb.Source{FS: own, Dir: "m"}, pgdb.Source{FS: shared, Dir: "s"})
-	if err != nil || len(ms) != 2 || ms[1].Name != "accounts" {
-		t.Fatalf("Collect: %+v, %v", ms, err)
+// Each owner numbers its own migrations: two owners may both have a 0001,
+// they apply in the order given, and one owner's newer schema is refused by
+// a binary that knows less of it.
+func TestOwnersNumberTheirOwn(t *testing.T) {
+	src := func(schema string, files ...string) pgdb.Source {
+		fsys := fstest.MapFS{}
+		for _, f := range files {
+			name, sql, _ := strings.Cut(f, ":")
+			fsys["m/"+name] = &fstest.MapFile{Data: []byte(sql)}
+		}
+		return pgdb.Source{Schema: schema, FS: fsys, Dir: "m"}
 	}
-	clash := fstest.MapFS{"s/0001_other.sql": {Data: []byte("SELECT 3")}}
-	if _, err := pgdb.Collect(pgdb.Source{FS: own, Dir: "m"}, pgdb.Source{FS: clash, Dir: "s"}); err == nil {
-		t.Fatal("two sources with version 1 were accepted")
+	users := src("account", "0001_users.sql:CREATE TABLE users (id int PRIMARY KEY)")
+	for _, tc := range []struct {
+		name    string
+		sources []pgdb.Source
+		ok      bool
+	}{
+		{"two owners, both from 1", []pgdb.Source{users, src("inner", "0001_a.sql:SELECT 1", "0002_b.sql:SELECT 2")}, true},
+		{"a gap in one owner", []pgdb.Source{users, src("inner", "0001_a.sql:SELECT 1", "0003_c.sql:SELECT 3")}, false},
+		{"one owner twice", []pgdb.Source{users, src("account", "0001_x.sql:SELECT 1")}, false},
+		{"no owner name", []pgdb.Source{src("", "0001_a.sql:SELECT 1")}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := pgdb.Collect(tc.sources...)
+			if (err == nil) != tc.ok {
+				t.Fatalf("Collect: %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t, nil)
+	// inner's 0001 references account's table: the order given is the order applied.
+	inner := src("inner", "0001_notes.sql:CREATE TABLE notes (user_id int REFERENCES users (id))")
+	ms := pgdb.MustMigrations(users, inner)
+	pool, err := pgdb.Open(ctx, url, ms, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if v, err := pgdb.SchemaVersions(ctx, pool); err != nil || v["account"] != 1 || v["inner"] != 1 || len(v) != 2 {
+		t.Fatalf("versions %v, %v", v, err)
+	}
+	// A newer account schema (another release) applies beside inner's.
+	users2 := src("account", "0001_users.sql:CREATE TABLE users (id int PRIMARY KEY)", "0002_sessions.sql:CREATE TABLE sessions (id int)")
+	p2, err := pgdb.Open(ctx, url, pgdb.MustMigrations(users2, inner), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2.Close()
+	if err := pgdb.CheckSchema(ctx, pool, ms); !errors.Is(err, pgdb.ErrSchemaTooNew) || !strings.Contains(err.Error(), "account") {
+		t.Fatalf("the older set on a newer account schema: %v, want ErrSchemaTooNew naming account", err)
+	}
+	if _, err := pgdb.Open(ctx, url, ms, "old"); !errors.Is(err, pgdb.ErrSchemaTooNew) {
+		t.Fatalf("an older binary opened a newer schema: %v", err)
+	}
+	// A binary with an owner the database lacks is stale until it migrates.
+	more := pgdb.MustMigrations(users2, inner, src("review", "0001_w.sql:CREATE TABLE w (n int)"))
+	if err := pgdb.CheckSchema(ctx, pool, more); !errors.Is(err, pgdb.ErrSchemaStale) {
+		t.Fatalf("a missing owner: %v, want ErrSchemaStale", err)
+	}
+}
+
+// A database of the single-sequence layout is refused with a clear error,
+// not migrated on top of.
+func TestLegacyLayoutRefused(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t, nil)
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, `DROP TABLE schema_migrations; CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now(), app_version text NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pgdb.Open(ctx, url, migrations(t, map[string]string{"0001_init.sql": `CREATE TABLE a (n int)`}), "test"); !errors.Is(err, pgdb.ErrLegacySchema) {
+		t.Fatalf("Open on the old layout: %v, want ErrLegacySchema", err)
 	}
 }

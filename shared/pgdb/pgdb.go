@@ -4,10 +4,12 @@
 //
 // # Migrations
 //
-// Each daemon embeds numbered, forward-only files (migrations/0001_init.sql,
-// 0002_….sql). The number is the schema version the file produces. [Migrate]
-// applies the missing ones under pg_advisory_lock, each in a transaction that
-// also records it in schema_migrations with the binary's version.
+// Each owner of tables (shared/account, shared/audit, a daemon's store,
+// inner/review) embeds its own numbered, forward-only files (0001_init.sql,
+// 0002_….sql); the number is the version of that owner's schema the file
+// produces. [Migrate] applies the missing ones under pg_advisory_lock, in
+// the order the owners are given, each in a transaction that also records
+// (schema, version) in schema_migrations with the binary's version.
 package pgdb
 
 import (

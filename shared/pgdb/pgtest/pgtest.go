@@ -116,7 +116,7 @@ func NewPool(t testing.TB, ms []pgdb.Migration) *pgxpool.Pool {
 func template(ctx context.Context, ms []pgdb.Migration) (string, error) {
 	h := sha256.New()
 	for _, m := range ms {
-		fmt.Fprintf(h, "%d\x00%s\x00%s\x00", m.Version, m.Name, m.SQL)
+		fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00", m.Schema, m.Version, m.Name, m.SQL)
 	}
 	key := hex.EncodeToString(h.Sum(nil))[:16]
 	if name, ok := templates[key]; ok {
