@@ -75,7 +75,8 @@ func (o Offer) Range() (start, end int64) { return LaneRange(o.Size, o.Lanes, o.
 
 // LaneRange is lane's share of a package of size bytes split into lanes.
 func LaneRange(size int64, lanes, lane int) (start, end int64) {
-	// size < 2⁵⁰ and lanes ≤ 64: the products fit in an int64.
+	// size ≤ 2⁵⁰ (ReadOffer refuses more) and lanes ≤ MaxLanes < 2⁸: the
+	// products stay below 2⁵⁸, inside an int64.
 	return size * int64(lane) / int64(lanes), size * int64(lane+1) / int64(lanes)
 }
 

@@ -35,7 +35,7 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.En
 		rcv, err := receive.New(receive.Config{
 			Dir: cfg.Transfer.StoreDir, Identity: k.Transfer, Peers: peers, Streams: int64(cfg.Transfer.Streams),
 			MaxPackage: int64(cfg.Transfer.MaxPackageGB) << 30, Quota: int64(cfg.Transfer.QuotaGB) << 30,
-			Recorder: store, Log: log.With("component", "receive"), Metrics: reg,
+			Recorder: store, Log: log.With(slog.String("component", "receive")), Metrics: reg,
 		})
 		if err != nil {
 			return nil, err

@@ -110,7 +110,7 @@ func (r *Receiver) Serve(ctx context.Context, pc net.PacketConn) error {
 			conn.CloseWithError(transfer.CodeUnpaired, "not paired")
 			continue
 		}
-		log := r.cfg.Log.With("peer", peer.Name, "remote", conn.RemoteAddr().String())
+		log := r.cfg.Log.With(slog.String("peer", peer.Name), slog.String("remote", conn.RemoteAddr().String()))
 		log.Info("inner appliance connected")
 		wg.Go(func() {
 			defer conn.CloseWithError(transfer.CodeOK, "")

@@ -202,24 +202,26 @@ func (s *Sender) deliver(ctx context.Context, pool *Pool, item *Item) {
 	}
 }
 
-// capped applies the bandwidth cap to a stream's writes.
-func (s *Sender) capped(w io.Writer) io.Writer {
+// capped applies the bandwidth cap to a stream's writes; a write waiting
+// for its share ends with ctx, so a stopping sender is not held by the cap.
+func (s *Sender) capped(ctx context.Context, w io.Writer) io.Writer {
 	if s.limiter == nil {
 		return w
 	}
-	return &limitedWriter{w: w, l: s.limiter}
+	return &limitedWriter{ctx: ctx, w: w, l: s.limiter}
 }
 
 type limitedWriter struct {
-	w io.Writer
-	l *rate.Limiter
+	ctx context.Context
+	w   io.Writer
+	l   *rate.Limiter
 }
 
 func (lw *limitedWriter) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
 		chunk := p[:min(len(p), lw.l.Burst())]
-		if err := lw.l.WaitN(context.Background(), len(chunk)); err != nil {
+		if err := lw.l.WaitN(lw.ctx, len(chunk)); err != nil {
 			return n, err
 		}
 		m, err := lw.w.Write(chunk)

@@ -276,7 +276,7 @@ func Lanes(size int64) int {
 // connection fails is offered again on another and resumes where the
 // outer's copy of it ends. write, if set, wraps each stream's writer (the
 // bandwidth cap); retry, if set, counts each lane sent again.
-func (p *Pool) Send(ctx context.Context, pkg Package, write func(io.Writer) io.Writer, retry func()) (Result, error) {
+func (p *Pool) Send(ctx context.Context, pkg Package, write func(context.Context, io.Writer) io.Writer, retry func()) (Result, error) {
 	lanes := Lanes(pkg.Size)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -336,7 +336,7 @@ func (p *Pool) Send(ctx context.Context, pkg Package, write func(io.Writer) io.W
 
 // sendLane delivers one lane, moving it to another connection when its
 // connection fails or stalls.
-func (p *Pool) sendLane(ctx context.Context, pkg Package, lanes, lane int, write func(io.Writer) io.Writer, retry func()) (LaneResult, error) {
+func (p *Pool) sendLane(ctx context.Context, pkg Package, lanes, lane int, write func(context.Context, io.Writer) io.Writer, retry func()) (LaneResult, error) {
 	var total LaneResult
 	for attempt := 0; ; attempt++ {
 		c, err := p.get(ctx)

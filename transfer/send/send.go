@@ -171,7 +171,7 @@ func Describe(path string) (Package, error) {
 // Send delivers a package on this connection alone, as one lane. write,
 // if set, wraps the stream writer (for a bandwidth cap). It returns a
 // *RefusedError when the outer refuses.
-func (c *Conn) Send(ctx context.Context, p Package, write func(io.Writer) io.Writer) (Result, error) {
+func (c *Conn) Send(ctx context.Context, p Package, write func(context.Context, io.Writer) io.Writer) (Result, error) {
 	lr, err := c.SendLane(ctx, p, 1, 0, write)
 	return Result{Status: lr.Status, Resumed: lr.Resumed, Sent: lr.Sent}, err
 }
@@ -184,7 +184,7 @@ type LaneResult struct {
 }
 
 // SendLane delivers one lane of a package split into lanes, on a new stream.
-func (c *Conn) SendLane(ctx context.Context, p Package, lanes, lane int, write func(io.Writer) io.Writer) (LaneResult, error) {
+func (c *Conn) SendLane(ctx context.Context, p Package, lanes, lane int, write func(context.Context, io.Writer) io.Writer) (LaneResult, error) {
 	c.lanes.Add(1)
 	defer c.lanes.Add(-1)
 	// Waiting for stream credit is not the path stalling: watch from the
@@ -231,7 +231,7 @@ func (c *Conn) SendLane(ctx context.Context, p Package, lanes, lane int, write f
 	defer f.Close()
 	var w io.Writer = watched{c, s}
 	if write != nil {
-		w = write(w)
+		w = write(ctx, w)
 	}
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
