@@ -88,15 +88,28 @@ func TestExposedBinariesArePureGo(t *testing.T) {
 // layer or lower ones, and inner and outer never import each other.
 var layer = map[string]int{"shared": 0, "transfer": 1, "inner": 2, "outer": 2, "appliance": 3}
 
+//
+// Test-support packages (named *test: pgtest, transfertest, daemontest…)
+// set up real parts for tests, so they may reach the layer that owns a
+// part (transfertest keeps packages in outer/pkgstore's directory, as the
+// outer does), never appliance; and only tests and other test-support
+// packages import them.
 func TestImportsFlowDown(t *testing.T) {
 	for _, p := range list(t, nil, "sealgate/...") {
 		from, ok := top(p.ImportPath)
 		if !ok {
 			continue
 		}
+		support := strings.HasSuffix(p.ImportPath, "test")
 		for _, imp := range p.Imports {
 			to, ok := top(imp)
 			if !ok {
+				continue
+			}
+			if strings.HasSuffix(imp, "test") && !support {
+				t.Errorf("%s imports the test-support package %s", p.ImportPath, imp)
+			}
+			if support && layer[to] < layer["appliance"] {
 				continue
 			}
 			if layer[to] > layer[from] || (layer[to] == layer[from] && to != from) {

@@ -31,11 +31,14 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.En
 			}
 			peers[p.TransferFingerprint] = receive.Peer{Name: p.Name, Signer: signer}
 		}
-		store := pkgstore.New(db.Pool, auditLog)
+		store, err := pkgstore.OpenDir(cfg.Transfer.StoreDir, pkgstore.New(db.Pool, auditLog))
+		if err != nil {
+			return nil, err
+		}
 		rcv, err := receive.New(receive.Config{
-			Dir: cfg.Transfer.StoreDir, Identity: k.Transfer, Peers: peers, Streams: int64(cfg.Transfer.Streams),
+			Store: store, Identity: k.Transfer, Peers: peers, Streams: int64(cfg.Transfer.Streams),
 			MaxPackage: int64(cfg.Transfer.MaxPackageGB) << 30, Quota: int64(cfg.Transfer.QuotaGB) << 30,
-			Recorder: store, Log: log.With(slog.String("component", "receive")), Metrics: reg,
+			Log: log.With(slog.String("component", "receive")), Metrics: reg,
 		})
 		if err != nil {
 			return nil, err
@@ -46,7 +49,7 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.En
 		}
 		return []daemon.Component{daemon.ComponentFunc(func(ctx context.Context) error {
 			defer pc.Close()
-			if n, err := store.Reconcile(ctx, cfg.Transfer.StoreDir); err != nil {
+			if n, err := store.Reconcile(ctx); err != nil {
 				return err
 			} else if n > 0 {
 				log.Warn("recorded packages stored before a crash", slog.Int("packages", n))

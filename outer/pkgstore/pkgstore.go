@@ -1,5 +1,7 @@
-// Package pkgstore records the sealed packages the outer appliance holds:
-// files named by their SHA-256 in the store directory, one row each.
+// Package pkgstore keeps the sealed packages the outer appliance holds: it
+// owns the store directory (Dir: files named by their SHA-256, arrivals
+// under incoming/), which transfer/receive reaches through its Store
+// interface, and the packages table (Store: one row each).
 package pkgstore
 
 import (

@@ -10,7 +10,6 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -316,22 +315,16 @@ func (p *partial) closeRecord() {
 
 var errBusy = errors.New("receive: lane is arriving on another stream")
 
-// store moves the verified package into the store, durably, and forgets
-// its record.
-func (p *partial) store(final string) error {
+// store hands the verified package to keep, which moves it into the store
+// durably, and forgets its record.
+func (p *partial) store(keep func(data string) error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := os.Rename(p.path, final); err != nil { // synced by finish
+	if err := keep(p.path); err != nil {
 		return err
 	}
 	p.done = true
 	p.closeRecord()
 	os.Remove(p.state)
-	for _, dir := range []string{filepath.Dir(final), filepath.Dir(p.path)} {
-		if d, err := os.Open(dir); err == nil {
-			d.Sync()
-			d.Close()
-		}
-	}
 	return nil
 }

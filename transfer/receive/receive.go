@@ -12,12 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -34,20 +31,30 @@ type Peer struct {
 	Signer ed25519.PublicKey // its package signing key (signing.pub)
 }
 
-// Recorder is told of each stored package (the outer's database).
-type Recorder interface {
-	Stored(ctx context.Context, peer string, sum [32]byte, size int64, path string) error
+// Store keeps the packages received. The receiver does not know where or
+// how: the outer's package store owns its directory (outer/pkgstore.Dir),
+// and the receiver reaches it only through these methods.
+type Store interface {
+	// Has reports whether package sum is kept already.
+	Has(sum [32]byte) bool
+	// Incoming names the files a package arriving is written to: its bytes
+	// at their final offsets, and the record of how far each lane has come.
+	Incoming(sum [32]byte) (data, lanes string)
+	// Keep moves a verified arrival, its bytes synced, into the store,
+	// durably, and records it.
+	Keep(ctx context.Context, peer string, sum [32]byte, size int64, data string) error
+	// Used is the bytes the store holds, arrivals included.
+	Used() int64
 }
 
 // Config configures a Receiver.
 type Config struct {
-	Dir        string          // the package store: <sha256>.sgpkg, and incoming/ for partial ones
+	Store      Store           // where packages are kept
 	Identity   tls.Certificate // the outer's transfer identity; its key signs replies
 	Peers      map[string]Peer // by the fingerprint of their transfer key
 	Streams    int64           // parallel packages per connection (default 8)
 	MaxPackage int64           // largest package accepted (default 64 GiB)
 	Quota      int64           // bytes the store may hold; 0: limited by the disk only
-	Recorder   Recorder        // may be nil
 	QUIC       *quic.Config    // nil: transfer.ServerQUIC
 	Log        *slog.Logger
 	Metrics    prometheus.Registerer // may be nil
@@ -80,8 +87,8 @@ func New(cfg Config) (*Receiver, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.Dir, "incoming"), 0o700); err != nil {
-		return nil, fmt.Errorf("receive: %w", err)
+	if cfg.Store == nil {
+		return nil, errors.New("receive: no store to keep packages in")
 	}
 	return &Receiver{cfg: cfg, m: newMetrics(cfg.Metrics), key: key, partials: map[[32]byte]*partial{}}, nil
 }
@@ -165,8 +172,7 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 	r.m.lastContact.WithLabelValues(peer.Name).SetToCurrentTime()
 	name := hex.EncodeToString(o.SHA256[:])
 	log = log.With(slog.String("sha256", name))
-	final := filepath.Join(r.cfg.Dir, name+".sgpkg")
-	if _, err := os.Stat(final); err == nil {
+	if r.cfg.Store.Has(o.SHA256) {
 		r.reply(s, transfer.Reply{Status: transfer.Already, SHA256: o.SHA256, Lane: o.Lane})
 		s.Close()
 		return
@@ -227,7 +233,7 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 		log.Info("lane interrupted; kept for resuming", slog.Int("lane", o.Lane), slog.Any("error", err))
 		return
 	}
-	r.finish(ctx, s, peer, p, o, final, log)
+	r.finish(ctx, s, peer, p, o, log)
 }
 
 // receiveLane writes the lane's bytes from off to end at their place,
@@ -272,7 +278,7 @@ var laneBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 // finish answers a lane whose bytes are all in: Held while other lanes are
 // missing; once the package is complete, the stream that completed it
 // verifies, stores and records it and sends the receipt.
-func (r *Receiver) finish(ctx context.Context, s *quic.Stream, peer Peer, p *partial, o transfer.Offer, final string, log *slog.Logger) {
+func (r *Receiver) finish(ctx context.Context, s *quic.Stream, peer Peer, p *partial, o transfer.Offer, log *slog.Logger) {
 	_, end := o.Range()
 	if !p.complete() {
 		r.reply(s, transfer.Reply{Status: transfer.Held, SHA256: o.SHA256, Lane: o.Lane, Offset: end})
@@ -281,7 +287,7 @@ func (r *Receiver) finish(ctx context.Context, s *quic.Stream, peer Peer, p *par
 	}
 	p.finish.Lock()
 	defer p.finish.Unlock()
-	if _, err := os.Stat(final); err == nil {
+	if r.cfg.Store.Has(o.SHA256) {
 		r.reply(s, transfer.Reply{Status: transfer.Already, SHA256: o.SHA256, Lane: o.Lane})
 		s.Close()
 		return
@@ -307,19 +313,12 @@ func (r *Receiver) finish(ctx context.Context, s *quic.Stream, peer Peer, p *par
 		r.refuse(s, peer.Name, o, transfer.ReasonInternal, log)
 		return
 	}
-	if err := p.store(final); err != nil {
+	if err := p.store(func(data string) error { return r.cfg.Store.Keep(ctx, peer.Name, o.SHA256, o.Size, data) }); err != nil {
+		// A package whose file is kept but not recorded gets Already at the
+		// next offer, and the daemon reconciles the record at start.
 		log.Error("store package", slog.Any("error", err))
 		r.refuse(s, peer.Name, o, transfer.ReasonInternal, log)
 		return
-	}
-	if r.cfg.Recorder != nil {
-		if err := r.cfg.Recorder.Stored(ctx, peer.Name, o.SHA256, o.Size, final); err != nil {
-			// The file is in the store: the next offer gets Already and the
-			// daemon reconciles the record at start.
-			log.Error("record package", slog.Any("error", err))
-			r.refuse(s, peer.Name, o, transfer.ReasonInternal, log)
-			return
-		}
 	}
 	r.m.packages.WithLabelValues(peer.Name).Inc()
 	log.Info("package stored", slog.Int64("size", o.Size), slog.Int("lanes", o.Lanes))
@@ -346,18 +345,17 @@ func (r *Receiver) acquire(o transfer.Offer, signer ed25519.PublicKey) (*partial
 			return nil, errBusy // another layout is still arriving
 		}
 	}
-	name := hex.EncodeToString(o.SHA256[:])
-	path := filepath.Join(r.cfg.Dir, "incoming", name+".partial")
+	path, lanes := r.cfg.Store.Incoming(o.SHA256)
 	if r.cfg.Quota > 0 {
 		var have int64
 		if fi, err := os.Stat(path); err == nil {
 			have = fi.Size()
 		}
-		if r.used()-have+o.Size > r.cfg.Quota {
+		if r.cfg.Store.Used()-have+o.Size > r.cfg.Quota {
 			return nil, errQuota
 		}
 	}
-	p, err := openPartial(path, filepath.Join(r.cfg.Dir, "incoming", name+".lanes"), o)
+	p, err := openPartial(path, lanes, o)
 	if err != nil {
 		return nil, err
 	}
@@ -382,20 +380,6 @@ func (r *Receiver) release(p *partial) {
 	if r.partials[p.sum] == p {
 		delete(r.partials, p.sum)
 	}
-}
-
-// used is the bytes the store and its partial files hold.
-func (r *Receiver) used() int64 {
-	var n int64
-	filepath.WalkDir(r.cfg.Dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".sgpkg") || strings.HasSuffix(path, ".partial")) {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
-			}
-		}
-		return nil
-	})
-	return n
 }
 
 // stalled reads a stream with a rolling deadline: keep-alives hold a

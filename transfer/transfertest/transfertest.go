@@ -23,6 +23,7 @@ import (
 	"sealgate/shared/keys"
 	"sealgate/shared/seal"
 	"sealgate/transfer"
+	"sealgate/outer/pkgstore"
 	"sealgate/transfer/receive"
 )
 
@@ -84,8 +85,12 @@ func NewPairOn(t testing.TB, listen func(addr string) (net.PacketConn, error), t
 		t.Fatal(err)
 	}
 	p := &Pair{Inner: in, Outer: out, OuterFP: CertFP(out.Transfer.Certificate[0]), Store: filepath.Join(dir, "store"), listen: listen}
+	store, err := pkgstore.OpenDir(p.Store, nil) // the outer's own layout, without its database
+	if err != nil {
+		t.Fatal(err)
+	}
 	p.cfg = receive.Config{
-		Dir: p.Store, Identity: out.Transfer, QUIC: TestQUIC(true),
+		Store: store, Identity: out.Transfer, QUIC: TestQUIC(true),
 		Peers: map[string]receive.Peer{CertFP(in.Transfer.Certificate[0]): {Name: "city-hall", Signer: in.Signing.Public().(ed25519.PublicKey)}},
 	}
 	if tweak != nil {

@@ -1,0 +1,100 @@
+package pkgstore
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Dir is the store directory: each package at <sha256>.sgpkg, packages
+// still arriving under incoming/ (their bytes in <sha256>.partial, how far
+// each lane has come in <sha256>.lanes). It is what transfer/receive keeps
+// packages in (receive.Store); this package alone knows the layout.
+type Dir struct {
+	path    string
+	records *Store // nil: files only (transfer tests)
+}
+
+// OpenDir prepares the store directory at path. records, if set, records
+// each package kept (the outer's database); nil keeps files only.
+func OpenDir(path string, records *Store) (*Dir, error) {
+	if err := os.MkdirAll(filepath.Join(path, "incoming"), 0o700); err != nil {
+		return nil, fmt.Errorf("pkgstore: %w", err)
+	}
+	return &Dir{path: path, records: records}, nil
+}
+
+// Path is where package sum is kept.
+func (d *Dir) Path(sum [32]byte) string {
+	return filepath.Join(d.path, hex.EncodeToString(sum[:])+".sgpkg")
+}
+
+// Has reports whether package sum is kept.
+func (d *Dir) Has(sum [32]byte) bool {
+	_, err := os.Stat(d.Path(sum))
+	return err == nil
+}
+
+// Incoming names the files a package arriving is written to.
+func (d *Dir) Incoming(sum [32]byte) (data, lanes string) {
+	name := filepath.Join(d.path, "incoming", hex.EncodeToString(sum[:]))
+	return name + ".partial", name + ".lanes"
+}
+
+// Keep moves a verified arrival (its bytes synced by the caller) into the
+// store, durably, and records it. The file is kept before its row: a crash
+// between the two leaves a file that Reconcile records at the next start,
+// never a row without its file.
+func (d *Dir) Keep(ctx context.Context, peer string, sum [32]byte, size int64, data string) error {
+	final := d.Path(sum)
+	if err := os.Rename(data, final); err != nil {
+		return fmt.Errorf("pkgstore: keep package: %w", err)
+	}
+	for _, dir := range []string{d.path, filepath.Dir(data)} {
+		if err := syncDir(dir); err != nil {
+			return fmt.Errorf("pkgstore: keep package: %w", err)
+		}
+	}
+	if d.records == nil {
+		return nil
+	}
+	return d.records.Stored(ctx, peer, sum, size, final)
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// Used is the bytes the store holds, packages arriving included: what the
+// quota counts.
+func (d *Dir) Used() int64 {
+	var n int64
+	filepath.WalkDir(d.path, func(path string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && (strings.HasSuffix(path, ".sgpkg") || strings.HasSuffix(path, ".partial")) {
+			if fi, err := e.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// Reconcile records package files that have no row: Keep stores the file
+// before the row, so a crash between the two leaves one.
+func (d *Dir) Reconcile(ctx context.Context) (int, error) {
+	if d.records == nil {
+		return 0, errors.New("pkgstore: reconcile needs the records")
+	}
+	return d.records.Reconcile(ctx, d.path)
+}
