@@ -88,8 +88,7 @@ func TestExposedBinariesArePureGo(t *testing.T) {
 // layer or lower ones, and inner and outer never import each other.
 var layer = map[string]int{"shared": 0, "transfer": 1, "inner": 2, "outer": 2, "appliance": 3}
 
-//
-// Test-support packages (named *test: pgtest, transfertest, daemontest…)
+// TestImportsFlowDown checks the layers. Test-support packages (named *test: pgtest, transfertest, daemontest…)
 // set up real parts for tests, so they may reach the layer that owns a
 // part (transfertest keeps packages in outer/pkgstore's directory, as the
 // outer does), never appliance; and only tests and other test-support

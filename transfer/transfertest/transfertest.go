@@ -20,10 +20,10 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"sealgate/outer/pkgstore"
 	"sealgate/shared/keys"
 	"sealgate/shared/seal"
 	"sealgate/transfer"
-	"sealgate/outer/pkgstore"
 	"sealgate/transfer/receive"
 )
 
