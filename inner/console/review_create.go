@@ -36,7 +36,12 @@ func (c *Console) reviewCreate(e echo.Context) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return fmt.Errorf("review workspace: %w", err)
 	}
-	sum, err := saveUpload(fh, c.reviews.Source(id))
+	f, err := os.OpenFile(c.reviews.Source(id), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("review workspace: %w", err)
+	}
+	sum, err := saveUpload(fh, f)
 	if err != nil {
 		os.RemoveAll(dir)
 		return err

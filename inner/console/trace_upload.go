@@ -63,13 +63,11 @@ func (c *Console) traceUpload(e echo.Context) error {
 		return fmt.Errorf("trace: %w", err)
 	}
 	path := f.Name()
-	f.Close()
-	os.Remove(path) // saveUpload creates it anew, exclusively
-	sum, err := saveUpload(fh, path)
+	sum, err := saveUpload(fh, f)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(path)
+	defer os.Remove(path) // evidence of someone else's privacy: kept no longer than its trace
 
 	tctx, cancel := context.WithTimeout(ctx, traceTimeout)
 	defer cancel()

@@ -27,30 +27,33 @@ func formFile(c echo.Context, name, missingKey string) (*multipart.FileHeader, i
 	return fh, 0, ""
 }
 
-// saveUpload copies an upload into path, a new private file (0600) that
-// must not exist, and returns the upload's SHA-256. On failure nothing is
-// left at path.
-func saveUpload(fh *multipart.FileHeader, path string) (string, error) {
-	src, err := fh.Open()
-	if err != nil {
-		return "", fmt.Errorf("reading the upload: %w", err)
-	}
-	defer src.Close()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("saving the upload: %w", err)
-	}
-	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(f, h), src)
-	if err == nil {
-		err = f.Sync()
-	}
+// saveUpload copies an upload into f, a new private file, syncs and
+// closes it, and returns the upload's SHA-256. On failure it removes f:
+// nothing half written is left behind.
+func saveUpload(fh *multipart.FileHeader, f *os.File) (string, error) {
+	sum, err := copyUpload(fh, f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(path)
+		os.Remove(f.Name())
 		return "", fmt.Errorf("saving the upload: %w", err)
+	}
+	return sum, nil
+}
+
+func copyUpload(fh *multipart.FileHeader, f *os.File) (string, error) {
+	src, err := fh.Open()
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), src); err != nil {
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
