@@ -12,6 +12,7 @@ import (
 	"sealgate/inner/mask"
 	"sealgate/inner/mask/plan"
 	"sealgate/inner/video"
+	"sealgate/shared/atomicfile"
 )
 
 type maskCmd struct {
@@ -41,9 +42,18 @@ func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
 		return fmt.Errorf("--leak-check, --watermark, --requester and --keep-audio need --out")
 	case c.Watermark != "" && c.fromLedger():
 		return fmt.Errorf("give --watermark or --requester and --reason (the ledger's next serial), not both")
-	case c.Out != "":
-		if _, err := os.Stat(c.Out); err == nil {
-			return fmt.Errorf("%s exists; the masked video is never written over an existing file", c.Out)
+	case c.Out != "" && c.Out == c.PlanOut:
+		return fmt.Errorf("--out and --plan-out are the same file")
+	}
+	// Both are written create-only; refuse before the run, not after it.
+	if c.Out != "" {
+		if err := atomicfile.CheckAbsent(c.Out); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+	}
+	if c.PlanOut != "" {
+		if err := atomicfile.CheckAbsent(c.PlanOut); err != nil {
+			return fmt.Errorf("--plan-out: %w", err)
 		}
 	}
 	dets, err := mask.ParseDetect(c.Detect)
@@ -98,8 +108,8 @@ func (c *maskCmd) Run(ctx context.Context, app *daemon.App) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(c.PlanOut, b, 0o600); err != nil {
-			return err
+		if err := atomicfile.WriteFile(c.PlanOut, b, 0o600); err != nil {
+			return fmt.Errorf("--plan-out: %w", err)
 		}
 	}
 	if c.JSON {

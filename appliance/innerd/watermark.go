@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"sealgate/appliance/cli"
@@ -13,6 +12,7 @@ import (
 	"sealgate/inner/mask"
 	"sealgate/inner/video"
 	"sealgate/inner/watermark"
+	"sealgate/shared/atomicfile"
 	"sealgate/shared/audit"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
@@ -29,8 +29,8 @@ type watermarkCmd struct {
 }
 
 func (c *watermarkCmd) Run(ctx context.Context, app *daemon.App) error {
-	if _, err := os.Stat(c.Out); err == nil {
-		return fmt.Errorf("%s exists; the marked video is never written over an existing file", c.Out)
+	if err := atomicfile.CheckAbsent(c.Out); err != nil { // before a serial is taken or a frame decoded; the encoder refuses it too
+		return fmt.Errorf("--out: %w", err)
 	}
 	// The masking pipeline with no detectors and no plan is exactly a
 	// decode → mark → encode pass that keeps every timestamp.

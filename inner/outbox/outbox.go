@@ -5,6 +5,7 @@ package outbox
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"sealgate/shared/atomicfile"
 	"sealgate/shared/audit"
 	"sealgate/shared/seal"
 	"sealgate/transfer/send"
@@ -94,45 +97,69 @@ func (o *Outbox) Add(ctx context.Context, actor, src string, signer ed25519.Publ
 
 // copyIn copies src into the outbox as <sha256>.sgpkg in one pass (hashing
 // as it copies), then verifies the copy: two reads of the package, not
-// three. Nothing is left behind on failure.
+// three. The copy is published create-only (synced, linked into place);
+// if that name is taken, by the same package added before, the file there
+// is kept once its hash checks out. Nothing is left behind on failure.
 func (o *Outbox) copyIn(src string, signer ed25519.PublicKey) (send.Package, *seal.Manifest, error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return send.Package{}, nil, fmt.Errorf("outbox: %w", err)
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(o.dir, ".adding-*.partial")
+	tmp, err := atomicfile.Create(filepath.Join(o.dir, "adding"), 0o600)
 	if err != nil {
 		return send.Package{}, nil, fmt.Errorf("outbox: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	defer tmp.Close()
+	defer tmp.Abort()
 	h := sha256.New()
 	w := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
 	size, err := io.Copy(w, bufio.NewReaderSize(in, 1<<20))
 	if err == nil {
 		err = w.Flush()
 	}
-	if err == nil {
-		err = tmp.Sync()
-	}
 	if err != nil {
 		return send.Package{}, nil, fmt.Errorf("outbox: copy %s: %w", src, err)
 	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+	copied, err := os.Open(tmp.TempName())
+	if err != nil {
 		return send.Package{}, nil, fmt.Errorf("outbox: %w", err)
 	}
-	p, err := seal.Verify(bufio.NewReaderSize(tmp, 1<<20), signer)
+	defer copied.Close()
+	p, err := seal.Verify(bufio.NewReaderSize(copied, 1<<20), signer)
 	if err != nil {
 		return send.Package{}, nil, fmt.Errorf("outbox: %s: %w", src, err)
 	}
 	pkg := send.Package{Size: size}
 	copy(pkg.SHA256[:], h.Sum(nil))
 	pkg.Path = filepath.Join(o.dir, hex.EncodeToString(pkg.SHA256[:])+".sgpkg")
-	if err := os.Rename(tmp.Name(), pkg.Path); err != nil {
+	if err := tmp.CommitAs(pkg.Path); errors.Is(err, fs.ErrExist) {
+		// Added before (queued, or left by an add whose queueing failed):
+		// keep that file if it is this very package.
+		if err := sameContent(pkg); err != nil {
+			return send.Package{}, nil, err
+		}
+	} else if err != nil {
 		return send.Package{}, nil, fmt.Errorf("outbox: %w", err)
 	}
 	return pkg, p.Manifest, nil
+}
+
+// sameContent checks that the file at pkg.Path has pkg's size and SHA-256.
+func sameContent(pkg send.Package) error {
+	f, err := os.Open(pkg.Path)
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	if n != pkg.Size || !bytes.Equal(h.Sum(nil), pkg.SHA256[:]) {
+		return fmt.Errorf("outbox: %s exists with other content; move it away", pkg.Path)
+	}
+	return nil
 }
 
 // List returns every package, most urgent first.

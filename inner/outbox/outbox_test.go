@@ -37,6 +37,17 @@ func TestAddVerifiesTheCopyAndLeavesNothingOnRefusal(t *testing.T) {
 		t.Fatalf("foreign package: %v, want ErrSignerMismatch", err)
 	}
 	good, sum := p.Package(t, 50_000)
+	// A file already under the package's name that is not the package (a
+	// damaged copy left by a crash) is neither replaced nor queued.
+	orphan := filepath.Join(dir, sum+".sgpkg")
+	os.WriteFile(orphan, []byte("damaged"), 0o600)
+	if _, err := ob.Add(ctx, "test", good, signer, 0); err == nil {
+		t.Fatal("a package was queued over a different file of its name")
+	}
+	if b, _ := os.ReadFile(orphan); string(b) != "damaged" {
+		t.Fatalf("the file under the package's name was replaced: %q", b)
+	}
+	os.Remove(orphan)
 	b, _ := os.ReadFile(good)
 	cut := filepath.Join(t.TempDir(), "cut.sgpkg")
 	os.WriteFile(cut, b[:len(b)-10], 0o600)
@@ -55,6 +66,9 @@ func TestAddVerifiesTheCopyAndLeavesNothingOnRefusal(t *testing.T) {
 	}
 	if _, err := ob.Add(ctx, "test", good, signer, 0); !errors.Is(err, outbox.ErrQueued) {
 		t.Fatalf("second Add: %v, want ErrQueued", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
 	}
 }
 

@@ -18,10 +18,13 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
 	"unsafe"
+
+	"sealgate/shared/atomicfile"
 )
 
 // Decoder reads a clip's frames, in presentation order, as yuv420p, with
@@ -284,25 +287,39 @@ type Encoder struct {
 	ctx     context.Context
 	info    *Info
 	e       *C.sg_enc
-	out     string // final name
-	partial string // what the encoder writes
+	out     string           // final name
+	file    *atomicfile.File // the output, published create-only by Close
+	partial string           // what the encoder writes: file's temporary name, or the video-only file when audio is added
 	audio   bool
 	n       int
 	level   Level
 	pts     []int64
 }
 
-// NewEncoder starts encoding to path (written as path.partial, renamed by
-// Close on success).
+// NewEncoder starts encoding to a new file at path (mode 0600), written
+// through a hidden temporary file beside it and published by Close, synced
+// and create-only: an existing path is refused here at once, and never
+// replaced (the error wraps fs.ErrExist).
 func NewEncoder(ctx context.Context, info *Info, path string, opts EncodeOptions) (*Encoder, error) {
 	x, err := x264For(info, opts)
 	if err != nil {
 		return nil, err
 	}
-	e := &Encoder{ctx: ctx, info: info, out: path, partial: path + ".partial", level: x.level,
+	file, err := atomicfile.Create(path, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("encoding: %w", err)
+	}
+	e := &Encoder{ctx: ctx, info: info, out: path, file: file, partial: file.TempName(), level: x.level,
 		audio: opts.KeepAudio && info.audio}
 	if e.audio {
-		e.partial = path + ".video.partial" // the audio is added by a remux at Close
+		// The audio is added by a remux at Close, into file's temporary name.
+		tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.video.partial")
+		if err != nil {
+			file.Abort()
+			return nil, fmt.Errorf("encoding %s: %w", path, err)
+		}
+		tmp.Close()
+		e.partial = tmp.Name()
 	}
 	// The MP4 track keeps the input's time base; a clip starting before
 	// zero is shifted to start at zero.
@@ -324,7 +341,7 @@ func NewEncoder(ctx context.Context, info *Info, path string, opts EncodeOptions
 	}
 	var msg [errLen]C.char
 	if e.e = C.sg_enc_open(cpath, &p, &msg[0], errLen); e.e == nil {
-		os.Remove(e.partial)
+		e.Abort()
 		return nil, fmt.Errorf("encoding %s: %s", path, C.GoString(&msg[0]))
 	}
 	return e, nil
@@ -394,8 +411,9 @@ func (e *Encoder) Write(f *Frame) error {
 	return nil
 }
 
-// Close finishes the file and renames it into place. It fails unless every
-// input frame was written.
+// Close finishes the file, syncs it and publishes it at its path, unless a
+// file appeared there meanwhile. It fails unless every input frame was
+// written; on any error nothing is left behind.
 func (e *Encoder) Close() error {
 	if e.e == nil {
 		return errors.New("encoder is closed")
@@ -415,11 +433,14 @@ func (e *Encoder) Close() error {
 		err := e.addAudio()
 		os.Remove(e.partial)
 		if err != nil {
-			os.Remove(e.out + ".partial")
+			e.file.Abort()
 			return err
 		}
 	}
-	return os.Rename(e.out+".partial", e.out)
+	if err := e.file.Commit(); err != nil {
+		return fmt.Errorf("encoding: %w", err)
+	}
+	return nil
 }
 
 // addAudio muxes the input's first audio track (as AAC) beside the encoded
@@ -430,7 +451,7 @@ func (e *Encoder) addAudio() error {
 	cmd := exec.CommandContext(e.ctx, "ffmpeg", "-nostdin", "-v", "error", "-y", "-copyts", "-i", e.partial, "-i", e.info.Path,
 		"-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k",
 		"-video_track_timescale", timescale(&e.info.TimeBase),
-		"-movflags", "+frag_keyframe+delay_moov+default_base_moof", "-f", "mp4", e.out+".partial")
+		"-movflags", "+frag_keyframe+delay_moov+default_base_moof", "-f", "mp4", e.file.TempName())
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("adding the audio to %s: %w (ffmpeg: %s)", e.out, err, firstLine(stderr.String()))
@@ -438,14 +459,17 @@ func (e *Encoder) addAudio() error {
 	return nil
 }
 
-// Abort stops the encoder and removes the partial file.
+// Abort stops the encoder and removes the partial files; nothing is
+// published. It is a no-op after Close.
 func (e *Encoder) Abort() {
 	if e.e != nil {
 		C.sg_enc_close(e.e)
 		e.e = nil
 	}
-	os.Remove(e.partial)
-	os.Remove(e.out + ".partial")
+	if e.audio {
+		os.Remove(e.partial)
+	}
+	e.file.Abort()
 }
 
 // Level is an H.264 level with the limits we encode to.

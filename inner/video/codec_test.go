@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -218,5 +219,58 @@ func TestFFmpegArgsEncodeAsWeDo(t *testing.T) {
 	}
 	if a, b := settings(ours), settings(theirs); a != b {
 		t.Fatalf("x264 settings differ:\nours:   %s\nffmpeg: %s", a, b)
+	}
+}
+
+// An encoder never replaces a file: an output that exists is refused before
+// anything is encoded, and one that appears while encoding is refused at
+// Close, both left as they were, with no temporary file behind.
+func TestEncoderNeverOverwrites(t *testing.T) {
+	ctx := context.Background()
+	info, err := video.Probe(ctx, videotest.Asset(t, "movie-hello.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "export.mp4")
+	if err := os.WriteFile(out, []byte("evidence"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := video.NewEncoder(ctx, info, out, video.EncodeOptions{Preset: "ultrafast"}); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("NewEncoder over an existing file: %v, want fs.ErrExist", err)
+	}
+	late := filepath.Join(dir, "late.mp4")
+	enc, err := video.NewEncoder(ctx, info, late, video.EncodeOptions{Preset: "ultrafast"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := video.NewDecoder(ctx, info, video.DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := video.NewFrame(info.Width, info.Height)
+	for {
+		if _, err := dec.Next(f); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if err := enc.Write(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(late, []byte("someone else's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.Close(); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("Close onto a file that appeared: %v, want fs.ErrExist", err)
+	}
+	for path, want := range map[string]string{out: "evidence", late: "someone else's"} {
+		if b, _ := os.ReadFile(path); string(b) != want {
+			t.Errorf("%s was changed: %q", path, b)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }

@@ -6,12 +6,11 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
+
+	"sealgate/shared/atomicfile"
 )
 
 // SealFile seals the video at in into a new package file at out. It hashes
@@ -82,55 +81,26 @@ func (p *Package) DecryptFile(f *os.File, k *Key, out string) error {
 	})
 }
 
-// WriteAtomic creates path through a temporary file in the same directory:
-// write, fsync, rename, fsync the directory. It refuses to replace an
-// existing path, and removes the temporary file on any error, so a reader
-// never sees a partial file and a full disk loses nothing.
-func WriteAtomic(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
-	if _, err := os.Lstat(path); err == nil {
-		return fmt.Errorf("seal: %s already exists; refusing to overwrite", path)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("seal: %w", err)
-	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.partial")
+// WriteAtomic creates path create-only through [atomicfile]: a temporary
+// file in the same directory, written, synced, then linked into place and
+// the directory synced. It refuses to replace an existing path (the error
+// wraps fs.ErrExist), and removes the temporary file on any error, so a
+// reader never sees a partial file and a full disk loses nothing.
+func WriteAtomic(path string, perm os.FileMode, write func(io.Writer) error) error {
+	f, err := atomicfile.Create(path, perm)
 	if err != nil {
 		return fmt.Errorf("seal: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(perm); err != nil {
-		return fmt.Errorf("seal: %w", err)
-	}
-	w := bufio.NewWriterSize(tmp, 1<<20)
+	defer f.Abort()
+	w := bufio.NewWriterSize(f, 1<<20)
 	if err := write(w); err != nil {
 		return err
 	}
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("seal: write %s: %w", path, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("seal: sync %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("seal: close %s: %w", path, err)
-	}
-	// Link, not rename: link fails if path appeared meanwhile, so a
-	// concurrent writer's file is never replaced.
-	if err := os.Link(tmp.Name(), path); err == nil {
-		os.Remove(tmp.Name())
-	} else if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("seal: %s already exists; refusing to overwrite", path)
-	} else if err := os.Rename(tmp.Name(), path); err != nil { // no hard links (FAT USB sticks): checked above
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("seal: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
