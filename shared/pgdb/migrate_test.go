@@ -3,12 +3,16 @@ package pgdb_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"sealgate/shared/pgdb"
@@ -199,5 +203,103 @@ func TestLegacyLayoutRefused(t *testing.T) {
 	}
 	if _, err := pgdb.Open(ctx, url, migrations(t, map[string]string{"0001_init.sql": `CREATE TABLE a (n int)`}), "test"); !errors.Is(err, pgdb.ErrLegacySchema) {
 		t.Fatalf("Open on the old layout: %v, want ErrLegacySchema", err)
+	}
+}
+
+// The order of migrations across owners is the order the owners are given,
+// each owner's from 1 up, whatever their names or numbers; an owner's new
+// migration applies alone, leaving the others' schemas where they are.
+func TestOwnersApplyInOrderAndIndependently(t *testing.T) {
+	// Each migration notes itself in applied, so the test sees the order
+	// the database ran them in.
+	src := func(schema string, versions ...int) pgdb.Source {
+		fsys := fstest.MapFS{}
+		for _, v := range versions {
+			fsys[fmt.Sprintf("m/%04d_step.sql", v)] = &fstest.MapFile{Data: fmt.Appendf(nil, `INSERT INTO applied (what) VALUES ('%s/%d')`, schema, v)}
+		}
+		return pgdb.Source{Schema: schema, FS: fsys, Dir: "m"}
+	}
+	type step struct {
+		sources  []pgdb.Source
+		applies  []string       // newly applied, in order
+		versions map[string]int // then in the database
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"owners in the order given, not by name", []step{{
+			sources:  []pgdb.Source{src("outer", 1, 2), src("account", 1), src("audit", 1, 2, 3)},
+			applies:  []string{"outer/1", "outer/2", "account/1", "audit/1", "audit/2", "audit/3"},
+			versions: map[string]int{"outer": 2, "account": 1, "audit": 3},
+		}}},
+		{"an owner's new migration applies alone", []step{
+			{
+				sources:  []pgdb.Source{src("account", 1), src("inner", 1)},
+				applies:  []string{"account/1", "inner/1"},
+				versions: map[string]int{"account": 1, "inner": 1},
+			},
+			{
+				sources:  []pgdb.Source{src("account", 1), src("inner", 1, 2)},
+				applies:  []string{"inner/2"},
+				versions: map[string]int{"account": 1, "inner": 2},
+			},
+			{ // the shared owner catches up with the same number, no clash
+				sources:  []pgdb.Source{src("account", 1, 2), src("inner", 1, 2)},
+				applies:  []string{"account/2"},
+				versions: map[string]int{"account": 2, "inner": 2},
+			},
+			{ // nothing new: nothing runs
+				sources:  []pgdb.Source{src("account", 1, 2), src("inner", 1, 2)},
+				versions: map[string]int{"account": 2, "inner": 2},
+			},
+		}},
+		{"a new owner joins an existing database", []step{
+			{
+				sources:  []pgdb.Source{src("account", 1, 2), src("inner", 1)},
+				applies:  []string{"account/1", "account/2", "inner/1"},
+				versions: map[string]int{"account": 2, "inner": 1},
+			},
+			{
+				sources:  []pgdb.Source{src("account", 1, 2), src("audit", 1), src("inner", 1)},
+				applies:  []string{"audit/1"},
+				versions: map[string]int{"account": 2, "audit": 1, "inner": 1},
+			},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			url := pgtest.NewDatabase(t, nil)
+			pool, err := pgxpool.New(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close()
+			if _, err := pool.Exec(ctx, `CREATE TABLE applied (n serial PRIMARY KEY, what text NOT NULL)`); err != nil {
+				t.Fatal(err)
+			}
+			seen := 0
+			for i, st := range tc.steps {
+				ms := pgdb.MustMigrations(st.sources...)
+				if err := pgdb.Migrate(ctx, pool, ms, "test"); err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+				rows, _ := pool.Query(ctx, `SELECT what FROM applied WHERE n > $1 ORDER BY n`, seen)
+				got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+				if err != nil {
+					t.Fatal(err)
+				}
+				seen += len(got)
+				if !slices.Equal(got, st.applies) {
+					t.Fatalf("step %d applied %v, want %v", i, got, st.applies)
+				}
+				if v, err := pgdb.SchemaVersions(ctx, pool); err != nil || !maps.Equal(v, st.versions) {
+					t.Fatalf("step %d: versions %v (%v), want %v", i, v, err, st.versions)
+				}
+				if err := pgdb.CheckSchema(ctx, pool, ms); err != nil {
+					t.Fatalf("step %d: CheckSchema after migrating: %v", i, err)
+				}
+			}
+		})
 	}
 }

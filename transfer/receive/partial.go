@@ -316,15 +316,18 @@ func (p *partial) closeRecord() {
 var errBusy = errors.New("receive: lane is arriving on another stream")
 
 // store hands the verified package to keep, which moves it into the store
-// durably, and forgets its record.
-func (p *partial) store(keep func(data string) error) error {
+// durably, and forgets its record. kept says whether the package is in the
+// store: if keep fails once the file has moved (it could not be recorded),
+// the partial is done all the same and its record goes.
+func (p *partial) store(keep func(data string) error, kept func() bool) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := keep(p.path); err != nil {
+	err := keep(p.path)
+	if err != nil && !kept() {
 		return err
 	}
 	p.done = true
 	p.closeRecord()
 	os.Remove(p.state)
-	return nil
+	return err
 }

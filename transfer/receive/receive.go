@@ -41,7 +41,9 @@ type Store interface {
 	// at their final offsets, and the record of how far each lane has come.
 	Incoming(sum [32]byte) (data, lanes string)
 	// Keep moves a verified arrival, its bytes synced, into the store,
-	// durably, and records it.
+	// durably, and records it. It may fail after the move (the record):
+	// Has then reports the package kept, and the store reconciles its
+	// record later.
 	Keep(ctx context.Context, peer string, sum [32]byte, size int64, data string) error
 	// Used is the bytes the store holds, arrivals included.
 	Used() int64
@@ -313,7 +315,8 @@ func (r *Receiver) finish(ctx context.Context, s *quic.Stream, peer Peer, p *par
 		r.refuse(s, peer.Name, o, transfer.ReasonInternal, log)
 		return
 	}
-	if err := p.store(func(data string) error { return r.cfg.Store.Keep(ctx, peer.Name, o.SHA256, o.Size, data) }); err != nil {
+	keep := func(data string) error { return r.cfg.Store.Keep(ctx, peer.Name, o.SHA256, o.Size, data) }
+	if err := p.store(keep, func() bool { return r.cfg.Store.Has(o.SHA256) }); err != nil {
 		// A package whose file is kept but not recorded gets Already at the
 		// next offer, and the daemon reconciles the record at start.
 		log.Error("store package", slog.Any("error", err))

@@ -247,3 +247,36 @@ func TestQuotaAndSizeRefusals(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// unrecorded keeps packages but fails to record them, as the outer's store
+// does when its database fails after the file has moved.
+type unrecorded struct{ receive.Store }
+
+func (u unrecorded) Keep(ctx context.Context, peer string, sum [32]byte, size int64, data string) error {
+	if err := u.Store.Keep(ctx, peer, sum, size, data); err != nil {
+		return err
+	}
+	return errors.New("record package: database unavailable")
+}
+
+// A package kept but not recorded is refused for now (the inner offers it
+// again), leaves nothing arriving behind, and is Already at the next offer.
+func TestKeptButNotRecorded(t *testing.T) {
+	p := transfertest.NewPair(t, func(c *receive.Config) { c.Store = unrecorded{c.Store} })
+	c := dial(t, p, p.Addr)
+	path, sum := p.Package(t, 1<<20)
+	_, err := c.Send(context.Background(), describe(t, path), nil)
+	if reason, ok := send.IsRefused(err); !ok || reason != transfer.ReasonInternal || !reason.Retryable() {
+		t.Fatalf("Send with the record failing: %v, want a retryable internal refusal", err)
+	}
+	if got := storedSum(t, p, sum); got != sum {
+		t.Fatalf("kept package hashes to %s, want %s", got, sum)
+	}
+	if left, _ := filepath.Glob(filepath.Join(p.Store, "incoming", "*")); len(left) != 0 {
+		t.Fatalf("left arriving: %v", left)
+	}
+	res, err := c.Send(context.Background(), describe(t, path), nil)
+	if err != nil || res.Status != transfer.Already {
+		t.Fatalf("offered again: %+v, %v, want Already", res, err)
+	}
+}
