@@ -1,5 +1,5 @@
 // Package appliance_test guards the build's trust rules: the exposed side
-// carries no C code (DESIGN.md §2.8), and imports flow down only
+// carries no C code (docs/architecture.md, "Trust rules" 8), and imports flow down only
 // (appliance → inner|outer → transfer → shared).
 package appliance_test
 

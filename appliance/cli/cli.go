@@ -1,6 +1,7 @@
 // Package cli runs the Sealgate binaries' kong command trees with the
-// conventions of DESIGN.md §6: errors print as "name: error" with a
-// non-zero exit, and nothing calls os.Exit, so tests run main in-process.
+// conventions of docs/architecture.md, "Contracts": errors print as
+// "name: error" with a non-zero exit, and nothing calls os.Exit, so tests
+// run main in-process.
 package cli
 
 import (

@@ -109,7 +109,7 @@ type traceResult struct {
 }
 
 // Run exits 0 whether or not a mark is found; only errors are non-zero
-// (DESIGN.md §6).
+// (docs/architecture.md, "Contracts").
 func (c *traceCmd) Run(ctx context.Context, app *daemon.App) error {
 	keyDir := c.KeyDir
 	var cfg *config.Inner

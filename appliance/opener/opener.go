@@ -138,7 +138,7 @@ func openFile(path, signerPath string) (*os.File, *seal.Package, error) {
 }
 
 // checkWindow refuses to decrypt outside the manifest's viewing period:
-// copies must not be viewable after their period ends (PIPA, DESIGN.md §2.7).
+// copies must not be viewable after their period ends (PIPA; docs/architecture.md, "Trust rules" 7).
 func checkWindow(m *seal.Manifest, now time.Time) error {
 	switch {
 	case !m.ViewFrom.IsZero() && now.Before(m.ViewFrom):

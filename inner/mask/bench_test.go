@@ -48,7 +48,7 @@ func transcode(b *testing.B, in string, args ...string) {
 // (video.FFmpegArgs: a keyframe every 2 s, the level's rate cap, MP4
 // fragments; a test checks libx264 gets the same settings); ffmpeg with its
 // own defaults (keyframes every 250 frames, no cap) is reported beside it.
-// Budgets (DESIGN.md §7, issue 6): masking with the watermark ≤ 1.5× the
+// Budgets (docs/architecture.md, "Budgets"): masking with the watermark ≤ 1.5× the
 // plain transcode, ≥ 25 fps at 1080p on 2 cores; the watermark adds ≤ 15 %
 // to the render pass.
 //

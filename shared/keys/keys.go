@@ -62,7 +62,7 @@ const (
 const watermarkKeySize = 32
 
 // LicenseKEM is the HPKE KEM of license keys: hybrid post-quantum, so footage
-// kept for years resists harvest-now-decrypt-later (DESIGN.md §5).
+// kept for years resists harvest-now-decrypt-later (docs/package-format.md).
 func LicenseKEM() hpke.KEM { return hpke.MLKEM768X25519() }
 
 const (

@@ -16,7 +16,7 @@ import (
 )
 
 // BenchmarkThroughput measures, on one goroutine over the same 128 MiB:
-// raw AES-256-GCM in 64 KiB chunks (the DESIGN.md §7 baseline), the floor
+// raw AES-256-GCM in 64 KiB chunks (the baseline of docs/architecture.md, "Budgets"), the floor
 // any key-less-verifiable format pays (AES-256-GCM + SHA-256 of the
 // ciphertext), and seal, verify, streaming decrypt and random-access
 // decrypt. Each is reported in MB/s and as a percentage of both baselines.

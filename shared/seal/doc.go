@@ -1,6 +1,6 @@
 // Package seal reads and writes sealed packages: the only thing that leaves
-// the inner appliance (DESIGN.md §2, §5). docs/package-format.md is the
-// byte-level specification; this is the Go API.
+// the inner appliance (docs/architecture.md, "Trust rules").
+// docs/package-format.md is the byte-level specification; this is the Go API.
 //
 // # Writing
 //

@@ -32,7 +32,7 @@ type Manifest struct {
 	FileName        string `json:"file_name,omitempty"`        // suggested name when decrypted
 	MaskPlanSHA256  string `json:"mask_plan_sha256,omitempty"` // the reviewed mask plan
 	// UnmaskedReason is the audited justification of an export without
-	// masking (DESIGN.md §2.4); empty when masked.
+	// masking (docs/architecture.md, "Trust rules" 4); empty when masked.
 	UnmaskedReason string `json:"unmasked_reason,omitempty"`
 	Watermark      string `json:"watermark,omitempty"` // 64-bit forensic payload, 16 hex digits
 

@@ -26,5 +26,6 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestCLI checks the package contracts of DESIGN.md §6 in testdata/*.txtar.
+// TestCLI checks the package contracts (docs/architecture.md, "Contracts")
+// in testdata/*.txtar.
 func TestCLI(t *testing.T) { scripttest.Run(t) }

@@ -12,5 +12,6 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){"sealgate-outer": main})
 }
 
-// TestCLI checks the command-line contracts of DESIGN.md §6 in testdata/*.txtar.
+// TestCLI checks the command-line contracts (docs/architecture.md,
+// "Contracts") in testdata/*.txtar.
 func TestCLI(t *testing.T) { scripttest.Run(t) }
