@@ -18,7 +18,7 @@ import (
 type maskCmd struct {
 	In        string  `required:"" type:"existingfile" help:"Video to mask (anything ffmpeg decodes)."`
 	Out       string  `help:"Masked H.264 MP4 to write (same frames and timestamps as the input). Without it, only analyse: --plan-out is then required."`
-	Detect    string  `default:"faces,plates" help:"Detectors, comma-separated: faces, people, plates (empty: none, only the plan's boxes)."`
+	Detect    string  `default:"faces,plates" help:"Detectors, comma-separated: faces, small-faces (faces down to 20 px tall at native resolution, for fixed CCTV cameras), people, plates (empty: none, only the plan's boxes)."`
 	Style     string  `default:"mosaic" enum:"mosaic,blur,solid" help:"How regions are masked: mosaic, blur or solid."`
 	Margin    float64 `default:"0.15" help:"Fraction of each box added on every side."`
 	Plan      string  `type:"existingfile" help:"Mask plan JSON: its manual boxes are added and its excluded tracks left unmasked."`

@@ -15,12 +15,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"sealgate/inner/mask/detect"
 	"sealgate/inner/mask/plan"
 	"sealgate/inner/mask/render"
 	"sealgate/inner/mask/track"
@@ -33,6 +31,10 @@ const (
 	DetectFaces  = "faces"
 	DetectPeople = "people"
 	DetectPlates = "plates"
+	// DetectSmallFaces adds to faces the native-resolution pass for faces
+	// down to 20 px tall (fixed CCTV cameras; docs/masking.md, "Small faces
+	// on CCTV geometry"). Opt-in until it fits the 1080p budget.
+	DetectSmallFaces = "small-faces"
 )
 
 // DefaultMargin is the margin the CLI and console use unless told otherwise.
@@ -41,11 +43,11 @@ const DefaultMargin = 0.15
 // DefaultDetect is what Mask looks for unless told otherwise.
 var DefaultDetect = []string{DetectFaces, DetectPlates}
 
-var detectors = []string{DetectFaces, DetectPeople, DetectPlates}
+var detectors = []string{DetectFaces, DetectSmallFaces, DetectPeople, DetectPlates}
 
 // Options configure a masking run.
 type Options struct {
-	Detect []string // DetectFaces, DetectPeople, DetectPlates; nil means DefaultDetect
+	Detect []string // DetectFaces, DetectSmallFaces, DetectPeople, DetectPlates; nil means DefaultDetect
 	Style  string   // plan.StyleMosaic (default), StyleBlur, StyleSolid
 	Margin float64  // fraction of a box added on every side (DefaultMargin)
 	// Plan, if set, adds its manual tracks and applies its exclusions of
@@ -121,115 +123,6 @@ func (o *Options) defaults() error {
 		o.ModelsDir = DefaultModelsDir()
 	}
 	return nil
-}
-
-// analyser runs the detectors on frames in order and feeds the tracker.
-type analyser struct {
-	info    *video.Info
-	small   *detect.Small
-	faces   *detect.Faces
-	people  *detect.People
-	plates  *detect.Plates
-	tracker *track.Tracker
-	stride  int // faces and plates run on every stride-th frame
-	dets    int
-}
-
-func newAnalyser(info *video.Info, o *Options) (*analyser, error) {
-	a := &analyser{info: info, small: detect.NewSmall(o.AnalysisWidth)}
-	// About ten detections a second; the tracker fills the frames between.
-	a.stride = max(1, int(math.Round(info.FrameRate/10)))
-	fps := max(info.FrameRate, 1)
-	a.tracker = track.New(track.Config{
-		MaxGap: max(3*a.stride, int(fps/2)),
-		Pad:    max(a.stride+2, int(math.Round(fps/5))),
-	}, info.Width, info.Height)
-	var err error
-	for _, d := range o.Detect {
-		switch d {
-		case DetectFaces:
-			a.faces, err = detect.NewFaces(filepath.Join(o.ModelsDir, detect.BlazeFaceFile))
-		case DetectPeople:
-			a.people = detect.NewPeople()
-		case DetectPlates:
-			a.plates = detect.NewPlates()
-		}
-		if err != nil {
-			a.Close()
-			return nil, err
-		}
-	}
-	return a, nil
-}
-
-func (a *analyser) Close() {
-	a.small.Close()
-	if a.faces != nil {
-		a.faces.Close()
-	}
-	if a.people != nil {
-		a.people.Close()
-	}
-	if a.plates != nil {
-		a.plates.Close()
-	}
-}
-
-// needs reports whether frame i goes to the detectors (every stride-th
-// frame; every frame when people are tracked, as background subtraction
-// learns from each).
-func (a *analyser) needs(i int) bool {
-	return a.people != nil || (i%a.stride == 0 && (a.faces != nil || a.plates != nil))
-}
-
-// detect runs the detectors on frame i. Frames must come in order (the
-// people detector learns the background from each).
-func (a *analyser) detect(i int, f *video.Frame) ([]track.Det, error) {
-	if err := a.small.Load(f); err != nil {
-		return nil, err
-	}
-	var dets []track.Det
-	put := func(kind string, boxes []detect.Box) {
-		for _, b := range boxes {
-			dets = append(dets, track.Det{Kind: kind, X: b.Min.X, Y: b.Min.Y, W: b.Dx(), H: b.Dy(), Score: b.Score})
-		}
-	}
-	if a.people != nil {
-		put(plan.KindPerson, a.people.Detect(a.small))
-	}
-	if i%a.stride == 0 && a.faces != nil {
-		b, err := a.faces.Detect(a.small)
-		if err != nil {
-			return nil, err
-		}
-		put(plan.KindFace, b)
-	}
-	if i%a.stride == 0 && a.plates != nil {
-		put(plan.KindPlate, a.plates.Detect(a.small))
-	}
-	return dets, nil
-}
-
-// detection is what the detectors found on one frame.
-type detection struct {
-	i    int
-	dets []track.Det
-	err  error
-}
-
-// detectAll runs the detectors on the frames it is sent, in order, and
-// sends back what they found, until jobs is closed.
-func (a *analyser) detectAll(ctx context.Context, jobs <-chan work, found chan<- detection) {
-	for w := range jobs {
-		if ctx.Err() != nil {
-			continue // drain: the loop is stopping
-		}
-		dets, err := a.detect(w.i, w.f)
-		if err != nil {
-			err = fmt.Errorf("analysing frame %d: %w", w.i, err)
-		}
-		found <- detection{w.i, dets, err}
-	}
 }
 
 // planBuilder collects the emitted boxes into a plan, track by track.
@@ -562,7 +455,7 @@ func ParseDetect(s string) ([]string, error) {
 			continue
 		}
 		if !slices.Contains(detectors, d) {
-			return nil, fmt.Errorf("unknown detector %q (faces, people, plates)", d)
+			return nil, fmt.Errorf("unknown detector %q (faces, small-faces, people, plates)", d)
 		}
 		out = append(out, d)
 	}

@@ -134,15 +134,26 @@ func TestPeopleMaskedOnVtest(t *testing.T) {
 
 // BenchmarkRecall reports the detectors' recall on the project's own
 // annotations (testdata/faces.json; docs/masking.md says how they were
-// made) and on plates composited onto a real car (plates from the
-// localiser's floor width up), beside the counts they come from. It
-// measures no time.
+// made), on plates composited onto a real car (plates from the
+// localiser's floor width up) and on the CCTV evaluation set (faces by
+// size band with small-faces, cctv_test.go), beside the counts they come
+// from. It measures no time.
 func BenchmarkRecall(b *testing.B) {
 	faces, faceFrames := faceRecall(b)
 	people, persons := peopleRecall(b)
 	plates, _, falsePlates, plateFrames := plateRecall(b)
+	cctv, falseArea := cctvEval(b, options(b, mask.DetectSmallFaces))
 	for b.Loop() {
 	}
+	for _, band := range []struct {
+		lo, hi int
+		name   string
+	}{{24, 1 << 30, "24px+"}, {20, 24, "20-23px"}, {16, 20, "16-19px"}} {
+		m, n, gap := bandRecall(cctv, band.lo, band.hi)
+		b.ReportMetric(float64(m)/float64(n), "cctv_face_recall_"+band.name)
+		b.ReportMetric(float64(gap), "cctv_longest_unmasked_run_"+band.name)
+	}
+	b.ReportMetric(falseArea, "cctv_masked_area_outside_heads")
 	b.ReportMetric(float64(faces)/float64(faceFrames), "face_recall")
 	b.ReportMetric(float64(faceFrames), "face_frames")
 	b.ReportMetric(float64(people)/float64(persons), "people_recall")

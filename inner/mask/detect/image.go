@@ -1,8 +1,9 @@
 // Package detect finds what must be masked: faces (BlazeFace, with Haar
 // cascades as a second opinion), moving people (background subtraction and
 // blobs, for far-field fixed cameras) and licence plates (a classical
-// localiser). Every detector works on a downscaled copy of the frame and
-// reports boxes in full-frame pixels.
+// localiser). Every detector works on a downscaled copy of the frame, and
+// small faces also on crops of the full-resolution frame chosen by
+// FaceSearch; all report boxes in full-frame pixels.
 //
 // A cv::Exception aborts the process in this gocv, so sizes and models are
 // checked here before any call into OpenCV.

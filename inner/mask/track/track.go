@@ -31,6 +31,11 @@ type Config struct {
 	// Pad is the number of frames masked before the first and after the
 	// last detection.
 	Pad int
+	// Confirm is, per kind, the score from which one detection makes a
+	// track; a track of weaker ones is masked once it has two (a face far
+	// away scores low, and so does a texture that looks like one for a
+	// frame). Kinds not named need no second detection.
+	Confirm map[string]float64
 }
 
 // Out is a box on one frame.
@@ -49,7 +54,13 @@ type trk struct {
 	id   int
 	kind string
 	keys []key
+	best float64 // the highest score of its detections
 	dead bool
+}
+
+// confirmed reports whether the track is masked.
+func (t *trk) confirmed(confirm map[string]float64) bool {
+	return t.best >= confirm[t.kind] || len(t.keys) >= 2
 }
 
 func (t *trk) last() key { return t.keys[len(t.keys)-1] }
@@ -57,13 +68,25 @@ func (t *trk) last() key { return t.keys[len(t.keys)-1] }
 // predict is where the track's box is expected on frame f (constant velocity
 // from its last two detections).
 func (t *trk) predict(f int) key {
-	k := t.last()
 	if len(t.keys) < 2 {
-		return k
+		return t.last()
 	}
-	p := t.keys[len(t.keys)-2]
-	dt := float64(k.f - p.f)
-	s := float64(f-k.f) / dt
+	return extrapolate(t.keys[len(t.keys)-2], t.last(), f)
+}
+
+// before is where the track's box was on frame f before its first
+// detection (constant velocity from its first two): a subject walking in is
+// padded where it was, not where it was first seen.
+func (t *trk) before(f int) key {
+	if len(t.keys) < 2 {
+		return t.keys[0]
+	}
+	return extrapolate(t.keys[1], t.keys[0], f)
+}
+
+// extrapolate carries the motion from p to k on to frame f.
+func extrapolate(p, k key, f int) key {
+	s := float64(f-k.f) / float64(k.f-p.f)
 	return key{f, k.x + (k.x-p.x)*s, k.y + (k.y-p.y)*s, k.w, k.h}
 }
 
@@ -127,18 +150,21 @@ func (t *Tracker) Add(f int, dets []Det) {
 		d := dets[p.di]
 		tr := t.tracks[p.ti]
 		tr.keys = append(tr.keys, key{f, float64(d.X), float64(d.Y), float64(d.W), float64(d.H)})
+		tr.best = max(tr.best, d.Score)
 	}
 	for di, d := range dets {
 		if usedD[di] {
 			continue
 		}
-		t.tracks = append(t.tracks, &trk{id: t.nextID, kind: d.Kind, keys: []key{{f, float64(d.X), float64(d.Y), float64(d.W), float64(d.H)}}})
+		t.tracks = append(t.tracks, &trk{id: t.nextID, kind: d.Kind, best: d.Score, keys: []key{{f, float64(d.X), float64(d.Y), float64(d.W), float64(d.H)}}})
 		t.nextID++
 	}
 }
 
 // affinity scores how well detection d continues a track predicted at p:
-// overlap, or for small fast subjects centre distance within their size.
+// overlap, or for small fast subjects centre distance within twice their
+// size (a face 24 px tall walking across a street moves its own size
+// between two detection frames).
 func affinity(p key, d Det) float64 {
 	ax0, ay0, ax1, ay1 := p.x, p.y, p.x+p.w, p.y+p.h
 	bx0, by0, bx1, by1 := float64(d.X), float64(d.Y), float64(d.X+d.W), float64(d.Y+d.H)
@@ -153,7 +179,7 @@ func affinity(p key, d Det) float64 {
 	}
 	dx := (ax0 + ax1 - bx0 - bx1) / 2
 	dy := (ay0 + ay1 - by0 - by1) / 2
-	size := max(p.w, p.h, float64(d.W), float64(d.H))
+	size := 2 * max(p.w, p.h, float64(d.W), float64(d.H))
 	ratio := max(p.w*p.h, float64(d.W*d.H)) / max(min(p.w*p.h, float64(d.W*d.H)), 1)
 	if dist2 := dx*dx + dy*dy; dist2 < size*size && ratio < 4 {
 		return 1 - dist2/(size*size)
@@ -179,7 +205,7 @@ func (t *Tracker) Emit(frames int, final bool, fn func(f int, outs []Out)) {
 		outs = outs[:0]
 		live := t.tracks[:0]
 		for _, tr := range t.tracks {
-			if b, ok := t.boxAt(tr, f); ok {
+			if b, ok := t.boxAt(tr, f); ok && tr.confirmed(t.cfg.Confirm) {
 				outs = append(outs, Out{TrackID: tr.id, Kind: tr.kind, Box: b})
 			}
 			if !(tr.dead && tr.last().f+t.cfg.Pad <= f) {
@@ -201,12 +227,12 @@ func (t *Tracker) boxAt(tr *trk, f int) (plan.Box, bool) {
 	case f < first.f-t.cfg.Pad || f > last.f+t.cfg.Pad:
 		return plan.Box{}, false
 	case f < first.f:
-		return t.box(f, first, plan.ByPadding), true
+		return t.box(f, tr.before(f), plan.ByPadding), true
 	case f > last.f:
 		if !tr.dead {
 			return plan.Box{}, false // cannot happen for final frames; be safe
 		}
-		return t.box(f, last, plan.ByPadding), true
+		return t.box(f, tr.predict(f), plan.ByPadding), true
 	}
 	i := sort.Search(len(tr.keys), func(i int) bool { return tr.keys[i].f >= f })
 	k := tr.keys[i]

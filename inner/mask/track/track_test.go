@@ -103,3 +103,71 @@ func TestDelayBound(t *testing.T) {
 		}
 	}
 }
+
+// run feeds detections (every third frame) through a tracker and collects
+// the boxes it emits per frame.
+func run(cfg track.Config, frames int, dets func(f int) []track.Det) map[int][]track.Out {
+	tr := track.New(cfg, 1280, 720)
+	got := map[int][]track.Out{}
+	collect := func(f int, outs []track.Out) { got[f] = append(got[f], outs...) }
+	for f := range frames {
+		if f%3 == 0 {
+			tr.Add(f, dets(f))
+		}
+		tr.Emit(frames, false, collect)
+	}
+	tr.Emit(frames, true, collect)
+	return got
+}
+
+// A small face crossing fast (its own size between detection frames) stays
+// one track, and the padding before its first and after its last detection
+// follows its motion instead of standing where it was first and last seen.
+func TestFastSmallSubjectPaddedAlongItsPath(t *testing.T) {
+	const v = 8 // px a frame; the face is 24 px wide
+	got := run(track.Config{MaxGap: 9, Pad: 5}, 90, func(f int) []track.Det {
+		if f < 30 || f > 60 {
+			return nil
+		}
+		return []track.Det{{Kind: plan.KindFace, X: 100 + v*f, Y: 300, W: 24, H: 24, Score: 0.9}}
+	})
+	for f := 25; f <= 65; f++ {
+		outs := got[f]
+		if len(outs) != 1 || outs[0].TrackID != 1 {
+			t.Fatalf("frame %d: %v, want one box of track 1", f, outs)
+		}
+		if x := outs[0].Box.X; x < 100+v*f-2 || x > 100+v*f+2 {
+			t.Errorf("frame %d (%s): box at x=%d, face at %d", f, outs[0].Box.By, x, 100+v*f)
+		}
+	}
+}
+
+// A weak detection alone is not masked; two of the same track are, and a
+// strong one alone is.
+func TestWeakDetectionsNeedASecond(t *testing.T) {
+	cfg := track.Config{MaxGap: 9, Pad: 2, Confirm: map[string]float64{plan.KindFace: 0.5}}
+	got := run(cfg, 60, func(f int) []track.Det {
+		var d []track.Det
+		if f == 9 { // weak, alone
+			d = append(d, track.Det{Kind: plan.KindFace, X: 100, Y: 100, W: 20, H: 20, Score: 0.35})
+		}
+		if f == 30 || f == 33 { // weak, twice
+			d = append(d, track.Det{Kind: plan.KindFace, X: 600, Y: 100, W: 20, H: 20, Score: 0.35})
+		}
+		if f == 45 { // strong, alone
+			d = append(d, track.Det{Kind: plan.KindFace, X: 900, Y: 100, W: 20, H: 20, Score: 0.8})
+		}
+		return d
+	})
+	if len(got[9]) != 0 {
+		t.Errorf("a lone weak detection is masked: %v", got[9])
+	}
+	for _, f := range []int{30, 31, 33} {
+		if len(got[f]) != 1 {
+			t.Errorf("frame %d: a confirmed weak track is not masked: %v", f, got[f])
+		}
+	}
+	if len(got[45]) != 1 {
+		t.Errorf("a lone strong detection is not masked: %v", got[45])
+	}
+}

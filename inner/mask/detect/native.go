@@ -1,0 +1,83 @@
+package detect
+
+import (
+	"fmt"
+	"image"
+
+	"gocv.io/x/gocv"
+
+	"sealgate/inner/video"
+)
+
+// DetectNative runs the face model on regions of the full-resolution frame
+// fr: each region is cut out at the source's own pixels, so a face 20 px
+// tall on a 1080p camera reaches the network at 16 px or more (a crop of
+// at most NativeTile) instead of the 3 px it has in the whole-frame pass.
+// Boxes are in full-frame pixels.
+func (f *Faces) DetectNative(fr *video.Frame, crops []Crop) ([]Box, error) {
+	var all []Box
+	for _, c := range crops {
+		r := evenRect(c.Rectangle).Intersect(image.Rect(0, 0, fr.Width, fr.Height))
+		if r.Dx() < 16 || r.Dy() < 16 {
+			continue
+		}
+		if err := f.loadCrop(fr, r); err != nil {
+			return nil, err
+		}
+		found, err := f.infer(f.crop, c.Threshold)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range found {
+			if max(b.Dx(), b.Dy()) > NativeTile/3 {
+				continue // may be cut by the crop's edge; the whole-frame pass sees it
+			}
+			if full := b.Add(r.Min).Intersect(image.Rect(0, 0, fr.Width, fr.Height)); !full.Empty() {
+				all = append(all, Box{full, b.Score})
+			}
+		}
+	}
+	return nms(all, 0.3), nil
+}
+
+// A Crop is a region of the full-resolution frame to look at, and the
+// score from which a face found there is reported.
+type Crop struct {
+	image.Rectangle
+	Threshold float32
+}
+
+// loadCrop converts region r (even corners, inside the frame) of fr's
+// yuv420p planes into f.crop, RGB.
+func (f *Faces) loadCrop(fr *video.Frame, r image.Rectangle) error {
+	w, h := r.Dx(), r.Dy()
+	need := w * h * 3 / 2
+	if cap(f.cropPlanes) < need {
+		f.cropPlanes = make([]byte, need)
+	}
+	buf := f.cropPlanes[:need]
+	y := fr.Y()
+	for row := range h {
+		o := (r.Min.Y+row)*fr.Width + r.Min.X
+		copy(buf[row*w:(row+1)*w], y[o:o+w])
+	}
+	cw, ch, stride := w/2, h/2, fr.Width/2
+	for i, plane := range [][]byte{fr.U(), fr.V()} {
+		base := w*h + i*cw*ch
+		for row := range ch {
+			o := (r.Min.Y/2+row)*stride + r.Min.X/2
+			copy(buf[base+row*cw:base+(row+1)*cw], plane[o:o+cw])
+		}
+	}
+	yuv, err := gocv.NewMatFromBytes(h*3/2, w, gocv.MatTypeCV8U, buf)
+	if err != nil {
+		return fmt.Errorf("face detector: crop %v: %w", r, err)
+	}
+	defer yuv.Close()
+	gocv.CvtColor(yuv, &f.crop, colorI420ToRGB)
+	return nil
+}
+
+func evenRect(r image.Rectangle) image.Rectangle {
+	return image.Rect(r.Min.X&^1, r.Min.Y&^1, (r.Max.X+1)&^1, (r.Max.Y+1)&^1)
+}

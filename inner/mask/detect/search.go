@@ -1,0 +1,203 @@
+package detect
+
+import (
+	"image"
+
+	"gocv.io/x/gocv"
+)
+
+// NativeTile is the side, in full-frame pixels, of the crops the native
+// pass looks at: 320 into the network's 256 is a scale of 0.8, so a face
+// 20 px tall arrives at 16 px, which BlazeFace finds (docs/masking.md,
+// "Small faces"). Crops of one grid overlap by a third, so any face up to
+// about 100 px lies whole in one of them; larger faces are found by the
+// whole-frame pass.
+const NativeTile = 320
+
+const tileStep = NativeTile * 2 / 3
+
+// FaceSearch chooses, for each detection frame, where the face model looks
+// at the source's own resolution. A whole 1080p frame is 45 such crops, too
+// many for every detection frame, so it looks where faces can be: around
+// the faces found last time (a face that stops is still looked at), where
+// the picture moved since the last detection frame (a face that walks in),
+// and over the whole frame on the first frame and then one crop at a time
+// in turn (a face that was there before the clip began, standing still).
+type FaceSearch struct {
+	w, h   int
+	grid   []image.Rectangle // the tiles over the whole frame
+	next   int               // the sweep's next tile
+	first  bool
+	prev   gocv.Mat // the last detection frame's small luma
+	diff   gocv.Mat
+	kernel gocv.Mat
+	faces  []image.Rectangle // found on the last detection frame
+	// Sweep is how many grid tiles each detection frame adds in turn.
+	Sweep int
+	// MaxCrops bounds the crops around faces and motion on one detection
+	// frame (faces first), so a busy scene costs at most that many
+	// inferences (about 5 ms each) besides the sweep.
+	MaxCrops int
+}
+
+// NewFaceSearch plans searches over w×h frames.
+func NewFaceSearch(w, h int) *FaceSearch {
+	return &FaceSearch{w: w, h: h, grid: grid(image.Rect(0, 0, w, h)), first: true, Sweep: 1, MaxCrops: 24,
+		prev: gocv.NewMat(), diff: gocv.NewMat(), kernel: gocv.GetStructuringElement(gocv.MorphEllipse, image.Pt(7, 7))}
+}
+
+// Close releases the buffers.
+func (s *FaceSearch) Close() {
+	s.prev.Close()
+	s.diff.Close()
+	s.kernel.Close()
+}
+
+// Regions returns the crops to search on the frame sm was loaded from.
+//
+// Where a face was or something moved, a face is reported from
+// NativeThreshold (the tracker waits for a second detection of a weak
+// one); the sweep, which looks at still background where textures can
+// look like a face, reports from FaceThreshold.
+func (s *FaceSearch) Regions(sm *Small) []Crop {
+	frame := image.Rect(0, 0, s.w, s.h)
+	var crops []Crop
+	add := func(r image.Rectangle) {
+		r = r.Intersect(frame)
+		if r.Empty() || len(crops) >= s.MaxCrops {
+			return
+		}
+		for _, c := range crops {
+			c := c.Rectangle
+			if image.Pt((r.Min.X+r.Max.X)/2, (r.Min.Y+r.Max.Y)/2).In(c.Inset(c.Dx()/4)) && c.Dx() <= r.Dx()*3/2 {
+				return // the same place, at about the same scale
+			}
+		}
+		crops = append(crops, Crop{r, NativeThreshold})
+	}
+	for _, f := range s.faces {
+		add(around(f, 5*max(f.Dx(), f.Dy()), frame))
+	}
+	for _, m := range s.motion(sm) {
+		for _, r := range heads(m, frame) {
+			add(r)
+		}
+	}
+	if s.first {
+		s.first = false
+		for _, g := range s.grid {
+			crops = append(crops, Crop{g, FaceThreshold})
+		}
+		return crops
+	}
+	for range min(s.Sweep, len(s.grid)) {
+		crops = append(crops, Crop{s.grid[s.next], FaceThreshold})
+		s.next = (s.next + 1) % len(s.grid)
+	}
+	return crops
+}
+
+// Found tells the search the faces found on this detection frame.
+func (s *FaceSearch) Found(faces []Box) {
+	s.faces = s.faces[:0]
+	for _, f := range faces {
+		if max(f.Dx(), f.Dy()) < tileStep/2 {
+			s.faces = append(s.faces, f.Rectangle)
+		}
+	}
+}
+
+// motion returns the boxes (full-frame pixels) where the small luma
+// changed since the last detection frame; none when most of the picture
+// did (a camera that pans or a light switched on: the sweep and the faces
+// already found carry those frames).
+func (s *FaceSearch) motion(sm *Small) []image.Rectangle {
+	gray := sm.Gray()
+	defer gray.CopyTo(&s.prev)
+	if s.prev.Empty() || s.prev.Cols() != gray.Cols() || s.prev.Rows() != gray.Rows() {
+		return nil
+	}
+	gocv.AbsDiff(gray, s.prev, &s.diff)
+	gocv.Threshold(s.diff, &s.diff, 18, 255, gocv.ThresholdBinary)
+	if gocv.CountNonZero(s.diff) > gray.Cols()*gray.Rows()/3 {
+		return nil
+	}
+	gocv.Dilate(s.diff, &s.diff, s.kernel)
+	contours := gocv.FindContours(s.diff, gocv.RetrievalExternal, gocv.ChainApproxSimple)
+	defer contours.Close()
+	var out []image.Rectangle
+	for i := range contours.Size() {
+		r := gocv.BoundingRect(contours.At(i))
+		if r.Dx()*r.Dy() < 36 { // compression flicker
+			continue
+		}
+		out = append(out, sm.Full(r))
+	}
+	return out
+}
+
+// MinCrop is the smallest crop side: the network's 256 px input then holds
+// it 2.7 times enlarged, so a face 20 px tall arrives at about 50 px, where
+// BlazeFace scores it well (at 16 px it finds half as many).
+const MinCrop = 96
+
+// around is a square crop of side (clamped to MinCrop..NativeTile) centred
+// on r.
+func around(r image.Rectangle, side int, frame image.Rectangle) image.Rectangle {
+	side = max(MinCrop, min(NativeTile, side))
+	c := image.Pt((r.Min.X+r.Max.X)/2, (r.Min.Y+r.Max.Y)/2)
+	return atLeast(image.Rectangle{Min: c, Max: c}, side, frame)
+}
+
+// heads are the crops where the head of whoever moved in m can be: the
+// top of the region, as wide as it is (a walking person's head is at the
+// top of their silhouette); a region wider than a tile is covered by tiles
+// along its top.
+func heads(m image.Rectangle, frame image.Rectangle) []image.Rectangle {
+	m = m.Inset(-max(8, m.Dx()/8))
+	side := max(m.Dx(), min(m.Dy(), m.Dx()*2))
+	if side <= NativeTile {
+		top := image.Rect(m.Min.X, m.Min.Y, m.Max.X, m.Min.Y+min(m.Dy(), side))
+		return []image.Rectangle{around(top, side, frame)}
+	}
+	return grid(image.Rect(m.Min.X, m.Min.Y, m.Max.X, m.Min.Y+min(m.Dy(), NativeTile)).Intersect(frame))
+}
+
+// grid covers r with tiles of NativeTile overlapping by a third.
+func grid(r image.Rectangle) []image.Rectangle {
+	starts := func(lo, hi int) []int {
+		if hi-lo <= NativeTile {
+			return []int{lo}
+		}
+		n := (hi-lo-NativeTile+tileStep-1)/tileStep + 1
+		out := make([]int, n)
+		for i := range n {
+			out[i] = lo + i*(hi-lo-NativeTile)/(n-1)
+		}
+		return out
+	}
+	var out []image.Rectangle
+	for _, y := range starts(r.Min.Y, r.Max.Y) {
+		for _, x := range starts(r.Min.X, r.Max.X) {
+			out = append(out, image.Rect(x, y, x+NativeTile, y+NativeTile).Intersect(r))
+		}
+	}
+	return out
+}
+
+// atLeast grows c about its centre to side×side where it is smaller,
+// staying inside frame.
+func atLeast(c image.Rectangle, side int, frame image.Rectangle) image.Rectangle {
+	grow := func(lo, hi, floor, ceil int) (int, int) {
+		if hi-lo >= side {
+			return lo, hi
+		}
+		lo = max(floor, min(lo-(side-(hi-lo))/2, ceil-side))
+		return lo, min(lo+side, ceil)
+	}
+	x0, x1 := grow(c.Min.X, c.Max.X, frame.Min.X, frame.Max.X)
+	y0, y1 := grow(c.Min.Y, c.Max.Y, frame.Min.Y, frame.Max.Y)
+	return image.Rect(x0, y0, x1, y1)
+}
+
+func area(r image.Rectangle) int { return r.Dx() * r.Dy() }
