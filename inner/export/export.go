@@ -62,21 +62,25 @@ func (is *Issuer) Issue(ctx context.Context, c Copy, render Render) (*mask.Resul
 		return nil, nil, err
 	}
 	res, err := render(&mask.Watermark{Key: is.Key, Payload: e.WatermarkPayload()})
+	if err == nil && res == nil {
+		os.Remove(c.Out) // a copy the ledger cannot name is not kept
+		err = errors.New("export: the renderer reported no result")
+	}
+	// From here the serial is taken: what happens to it is recorded even
+	// when the caller was interrupted (a short write, bounded in time).
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	if err == nil {
 		var sum [32]byte
 		if sum, err = HashFile(c.Out); err == nil {
-			entry, err := is.Ledger.Issue(ctx, e.Serial, sum, res.Frames, res.WatermarkPSNR)
-			if err != nil {
-				return nil, nil, err
+			var entry *ledger.Entry
+			if entry, err = is.Ledger.Issue(rctx, e.Serial, sum, res.Frames, res.WatermarkPSNR); err == nil {
+				return res, entry, nil
 			}
-			return res, entry, nil
 		}
 		os.Remove(c.Out) // a copy the ledger cannot name is not kept
 	}
-	// Recorded even when the caller was interrupted: the serial was taken.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if _, ferr := is.Ledger.Fail(fctx, e.Serial, err); ferr != nil {
+	if _, ferr := is.Ledger.Fail(rctx, e.Serial, err); ferr != nil {
 		return nil, nil, errors.Join(err, fmt.Errorf("recording the failure of export %s: %w", e.Payload, ferr))
 	}
 	return nil, nil, fmt.Errorf("export %s (recorded as failed in the ledger): %w", e.Payload, err)
