@@ -35,7 +35,7 @@ func newAnalyser(info *video.Info, o *Options) (*analyser, error) {
 		MaxGap: max(3*a.stride, int(fps/2)),
 		Pad:    max(a.stride+2, int(math.Round(fps/5))),
 		// The native pass reports faces from detect.NativeThreshold; a
-		// weaker one is masked once a second detection confirms it.
+		// weaker one is masked once two more detections confirm it.
 		Confirm: map[string]float64{plan.KindFace: detect.FaceThreshold},
 	}, info.Width, info.Height)
 	var err error

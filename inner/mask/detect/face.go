@@ -35,7 +35,7 @@ const bfSize = 256
 
 // FaceThreshold is the score from which a face is taken on one detection;
 // NativeThreshold is where the native pass reports one, to be confirmed
-// by a second detection of its track (a face 20 px tall scores 0.3–0.5 as
+// by two more detections of its track (a face 20 px tall scores 0.3–0.5 as
 // often as above: at 0.5 the native pass found 181 of 196 frames of one,
 // at 0.3 193).
 const (

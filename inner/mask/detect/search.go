@@ -32,6 +32,7 @@ type FaceSearch struct {
 	diff   gocv.Mat
 	kernel gocv.Mat
 	faces  []image.Rectangle // found on the last detection frame
+	moved  []image.Rectangle // where the picture moved on this one
 	// Sweep is how many grid tiles each detection frame adds in turn.
 	Sweep int
 	// MaxCrops bounds the crops around faces and motion on one detection
@@ -56,7 +57,7 @@ func (s *FaceSearch) Close() {
 // Regions returns the crops to search on the frame sm was loaded from.
 //
 // Where a face was or something moved, a face is reported from
-// NativeThreshold (the tracker waits for a second detection of a weak
+// NativeThreshold (the tracker waits for three detections of a weak
 // one); the sweep, which looks at still background where textures can
 // look like a face, reports from FaceThreshold.
 func (s *FaceSearch) Regions(sm *Small) []Crop {
@@ -78,7 +79,8 @@ func (s *FaceSearch) Regions(sm *Small) []Crop {
 	for _, f := range s.faces {
 		add(around(f, 5*max(f.Dx(), f.Dy()), frame))
 	}
-	for _, m := range s.motion(sm) {
+	s.moved = s.motion(sm)
+	for _, m := range s.moved {
 		for _, r := range heads(m, frame) {
 			add(r)
 		}
@@ -98,13 +100,30 @@ func (s *FaceSearch) Regions(sm *Small) []Crop {
 }
 
 // Found tells the search the faces found on this detection frame.
+//
+// A weak face is looked for again only where the picture moved: a face
+// scores weakly as often as text or a texture does, and a weak detection
+// that was looked at again would otherwise keep itself alive.
 func (s *FaceSearch) Found(faces []Box) {
 	s.faces = s.faces[:0]
 	for _, f := range faces {
-		if max(f.Dx(), f.Dy()) < tileStep/2 {
-			s.faces = append(s.faces, f.Rectangle)
+		if max(f.Dx(), f.Dy()) >= tileStep/2 {
+			continue
+		}
+		if f.Score < FaceThreshold && !overlapsAny(f.Rectangle, s.moved) {
+			continue
+		}
+		s.faces = append(s.faces, f.Rectangle)
+	}
+}
+
+func overlapsAny(r image.Rectangle, rs []image.Rectangle) bool {
+	for _, o := range rs {
+		if r.Overlaps(o) {
+			return true
 		}
 	}
+	return false
 }
 
 // motion returns the boxes (full-frame pixels) where the small luma

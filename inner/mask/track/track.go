@@ -32,7 +32,7 @@ type Config struct {
 	// last detection.
 	Pad int
 	// Confirm is, per kind, the score from which one detection makes a
-	// track; a track of weaker ones is masked once it has two (a face far
+	// track; a track of weaker ones is masked once it has three (a face far
 	// away scores low, and so does a texture that looks like one for a
 	// frame). Kinds not named need no second detection.
 	Confirm map[string]float64
@@ -60,7 +60,7 @@ type trk struct {
 
 // confirmed reports whether the track is masked.
 func (t *trk) confirmed(confirm map[string]float64) bool {
-	return t.best >= confirm[t.kind] || len(t.keys) >= 2
+	return t.best >= confirm[t.kind] || len(t.keys) >= 3
 }
 
 func (t *trk) last() key { return t.keys[len(t.keys)-1] }
