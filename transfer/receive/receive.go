@@ -175,6 +175,7 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 	name := hex.EncodeToString(o.SHA256[:])
 	log = log.With(slog.String("sha256", name))
 	if r.cfg.Store.Has(o.SHA256) {
+		r.forget(o.SHA256)
 		r.reply(s, transfer.Reply{Status: transfer.Already, SHA256: o.SHA256, Lane: o.Lane})
 		s.Close()
 		return
@@ -366,6 +367,20 @@ func (r *Receiver) acquire(o transfer.Offer, signer ed25519.PublicKey) (*partial
 	r.partials[o.SHA256] = p
 	go p.verify(signer)
 	return p, nil
+}
+
+// forget removes what an arrival of a package already kept left in
+// incoming/ (its lane record, when the daemon died between keeping the
+// package and removing it), unless the package is arriving now.
+func (r *Receiver) forget(sum [32]byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.partials[sum] != nil {
+		return
+	}
+	data, lanes := r.cfg.Store.Incoming(sum)
+	os.Remove(data)
+	os.Remove(lanes)
 }
 
 func (r *Receiver) release(p *partial) {

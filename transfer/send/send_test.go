@@ -280,3 +280,26 @@ func TestKeptButNotRecorded(t *testing.T) {
 		t.Fatalf("offered again: %+v, %v, want Already", res, err)
 	}
 }
+
+// A daemon killed between keeping a package and removing its lane record
+// left the record in incoming/ for ever (found by TestSoakSIGKILL): the
+// next offer of the kept package answers Already and clears it.
+func TestStaleArrivalOfAKeptPackageIsCleared(t *testing.T) {
+	p := transfertest.NewPair(t, nil)
+	c := dial(t, p, p.Addr)
+	path, sum := p.Package(t, 256<<10)
+	if _, err := c.Send(context.Background(), describe(t, path), nil); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(p.Store, "incoming", sum+".lanes")
+	if err := os.WriteFile(stale, []byte("left by a killed daemon"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Send(context.Background(), describe(t, path), nil)
+	if err != nil || res.Status != transfer.Already {
+		t.Fatalf("offered again: %+v, %v, want Already", res, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(p.Store, "incoming", "*")); len(left) != 0 {
+		t.Fatalf("left arriving: %v", left)
+	}
+}
