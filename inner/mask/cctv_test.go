@@ -242,7 +242,7 @@ func blendHead(frame *gocv.Mat, head gocv.Mat, ox, oy int, cx, cy, face float64)
 }
 
 // clipWriter encodes BGR frames to H.264 through ffmpeg as a camera would
-// record them (x264 CRF 26).
+// record them (x264 CRF 26); the plate and CCTV composites both use it.
 type clipWriter struct {
 	t      testing.TB
 	cmd    *exec.Cmd

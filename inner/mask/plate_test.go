@@ -7,7 +7,6 @@ import (
 	"image/color"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -139,22 +138,10 @@ func makeClip(t testing.TB, dir string, car, bg gocv.Mat, s plateStyle) (string,
 	defer withPlate.Close()
 
 	out := filepath.Join(dir, strings.NewReplacer(" ", "-", "×", "x").Replace(s.name)+".mp4")
-	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p",
-		"-s", fmt.Sprintf("%dx%d", clipW, clipH), "-r", "25", "-i", "-",
-		"-c:v", "libx264", "-preset", "veryfast", "-crf", plateClipCRF, "-pix_fmt", "yuv420p", out)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("ffmpeg: %v", err)
-	}
+	enc := newClipWriter(t, out, clipW, clipH, 25)
 	a := &approach{}
-	frame, yuv := gocv.NewMat(), gocv.NewMat()
+	frame := gocv.NewMat()
 	defer frame.Close()
-	defer yuv.Close()
 	cw, ch := float64(car.Cols()), float64(car.Rows())
 	src := gocv.NewPoint2fVectorFromPoints([]gocv.Point2f{{X: 0, Y: 0}, {X: float32(cw), Y: 0}, {X: float32(cw), Y: float32(ch)}, {X: 0, Y: float32(ch)}})
 	defer src.Close()
@@ -184,19 +171,13 @@ func makeClip(t testing.TB, dir string, car, bg gocv.Mat, s plateStyle) (string,
 			m.Close()
 			// A camera's optics are not perfectly sharp.
 			gocv.GaussianBlur(frame, &frame, image.Pt(0, 0), 0.7, 0, gocv.BorderDefault)
-			gocv.CvtColor(frame, &yuv, gocv.ColorBGRToYUVI420)
-			if _, err := stdin.Write(yuv.ToBytes()); err != nil {
-				t.Fatalf("ffmpeg: %v: %s", err, stderr.String())
-			}
+			enc.write(frame)
 			a.quads = append(a.quads, q)
 			a.widths = append(a.widths, math.Hypot(q[1][0]-q[0][0], q[1][1]-q[0][1]))
 			a.frames++
 		}
 	}
-	stdin.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("ffmpeg: %v: %s", err, stderr.String())
-	}
+	enc.close()
 	return out, a
 }
 
