@@ -256,7 +256,7 @@ func newClipWriter(t testing.TB, out string, w, h, fps int) *clipWriter {
 	c := &clipWriter{t: t, yuv: gocv.NewMat()}
 	c.cmd = exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p",
 		"-s", fmt.Sprintf("%dx%d", w, h), "-r", fmt.Sprint(fps), "-i", "-",
-		"-c:v", "libx264", "-preset", "veryfast", "-crf", plateClipCRF, "-pix_fmt", "yuv420p", out)
+		"-c:v", "libx264", "-preset", "veryfast", "-crf", compositeCRF, "-pix_fmt", "yuv420p", out)
 	var err error
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)

@@ -118,7 +118,7 @@ const (
 	approachFrames   = 50
 	minPlateW        = 40.0
 	maxPlateW        = 280.0
-	plateClipCRF     = "26"
+	compositeCRF     = "26"
 	coverageSamplesX = 9
 	coverageSamplesY = 4
 	// plateFloor is the narrowest plate (px at 720p) the localiser is held

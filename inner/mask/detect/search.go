@@ -33,17 +33,16 @@ type FaceSearch struct {
 	kernel gocv.Mat
 	faces  []image.Rectangle // found on the last detection frame
 	moved  []image.Rectangle // where the picture moved on this one
-	// Sweep is how many grid tiles each detection frame adds in turn.
-	Sweep int
-	// MaxCrops bounds the crops around faces and motion on one detection
-	// frame (faces first), so a busy scene costs at most that many
-	// inferences (about 5 ms each) besides the sweep.
-	MaxCrops int
 }
+
+// maxCrops bounds the crops around faces and motion on one detection frame
+// (faces first), so a busy scene costs at most that many inferences (about
+// 5 ms each) besides the sweep's one tile.
+const maxCrops = 24
 
 // NewFaceSearch plans searches over w×h frames.
 func NewFaceSearch(w, h int) *FaceSearch {
-	return &FaceSearch{w: w, h: h, grid: grid(image.Rect(0, 0, w, h)), first: true, Sweep: 1, MaxCrops: 24,
+	return &FaceSearch{w: w, h: h, grid: grid(image.Rect(0, 0, w, h)), first: true,
 		prev: gocv.NewMat(), diff: gocv.NewMat(), kernel: gocv.GetStructuringElement(gocv.MorphEllipse, image.Pt(7, 7))}
 }
 
@@ -65,7 +64,7 @@ func (s *FaceSearch) Regions(sm *Small) []Crop {
 	var crops []Crop
 	add := func(r image.Rectangle) {
 		r = r.Intersect(frame)
-		if r.Empty() || len(crops) >= s.MaxCrops {
+		if r.Empty() || len(crops) >= maxCrops {
 			return
 		}
 		for _, c := range crops {
@@ -92,10 +91,8 @@ func (s *FaceSearch) Regions(sm *Small) []Crop {
 		}
 		return crops
 	}
-	for range min(s.Sweep, len(s.grid)) {
-		crops = append(crops, Crop{s.grid[s.next], FaceThreshold})
-		s.next = (s.next + 1) % len(s.grid)
-	}
+	crops = append(crops, Crop{s.grid[s.next], FaceThreshold})
+	s.next = (s.next + 1) % len(s.grid)
 	return crops
 }
 
@@ -218,5 +215,3 @@ func atLeast(c image.Rectangle, side int, frame image.Rectangle) image.Rectangle
 	y0, y1 := grow(c.Min.Y, c.Max.Y, frame.Min.Y, frame.Max.Y)
 	return image.Rect(x0, y0, x1, y1)
 }
-
-func area(r image.Rectangle) int { return r.Dx() * r.Dy() }
