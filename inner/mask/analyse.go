@@ -26,7 +26,7 @@ type analyser struct {
 	dets    int
 }
 
-func newAnalyser(info *video.Info, o *Options) (*analyser, error) {
+func newAnalyser(ctx context.Context, info *video.Info, o *Options) (*analyser, error) {
 	a := &analyser{info: info, small: detect.NewSmall(o.AnalysisWidth)}
 	// About ten detections a second; the tracker fills the frames between.
 	a.stride = max(1, int(math.Round(info.FrameRate/10)))
@@ -49,7 +49,8 @@ func newAnalyser(info *video.Info, o *Options) (*analyser, error) {
 				a.search = detect.NewFaceSearch(info.Width, info.Height)
 			}
 		case DetectPeople:
-			a.people = detect.NewPeople()
+			a.people = detect.NewPeople(info.FrameRate)
+			err = a.primePeople(ctx)
 		case DetectPlates:
 			a.plates = detect.NewPlates()
 		}
@@ -75,6 +76,37 @@ func (a *analyser) Close() {
 	if a.plates != nil {
 		a.plates.Close()
 	}
+}
+
+// primeSamples is how many frames, spread over the clip, the people
+// detector's empty scene is the median of: a person standing in fewer
+// than half of them is not part of it.
+const primeSamples = 9
+
+// primePeople shows the people detector frames sampled across the clip
+// (decoded small, by seeking) so that its scene is the clip's median.
+func (a *analyser) primePeople(ctx context.Context) error {
+	n := a.info.Frames()
+	if n < 3*primeSamples {
+		return nil // too short for a median to differ from the first frame
+	}
+	dec, err := video.NewDecoder(ctx, a.info, video.DecodeOptions{Width: a.small.MaxWidth()})
+	if err != nil {
+		return fmt.Errorf("people detector: sampling the clip: %w", err)
+	}
+	defer dec.Close()
+	w, h := dec.Size()
+	fr := video.NewFrame(w, h)
+	for j := range primeSamples {
+		if err := dec.At(j*(n-1)/(primeSamples-1), fr); err != nil {
+			return fmt.Errorf("people detector: sampling the clip: %w", err)
+		}
+		if err := a.small.Load(fr); err != nil {
+			return err
+		}
+		a.people.Prime(a.small)
+	}
+	return nil
 }
 
 // needs reports whether frame i goes to the detectors (every stride-th

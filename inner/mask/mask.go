@@ -213,7 +213,7 @@ func Mask(ctx context.Context, in, out string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	an, err := newAnalyser(info, &opts)
+	an, err := newAnalyser(ctx, info, &opts)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,9 @@ type Small struct {
 // NewSmall prepares copies at most width pixels wide. Close it after use.
 func NewSmall(width int) *Small { return &Small{maxW: width} }
 
+// MaxWidth is the widest copy s makes.
+func (s *Small) MaxWidth() int { return s.maxW }
+
 // Load makes the small copy of f (reusing buffers across frames).
 func (s *Small) Load(f *video.Frame) error {
 	if f.Width < 2 || f.Height < 2 || f.Width%2 != 0 || f.Height%2 != 0 || len(f.Data) != video.FrameBytes(f.Width, f.Height) {
