@@ -54,36 +54,18 @@ func sourceHeads(t testing.TB) []headCrop {
 	t.Helper()
 	a := loadAnnotations(t)
 	centres := faceCentres(a, "movie-hello.mp4")
-	const w, h = 1280, 720
-	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-i", videotest.Asset(t, "movie-hello.mp4"), "-f", "rawvideo", "-pix_fmt", "bgr24", "-")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("ffmpeg: %v", err)
-	}
-	defer cmd.Wait()
-	buf := make([]byte, w*h*3)
 	var heads []headCrop
-	for f := 0; ; f++ {
-		if _, err := io.ReadFull(out, buf); err != nil {
-			break
-		}
+	decodeBGR(t, videotest.Asset(t, "movie-hello.mp4"), 1280, 720, func(f int, frame gocv.Mat) {
 		c, ok := centres[f]
 		if !ok {
-			continue
+			return
 		}
-		frame, err := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC3, buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := image.Rect(c[0]-102, c[1]-116, c[0]+102, c[1]+109) // 1.5, 1.7 and 1.6 faces.Intersect(image.Rect(0, 0, w, h))
+		// 1.5 faces to each side, 1.7 above the centre, 1.6 below.
+		r := image.Rect(c[0]-102, c[1]-116, c[0]+102, c[1]+109)
 		roi := frame.Region(r)
 		heads = append(heads, headCrop{roi.Clone(), float64(c[0] - r.Min.X), float64(c[1] - r.Min.Y)})
 		roi.Close()
-		frame.Close()
-	}
+	})
 	if len(heads) < 200 {
 		t.Fatalf("only %d annotated frames of movie-hello decoded", len(heads))
 	}
@@ -356,29 +338,13 @@ func cctvEval(t testing.TB, opts mask.Options) (scores []faceScore, falseArea fl
 // maskedOutside sums, over the clip, the fraction of each frame masked
 // outside every head.
 func maskedOutside(p *plan.Plan, ix *plan.Index, walkers []*walker) float64 {
-	const step = 4
 	var sum float64
+	heads := make([]image.Rectangle, len(walkers))
 	for f := range cctvFrames {
-		n, total := 0, 0
-		for y := 0; y < p.Height; y += step {
-			for x := 0; x < p.Width; x += step {
-				total++
-				if !covered(p, ix, f, x, y) {
-					continue
-				}
-				inHead := false
-				for _, wk := range walkers {
-					if image.Pt(x, y).In(wk.headRegion[f]) {
-						inHead = true
-						break
-					}
-				}
-				if !inHead {
-					n++
-				}
-			}
+		for i, wk := range walkers {
+			heads[i] = wk.headRegion[f]
 		}
-		sum += float64(n) / float64(total)
+		sum += maskedAwayFrom(p, ix, f, heads)
 	}
 	return sum
 }
