@@ -371,12 +371,19 @@ func (r *Receiver) acquire(o transfer.Offer, signer ed25519.PublicKey) (*partial
 
 // forget removes what an arrival of a package already kept left in
 // incoming/ (its lane record, when the daemon died between keeping the
-// package and removing it), unless the package is arriving now.
+// package and removing it), unless the package is arriving now. A partial
+// already stored but not yet released (its last stream is still closing)
+// is not arriving: its record is gone, and a stale one may be removed.
 func (r *Receiver) forget(sum [32]byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.partials[sum] != nil {
-		return
+	if p := r.partials[sum]; p != nil {
+		p.mu.Lock()
+		done := p.done
+		p.mu.Unlock()
+		if !done {
+			return
+		}
 	}
 	data, lanes := r.cfg.Store.Incoming(sum)
 	os.Remove(data)
