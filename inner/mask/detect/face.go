@@ -290,7 +290,7 @@ func (f *Faces) detectRegion(s *Small, img gocv.Mat, r image.Rectangle, threshol
 	}
 	roi := img.Region(r)
 	defer roi.Close()
-	found, err := f.infer(roi, threshold)
+	found, err := f.infer(roi, threshold, bfSize)
 	if err != nil {
 		return nil, err
 	}
@@ -304,19 +304,19 @@ func (f *Faces) detectRegion(s *Small, img gocv.Mat, r image.Rectangle, threshol
 }
 
 // infer runs the network on an RGB image of any size and returns the faces
-// in its pixels. The longer side is scaled to 256 and the shorter
-// letterboxed with at least bfBorder of black each side, up to a multiple
-// of 32.
-func (f *Faces) infer(img gocv.Mat, threshold float32) ([]Box, error) {
+// in its pixels. The longer side is scaled to side (a multiple of 32, at
+// most 256) and the shorter letterboxed with at least bfBorder of black
+// each side, up to a multiple of 32.
+func (f *Faces) infer(img gocv.Mat, threshold float32, side int) ([]Box, error) {
 	iw, ih := img.Cols(), img.Rows()
-	scale := float64(bfSize) / float64(max(iw, ih))
+	scale := float64(side) / float64(max(iw, ih))
 	rw, rh := max(1, int(float64(iw)*scale)), max(1, int(float64(ih)*scale))
-	size := image.Pt(bfSize, min(bfSize, (rh+2*bfBorder+31)/32*32))
+	size := image.Pt(side, min(side, (rh+2*bfBorder+31)/32*32))
 	if rw < rh {
-		size = image.Pt(min(bfSize, (rw+2*bfBorder+31)/32*32), bfSize)
+		size = image.Pt(min(side, (rw+2*bfBorder+31)/32*32), side)
 	}
 	if f.square {
-		size = image.Pt(bfSize, bfSize)
+		size = image.Pt(side, side)
 	}
 	n, err := f.net(size)
 	if err != nil {

@@ -24,13 +24,13 @@ func (f *Faces) DetectNative(fr *video.Frame, crops []Crop) ([]Box, error) {
 		if err := f.loadCrop(fr, r); err != nil {
 			return nil, err
 		}
-		found, err := f.infer(f.crop, c.Threshold)
+		found, err := f.infer(f.crop, c.Threshold, nativeInput(max(r.Dx(), r.Dy()), c.Scale))
 		if err != nil {
 			return nil, err
 		}
 		for _, b := range found {
-			if max(b.Dx(), b.Dy()) > NativeTile/3 {
-				continue // may be cut by the crop's edge; the whole-frame pass sees it
+			if cutByEdge(b.Rectangle, r.Size(), r.Min, fr) {
+				continue // the whole-frame pass, or the next crop, sees it whole
 			}
 			if full := b.Add(r.Min).Intersect(image.Rect(0, 0, fr.Width, fr.Height)); !full.Empty() {
 				all = append(all, Box{full, b.Score})
@@ -45,6 +45,7 @@ func (f *Faces) DetectNative(fr *video.Frame, crops []Crop) ([]Box, error) {
 type Crop struct {
 	image.Rectangle
 	Threshold float32
+	Scale     float64 // network pixels per crop pixel, at most 1 (less when the crop is larger than the network)
 }
 
 // loadCrop converts region r (even corners, inside the frame) of fr's
@@ -78,6 +79,23 @@ func (f *Faces) loadCrop(fr *video.Frame, r image.Rectangle) error {
 	return nil
 }
 
+// cutByEdge reports whether box b (crop pixels) of a crop of size at
+// origin in fr reaches the crop's edge inside the picture: the face may go
+// on beyond it, and its box would mask only part of it.
+func cutByEdge(b image.Rectangle, size, origin image.Point, fr *video.Frame) bool {
+	in := image.Rectangle{Max: size}.Inset(2)
+	return b.Min.X < in.Min.X && origin.X > 0 ||
+		b.Min.Y < in.Min.Y && origin.Y > 0 ||
+		b.Max.X > in.Max.X && origin.X+size.X < fr.Width ||
+		b.Max.Y > in.Max.Y && origin.Y+size.Y < fr.Height
+}
+
 func evenRect(r image.Rectangle) image.Rectangle {
 	return image.Rect(r.Min.X&^1, r.Min.Y&^1, (r.Max.X+1)&^1, (r.Max.Y+1)&^1)
+}
+
+// nativeInput is the network input's longer side for a crop of the given
+// longer side at scale: a multiple of 32, from 64 to the model's 256.
+func nativeInput(side int, scale float64) int {
+	return max(64, min(bfSize, (int(float64(side)*scale)+31)/32*32))
 }

@@ -3,6 +3,8 @@ package detect
 import (
 	"image"
 	"testing"
+
+	"sealgate/inner/video"
 )
 
 // The grid covers every pixel of the frame with tiles of NativeTile, and
@@ -42,10 +44,6 @@ func TestCropGeometry(t *testing.T) {
 		got  image.Rectangle
 		want image.Rectangle
 	}{
-		{"around a small face: MinCrop", around(image.Rect(100, 100, 110, 110), 50, frame), image.Rect(57, 57, 153, 153)},
-		{"around, clamped to NativeTile", around(image.Rect(600, 300, 700, 400), 500, frame), image.Rect(490, 190, 810, 510)},
-		{"around, kept inside the frame", around(image.Rect(0, 0, 20, 20), 100, frame), image.Rect(0, 0, 100, 100)},
-		{"around, at the far corner", around(image.Rect(1270, 710, 1280, 720), 100, frame), image.Rect(1180, 620, 1280, 720)},
 		{"atLeast leaves a large crop", atLeast(image.Rect(10, 10, 400, 300), 96, frame), image.Rect(10, 10, 400, 300)},
 	} {
 		if c.got != c.want {
@@ -54,26 +52,69 @@ func TestCropGeometry(t *testing.T) {
 	}
 }
 
-// A walking person's crop is at the top of their silhouette, as wide as it
-// is; a crowd wider than a tile is covered along its top by tiles.
+// A walking person's head region is at the top of their silhouette, as
+// wide as it is; a crowd wider than a tile is covered along its top by
+// tiles.
 func TestHeadsOfWhatMoved(t *testing.T) {
 	frame := image.Rect(0, 0, 1920, 1080)
 	person := image.Rect(500, 400, 560, 580) // 60×180
-	crops := heads(person, frame)
-	if len(crops) != 1 {
-		t.Fatalf("one person: %d crops", len(crops))
+	hs := heads(person, frame)
+	if len(hs) != 1 {
+		t.Fatalf("one person: %d regions", len(hs))
 	}
-	if c := crops[0]; c.Min.Y > person.Min.Y || c.Max.Y > person.Min.Y+c.Dx() || c.Dx() < MinCrop || c.Dx() > NativeTile {
-		t.Errorf("person %v: crop %v is not a head crop", person, c)
+	if h := hs[0]; h.Min.Y > person.Min.Y || h.Max.Y > person.Min.Y+h.Dx() || h.Dx() < person.Dx() || h.Dy() >= person.Dy() {
+		t.Errorf("person %v: region %v is not where the head is", person, h)
 	}
 	crowd := image.Rect(100, 300, 1100, 700)
-	crops = heads(crowd, frame)
-	if len(crops) < 4 {
-		t.Fatalf("a crowd 1,000 px wide: %d crops", len(crops))
+	hs = heads(crowd, frame)
+	if len(hs) < 4 {
+		t.Fatalf("a crowd 1,000 px wide: %d regions", len(hs))
 	}
-	for _, c := range crops {
-		if c.Dx() > NativeTile || c.Dy() > NativeTile || c.Min.Y > crowd.Min.Y+NativeTile {
-			t.Errorf("crowd: crop %v too large or below the top", c)
+	for _, h := range hs {
+		if h.Dx() > NativeTile || h.Dy() > NativeTile || h.Min.Y > crowd.Min.Y+NativeTile {
+			t.Errorf("crowd: region %v too large or below the top", h)
 		}
+	}
+}
+
+// Wants that overlap are read as one crop when that costs fewer network
+// pixels; wants far apart stay apart; a crop keeps the finest scale of
+// what it holds, so a small face beside a large one is still read at its
+// own pixels.
+func TestPackJoinsWhatOverlaps(t *testing.T) {
+	frame := image.Rect(0, 0, 1920, 1080)
+	near := pack([]want{{image.Rect(500, 300, 600, 400), 1}, {image.Rect(540, 320, 640, 420), 1}}, frame)
+	if len(near) != 1 || !image.Rect(500, 300, 640, 420).In(near[0].Rectangle) {
+		t.Errorf("two overlapping wants: %v, want one crop holding both", near)
+	}
+	far := pack([]want{{image.Rect(100, 100, 200, 200), 1}, {image.Rect(1500, 800, 1600, 900), 1}}, frame)
+	if len(far) != 2 {
+		t.Errorf("two wants far apart: %v, want two crops", far)
+	}
+	mixed := pack([]want{{image.Rect(400, 200, 700, 500), 0.3}, {image.Rect(690, 300, 760, 370), 1}}, frame)
+	for _, c := range mixed {
+		if image.Rect(690, 300, 760, 370).In(c.Rectangle) && c.Scale < 1 {
+			t.Errorf("a small face's want read at scale %.2f", c.Scale)
+		}
+	}
+	tiny := pack([]want{{image.Rect(0, 0, 20, 20), 1}}, frame)
+	if len(tiny) != 1 || tiny[0].Dx() < MinCrop || tiny[0].Dy() < MinCrop {
+		t.Errorf("a small want: %v, want a crop of at least %d", tiny, MinCrop)
+	}
+}
+
+// A face reaching a crop's edge inside the picture may go on beyond it;
+// at the picture's own edge it cannot.
+func TestCutByEdge(t *testing.T) {
+	fr := &video.Frame{Width: 1920, Height: 1080}
+	size := image.Pt(200, 200)
+	if !cutByEdge(image.Rect(180, 50, 200, 80), size, image.Pt(500, 500), fr) {
+		t.Error("a face at a crop's right edge inside the picture was kept")
+	}
+	if cutByEdge(image.Rect(180, 50, 200, 80), size, image.Pt(1720, 500), fr) {
+		t.Error("a face at the picture's right edge was dropped")
+	}
+	if cutByEdge(image.Rect(50, 50, 120, 120), size, image.Pt(500, 500), fr) {
+		t.Error("a face inside the crop was dropped")
 	}
 }
