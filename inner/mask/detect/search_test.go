@@ -3,8 +3,6 @@ package detect
 import (
 	"image"
 	"testing"
-
-	"sealgate/inner/video"
 )
 
 // The grid covers every pixel of the frame with tiles of NativeTile, and
@@ -106,15 +104,15 @@ func TestPackJoinsWhatOverlaps(t *testing.T) {
 // A face reaching a crop's edge inside the picture may go on beyond it;
 // at the picture's own edge it cannot.
 func TestCutByEdge(t *testing.T) {
-	fr := &video.Frame{Width: 1920, Height: 1080}
-	size := image.Pt(200, 200)
-	if !cutByEdge(image.Rect(180, 50, 200, 80), size, image.Pt(500, 500), fr) {
-		t.Error("a face at a crop's right edge inside the picture was kept")
+	frame := image.Rect(0, 0, 1920, 1080)
+	inside, atRight := image.Rect(500, 500, 700, 700), image.Rect(1720, 500, 1920, 700)
+	if !cutByEdge(image.Rect(680, 550, 700, 580), inside, frame) {
+		t.Error("a face at a crop's right edge inside the picture was not cut")
 	}
-	if cutByEdge(image.Rect(180, 50, 200, 80), size, image.Pt(1720, 500), fr) {
-		t.Error("a face at the picture's right edge was dropped")
+	if cutByEdge(image.Rect(1900, 550, 1920, 580), atRight, frame) {
+		t.Error("a face at the picture's right edge was cut")
 	}
-	if cutByEdge(image.Rect(50, 50, 120, 120), size, image.Pt(500, 500), fr) {
-		t.Error("a face inside the crop was dropped")
+	if cutByEdge(image.Rect(550, 550, 620, 620), inside, frame) {
+		t.Error("a face inside the crop was cut")
 	}
 }
