@@ -10,6 +10,7 @@ package export
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,12 @@ type Copy struct {
 	Requester string // officer, unit, agency
 	Reason    string // case number, incident
 	IssuedBy  string // the account or "cli"
+	// Original, if set, is the footage In was cut from: the ledger names
+	// it and its SHA-256 instead of In's.
+	Original *Footage
+	// Opened, if set, is told the serial before the copy is made (the
+	// pipeline keeps it on the export, so a retry can close it).
+	Opened func(ctx context.Context, serial uint64) error
 }
 
 // ErrIncomplete: a copy without a requester or a reason; the ledger records
@@ -52,16 +59,30 @@ func (is *Issuer) Issue(ctx context.Context, c Copy, render Render) (*mask.Resul
 	if c.Requester == "" || c.Reason == "" {
 		return nil, nil, ErrIncomplete
 	}
-	source, err := HashFile(c.In)
+	name := filepath.Base(c.In)
+	var source [32]byte
+	var err error
+	if c.Original != nil {
+		name = c.Original.FileName
+		_, err = hex.Decode(source[:], []byte(c.Original.SHA256))
+	} else {
+		source, err = HashFile(c.In)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	e, err := is.Ledger.Open(ctx, ledger.Request{Requester: c.Requester, Reason: c.Reason, IssuedBy: c.IssuedBy,
-		SourceName: filepath.Base(c.In), SourceSHA256: source})
+		SourceName: name, SourceSHA256: source})
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := render(&mask.Watermark{Key: is.Key, Payload: e.WatermarkPayload()})
+	var res *mask.Result
+	if c.Opened != nil {
+		err = c.Opened(ctx, e.Serial)
+	}
+	if err == nil {
+		res, err = render(&mask.Watermark{Key: is.Key, Payload: e.WatermarkPayload()})
+	}
 	if err == nil && res == nil {
 		os.Remove(c.Out) // a copy the ledger cannot name is not kept
 		err = errors.New("export: the renderer reported no result")

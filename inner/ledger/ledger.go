@@ -239,3 +239,6 @@ func (l *Ledger) List(ctx context.Context, limit int) ([]*Entry, error) {
 	}
 	return es, rows.Err()
 }
+
+// Appliance is the number in the high 16 bits of this ledger's marks.
+func (l *Ledger) Appliance() uint16 { return l.appliance }

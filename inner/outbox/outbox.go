@@ -287,3 +287,16 @@ func (o *Outbox) Counts(ctx context.Context) (map[string]int, error) {
 	}
 	return counts, rows.Err()
 }
+
+// Lookup returns the id of the queued package with this SHA-256 (hex).
+func (o *Outbox) Lookup(ctx context.Context, sha256 string) (int64, error) {
+	sum, err := hex.DecodeString(sha256)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: %w", err)
+	}
+	var id int64
+	if err := o.pool.QueryRow(ctx, `SELECT id FROM outbox WHERE sha256 = $1`, sum).Scan(&id); err != nil {
+		return 0, fmt.Errorf("outbox: lookup %s: %w", sha256, err)
+	}
+	return id, nil
+}

@@ -5,6 +5,7 @@ package store
 import (
 	"embed"
 
+	"sealgate/inner/pipeline"
 	"sealgate/inner/review"
 	"sealgate/shared/account"
 	"sealgate/shared/audit"
@@ -16,7 +17,7 @@ var migrationFiles embed.FS
 
 // Migrations returns the inner daemon's schema migrations in order.
 // Each owner numbers its own: the accounts and the audit log (shared),
-// the inner's outbox and ledger, the review workspaces.
+// the inner's outbox, ledger and exports, the review workspaces, River's job tables.
 func Migrations() []pgdb.Migration {
-	return pgdb.MustMigrations(account.Schema, audit.Schema, pgdb.Source{Schema: "inner", FS: migrationFiles, Dir: "migrations"}, review.Schema)
+	return pgdb.MustMigrations(account.Schema, audit.Schema, pgdb.Source{Schema: "inner", FS: migrationFiles, Dir: "migrations"}, review.Schema, pipeline.Schema)
 }

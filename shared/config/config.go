@@ -77,6 +77,29 @@ type Inner struct {
 	ApplianceNumber int           `yaml:"appliance_number"`
 	Console         HTTPS         `yaml:"console"`
 	Transfer        InnerTransfer `yaml:"transfer"`
+	Footage         Footage       `yaml:"footage"`
+	Pipeline        Pipeline      `yaml:"pipeline"`
+}
+
+// Footage configures where originals are kept and for how long.
+type Footage struct {
+	// Dir holds ingested originals; default <data_dir>/footage.
+	Dir string `yaml:"dir"`
+	// ImportDir is an NVR export folder operators may import from; empty: none.
+	ImportDir string `yaml:"import_dir"`
+	// RetentionDays: originals are deleted this long after ingest unless an
+	// open export holds them (site policy; the guideline's default is 30).
+	RetentionDays int `yaml:"retention_days"`
+}
+
+// Pipeline configures the export jobs (inner/pipeline).
+type Pipeline struct {
+	// Workers run heavy stages (render, seal) at once on this node; one
+	// keeps a 2-core appliance's console responsive.
+	Workers int `yaml:"workers"`
+	// WorkDir holds each export's intermediate and sealed files; default
+	// <data_dir>/exports.
+	WorkDir string `yaml:"work_dir"`
 }
 
 // InnerTransfer pairs the inner with the outer it pushes packages to.
@@ -86,6 +109,9 @@ type InnerTransfer struct {
 	OuterAddress string `yaml:"outer_address"`
 	// OuterFingerprint pins the outer's transfer key (`sealgate-outer keys show`).
 	OuterFingerprint string `yaml:"outer_fingerprint"`
+	// OuterLicense is the paired outer's license.pub: online exports are
+	// sealed to it. Empty: only offline (password-sealed) exports.
+	OuterLicense string `yaml:"outer_license"`
 	Streams          int    `yaml:"streams"`        // packages sent in parallel
 	Connections      int    `yaml:"connections"`    // QUIC connections a package's lanes spread across
 	BandwidthMbps    int    `yaml:"bandwidth_mbps"` // cap on the link; 0: none
@@ -134,16 +160,34 @@ func LoadInner(path string, environ []string) (*Inner, error) {
 		ApplianceNumber: 1,
 		Console:         HTTPS{Listen: "127.0.0.1:8443"},
 		Transfer:        InnerTransfer{Streams: 4, Connections: 64},
+		Footage:         Footage{RetentionDays: 30},
+		Pipeline:        Pipeline{Workers: 1},
 	}
 	if err := loadFile(path, InnerEnvPrefix, environ, c); err != nil {
 		return nil, err
 	}
 	c.Console.resolve(path)
-	var number error
+	c.Transfer.OuterLicense = relativeTo(path, c.Transfer.OuterLicense)
+	if c.Footage.Dir == "" {
+		c.Footage.Dir = filepath.Join(c.DataDir, "footage")
+	}
+	c.Footage.Dir = relativeTo(path, c.Footage.Dir)
+	c.Footage.ImportDir = relativeTo(path, c.Footage.ImportDir)
+	if c.Pipeline.WorkDir == "" {
+		c.Pipeline.WorkDir = filepath.Join(c.DataDir, "exports")
+	}
+	c.Pipeline.WorkDir = relativeTo(path, c.Pipeline.WorkDir)
+	var number, retention, workers error
 	if c.ApplianceNumber < 1 || c.ApplianceNumber > 65535 {
 		number = &KeyError{Source: path, Key: "appliance_number", Err: fmt.Errorf("%d is outside 1…65535", c.ApplianceNumber)}
 	}
-	if err := c.Base.validate(path, errors.Join(number, c.Console.validate(path, "console"), c.Transfer.validate(path))); err != nil {
+	if c.Footage.RetentionDays < 1 || c.Footage.RetentionDays > 3650 {
+		retention = &KeyError{Source: path, Key: "footage.retention_days", Err: fmt.Errorf("%d is outside 1…3650", c.Footage.RetentionDays)}
+	}
+	if c.Pipeline.Workers < 1 || c.Pipeline.Workers > 64 {
+		workers = &KeyError{Source: path, Key: "pipeline.workers", Err: fmt.Errorf("%d is outside 1…64", c.Pipeline.Workers)}
+	}
+	if err := c.Base.validate(path, errors.Join(number, retention, workers, c.Console.validate(path, "console"), c.Transfer.validate(path))); err != nil {
 		return nil, err
 	}
 	return c, nil

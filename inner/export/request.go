@@ -1,0 +1,170 @@
+package export
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"sealgate/shared/audit"
+)
+
+// ReasonCodes are the legal grounds a request names (PIPA art. 18 ②: an
+// investigation, a missing person…), as the control centers' forms list them.
+var ReasonCodes = []string{"theft", "assault", "traffic_accident", "missing_person", "property_damage", "other"}
+
+// ViewingDays are the viewing periods an officer may be given.
+var ViewingDays = []int{7, 15, 30}
+
+// Request is a police request for footage as the form or the CLI gives it.
+type Request struct {
+	FootageID     int64
+	ReasonCode    string
+	Detail        string
+	RequesterName string
+	Agency        string
+	Phone         string
+	DocumentNo    string // the official request document's number
+	Recipient     string // the officer's account at the outer portal
+	ViewingDays   int
+	From, To      string // cut: offsets into the footage (90, 1:30, 00:01:30.5) or RFC 3339 times; empty: its start, its end
+	Transcode     string // keep or 720p
+	NoMask        bool
+	Justification string // why masking is off (trust rule 4)
+	Offline       bool   // a password-sealed file handed over on media
+}
+
+// File records the request for the actor, in state requested, and returns
+// its id. Every wrong field is reported at once.
+func (w *Workflow) File(ctx context.Context, a Actor, r Request) (int64, error) {
+	if err := w.allowed(ctx, a, requestRoles, "export.request", fmt.Sprintf("footage %d", r.FootageID)); err != nil {
+		return 0, err
+	}
+	var es FieldErrors
+	var f *Footage
+	if r.FootageID <= 0 {
+		es = append(es, &FieldError{Field: "footage", Problem: "required"})
+	} else if ff, err := w.OneFootage(ctx, r.FootageID); err != nil {
+		es = append(es, &FieldError{Field: "footage", Problem: "unknown"})
+	} else if ff.DeletedAt != nil {
+		es = append(es, &FieldError{Field: "footage", Problem: "deleted"})
+	} else {
+		f = ff
+	}
+	trim(&r.Detail, &r.RequesterName, &r.Agency, &r.Phone, &r.DocumentNo, &r.Recipient, &r.Justification)
+	es = choice(es, "reason", r.ReasonCode, ReasonCodes)
+	es = text(es, "detail", r.Detail, true, 2000)
+	es = text(es, "requester_name", r.RequesterName, true, 100)
+	es = text(es, "agency", r.Agency, true, 200)
+	es = text(es, "phone", r.Phone, false, 40)
+	es = text(es, "document_no", r.DocumentNo, true, 100)
+	es = text(es, "recipient", r.Recipient, true, 100)
+	if r.ViewingDays != 7 && r.ViewingDays != 15 && r.ViewingDays != 30 {
+		es = append(es, &FieldError{Field: "viewing_days", Problem: "choice", Arg: "7, 15, 30"})
+	}
+	if r.Transcode == "" {
+		r.Transcode = "keep"
+	}
+	es = choice(es, "transcode", r.Transcode, []string{"keep", "720p"})
+	if r.NoMask {
+		if utf8.RuneCountInString(r.Justification) < 10 {
+			es = append(es, &FieldError{Field: "justification", Problem: "justify"})
+		}
+		es = text(es, "justification", r.Justification, true, 1000)
+	} else {
+		r.Justification = ""
+	}
+	from, to := 0.0, (*float64)(nil)
+	if f != nil {
+		var err *FieldError
+		if from, err = clipTime("from", r.From, f, 0); err != nil {
+			es = append(es, err)
+		}
+		if r.To != "" {
+			t, err := clipTime("to", r.To, f, f.DurationS)
+			switch {
+			case err != nil:
+				es = append(es, err)
+			case t <= from:
+				es = append(es, &FieldError{Field: "to", Problem: "before_from"})
+			default:
+				to = &t
+			}
+		}
+	}
+	if len(es) > 0 {
+		return 0, es
+	}
+	delivery := "online"
+	if r.Offline {
+		delivery = "offline"
+	}
+	var id int64
+	err := w.tx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO export (footage_id, reason_code, detail, requester_name, requester_agency, requester_phone,
+			document_no, recipient, viewing_days, clip_from_s, clip_to_s, transcode, masked, unmasked_reason, delivery, requested_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+			r.FootageID, r.ReasonCode, r.Detail, r.RequesterName, r.Agency, r.Phone, r.DocumentNo, r.Recipient, r.ViewingDays,
+			from, to, r.Transcode, !r.NoMask, r.Justification, delivery, a.Audited()).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("export: record the request: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO export_event (export_id, actor, from_state, to_state, reason) VALUES ($1, $2, '', 'requested', $3)`,
+			id, a.Audited(), r.Detail); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("footage %d, %s for %s (%s, document %s), to %s for %d days", r.FootageID, r.ReasonCode, r.RequesterName,
+			r.Agency, r.DocumentNo, r.Recipient, r.ViewingDays)
+		if r.NoMask {
+			detail += "; WITHOUT MASKING: " + r.Justification
+		}
+		return w.record(ctx, tx, a, "export.request", exportTarget(id), audit.OK, detail)
+	})
+	return id, err
+}
+
+func trim(ss ...*string) {
+	for _, s := range ss {
+		*s = strings.TrimSpace(*s)
+	}
+}
+
+// clipTime reads a cut point: seconds into the footage (90, 90.5), a clock
+// offset (1:30, 00:01:30.5), or a wall-clock time (RFC 3339) when the
+// footage knows when it started. It must fall inside the footage.
+func clipTime(field, s string, f *Footage, empty float64) (float64, *FieldError) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return empty, nil
+	}
+	var secs float64
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		if f.StartedAt == nil {
+			return 0, &FieldError{Field: field, Problem: "no_start"}
+		}
+		secs = t.Sub(*f.StartedAt).Seconds()
+	} else {
+		parts := strings.Split(s, ":")
+		if len(parts) > 3 {
+			return 0, &FieldError{Field: field, Problem: "time"}
+		}
+		for i, p := range parts {
+			v, err := strconv.ParseFloat(p, 64)
+			if err != nil || v < 0 || math.IsInf(v, 0) || i < len(parts)-1 && v != math.Trunc(v) {
+				return 0, &FieldError{Field: field, Problem: "time"}
+			}
+			secs = secs*60 + v
+		}
+	}
+	if secs < 0 || secs > f.DurationS {
+		return 0, &FieldError{Field: field, Problem: "outside", Arg: fmt.Sprintf("%.1f", f.DurationS)}
+	}
+	return secs, nil
+}
+
+func exportTarget(id int64) string { return fmt.Sprintf("export %d", id) }

@@ -1,0 +1,263 @@
+// Package pipeline runs approved exports through their stages — cut or
+// transcode, render (detect, mask and watermark in one encode), seal,
+// outbox — as durable River jobs on the inner's PostgreSQL
+// (docs/architecture.md, "The export pipeline"). A job survives a restart;
+// a failed attempt retries with backoff, and the last failure is shown on
+// the export. Any number of inner nodes on one database share the queue.
+package pipeline
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/hpke"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"sealgate/inner/export"
+	"sealgate/inner/outbox"
+)
+
+// queue is the River queue of export stages.
+const queue = "export"
+
+// maxAttempts: a stage that fails this often fails its export; the
+// operator reads why and retries.
+const maxAttempts = 4
+
+// StageArgs is one stage of one export: the job River keeps.
+type StageArgs struct {
+	ExportID int64  `json:"export_id"`
+	Stage    string `json:"stage"`
+}
+
+// Kind names the job in River's tables.
+func (StageArgs) Kind() string { return "export_stage" }
+
+// InsertOpts: one job per export and stage while it is pending, running
+// or done, however often it is asked for (a duplicate run after a crash
+// cannot queue the next stage twice).
+func (StageArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queue, MaxAttempts: maxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// Starter returns the function that queues an approved export's next
+// stage inside the caller's transaction: for the console and the CLI,
+// which only insert jobs.
+func Starter(pool *pgxpool.Pool) (func(ctx context.Context, tx pgx.Tx, id int64) error, error) {
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	return func(ctx context.Context, tx pgx.Tx, id int64) error { return enqueueNext(ctx, client, tx, id) }, nil
+}
+
+// enqueueNext queues the first stage of export id that is neither done
+// nor skipped.
+func enqueueNext(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, id int64) error {
+	var stage string
+	err := tx.QueryRow(ctx, `SELECT stage FROM export_stage WHERE export_id = $1 AND state NOT IN ('done', 'skipped')
+		ORDER BY position LIMIT 1`, id).Scan(&stage)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("pipeline: next stage of %d: %w", id, err)
+	}
+	if _, err := client.InsertTx(ctx, tx, StageArgs{ExportID: id, Stage: stage}, nil); err != nil {
+		return fmt.Errorf("pipeline: queue %s of export %d: %w", stage, id, err)
+	}
+	return nil
+}
+
+// Config is what the stages work with.
+type Config struct {
+	Workflow *export.Workflow
+	Issuer   *export.Issuer // the ledger and the watermark key
+	Outbox   *outbox.Outbox
+	Signer   ed25519.PrivateKey
+	// License is the paired outer's license key online exports are sealed
+	// to; nil refuses online exports with a clear error.
+	License   hpke.PublicKey
+	WorkDir   string // each export's files, in WorkDir/<id> (0700)
+	Workers   int    // stages at once on this node
+	ModelsDir string // the detectors' models; empty: the default search
+	Log       *slog.Logger
+	// Detect overrides the detectors of a masked export (tests); nil: faces
+	// at CCTV sizes, people and plates.
+	Detect []string
+}
+
+// Pipeline is this node's share of the queue's work.
+type Pipeline struct {
+	cfg    Config
+	client *river.Client[pgx.Tx]
+}
+
+// New returns the pipeline on the workflow's database.
+func New(cfg Config) (*Pipeline, error) {
+	p := &Pipeline{cfg: cfg}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &stageWorker{p: p})
+	client, err := river.NewClient(riverpgxv5.New(cfg.Workflow.Pool()), &river.Config{
+		Queues:  map[string]river.QueueConfig{queue: {MaxWorkers: max(cfg.Workers, 1)}},
+		Workers: workers,
+		// A render takes as long as its clip; the lease (export.Lease)
+		// tells a live stage from one whose node died, not a timeout.
+		JobTimeout:           -1,
+		RescueStuckJobsAfter: 2 * export.Lease,
+		RetryPolicy:          backoff{},
+		Logger:               cfg.Log.With(slog.String("component", "river")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	p.client = client
+	return p, nil
+}
+
+// Run works jobs until ctx ends, then lets running stages stop: a stage
+// cut short is claimed again by the next node to start.
+func (p *Pipeline) Run(ctx context.Context) error {
+	if err := p.client.Start(ctx); err != nil {
+		return fmt.Errorf("pipeline: start: %w", err)
+	}
+	<-ctx.Done()
+	stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := p.client.StopAndCancel(stop); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("pipeline: stop: %w", err)
+	}
+	return nil
+}
+
+// backoff waits 10 s, 40 s, 90 s… between attempts of a stage: long enough
+// for a full disk to be cleared or a restarted database to come back.
+type backoff struct{}
+
+func (backoff) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(time.Duration(10*math.Pow(float64(job.Attempt), 2)) * time.Second)
+}
+
+type stageWorker struct {
+	river.WorkerDefaults[StageArgs]
+	p *Pipeline
+}
+
+// permanent marks an error no retry can mend (bad footage, a missing
+// license key): the export fails at once.
+type permanent struct{ error }
+
+func (e permanent) Unwrap() error { return e.error }
+
+func (w *stageWorker) Work(ctx context.Context, job *river.Job[StageArgs]) error {
+	p, id, stage := w.p, job.Args.ExportID, job.Args.Stage
+	wf := p.cfg.Workflow
+	done, err := wf.BeginStage(ctx, id, stage)
+	switch {
+	case errors.Is(err, export.ErrLeased):
+		return river.JobSnooze(export.Lease)
+	case err != nil:
+		return err
+	case done:
+		return nil
+	}
+	j, err := wf.Job(ctx, id)
+	if err == nil {
+		err = p.enter(ctx, j, stage)
+	}
+	if errors.Is(err, errGone) {
+		return wf.FailStage(ctx, id, stage, err, false)
+	}
+	if err == nil {
+		var progress atomic.Value
+		progress.Store([2]float64{})
+		beat, stopBeat := context.WithCancel(ctx)
+		go p.heartbeat(beat, id, stage, &progress)
+		err = p.run(ctx, j, stage, func(frac, fps float64) { progress.Store([2]float64{frac, fps}) })
+		stopBeat()
+	}
+	if err == nil {
+		p.cfg.Log.Info("stage done", slog.Int64("export", id), slog.String("stage", stage))
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // shutting down: the stage's lease runs out and it is run again
+	}
+	var perm permanent
+	final := errors.As(err, &perm) || job.Attempt >= job.MaxAttempts
+	p.cfg.Log.Warn("stage failed", slog.Int64("export", id), slog.String("stage", stage), slog.Int("attempt", job.Attempt),
+		slog.Bool("final", final), slog.Any("err", err))
+	if ferr := wf.FailStage(context.WithoutCancel(ctx), id, stage, err, final); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	if final {
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+// errGone: the export was cancelled (or failed) while its job waited.
+var errGone = errors.New("pipeline: the export is no longer in the pipeline")
+
+// enter moves the export into the stage's state: an approved export
+// starts transcoding; later stages find the export already where the
+// stage before left it.
+func (p *Pipeline) enter(ctx context.Context, j *export.Job, stage string) error {
+	want := export.StageState(stage)
+	switch {
+	case j.State == want:
+		return nil
+	case j.State == export.Approved && stage == "transcode":
+		return pgx.BeginFunc(ctx, p.cfg.Workflow.Pool(), func(tx pgx.Tx) error {
+			return p.cfg.Workflow.Advance(ctx, tx, export.System, j.ID, export.Approved, export.Transcoding, "pipeline started")
+		})
+	}
+	return fmt.Errorf("%w: export %d is %s", errGone, j.ID, j.State)
+}
+
+func (p *Pipeline) heartbeat(ctx context.Context, id int64, stage string, progress *atomic.Value) {
+	t := time.NewTicker(export.Lease / 6)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			v := progress.Load().([2]float64)
+			if err := p.cfg.Workflow.Beat(ctx, id, stage, v[0], v[1]); err != nil && ctx.Err() == nil {
+				p.cfg.Log.Warn("heartbeat", slog.Int64("export", id), slog.Any("err", err))
+			}
+		}
+	}
+}
+
+// finish ends a stage in one transaction: the stage's own records, its
+// state, the export's next state, and the next stage's job.
+func (p *Pipeline) finish(ctx context.Context, id int64, stage, state string, from, to string, also func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, p.cfg.Workflow.Pool(), func(tx pgx.Tx) error {
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
+		}
+		if err := p.cfg.Workflow.FinishStage(ctx, tx, id, stage, state); err != nil {
+			return err
+		}
+		if from != to {
+			if err := p.cfg.Workflow.Advance(ctx, tx, export.System, id, from, to, stage+" "+state); err != nil {
+				return err
+			}
+		}
+		return enqueueNext(ctx, p.client, tx, id)
+	})
+}
