@@ -111,10 +111,10 @@ type InnerTransfer struct {
 	OuterFingerprint string `yaml:"outer_fingerprint"`
 	// OuterLicense is the paired outer's license.pub: online exports are
 	// sealed to it. Empty: only offline (password-sealed) exports.
-	OuterLicense string `yaml:"outer_license"`
-	Streams          int    `yaml:"streams"`        // packages sent in parallel
-	Connections      int    `yaml:"connections"`    // QUIC connections a package's lanes spread across
-	BandwidthMbps    int    `yaml:"bandwidth_mbps"` // cap on the link; 0: none
+	OuterLicense  string `yaml:"outer_license"`
+	Streams       int    `yaml:"streams"`        // packages sent in parallel
+	Connections   int    `yaml:"connections"`    // QUIC connections a package's lanes spread across
+	BandwidthMbps int    `yaml:"bandwidth_mbps"` // cap on the link; 0: none
 }
 
 // Outer is sealgate-outer's configuration.
