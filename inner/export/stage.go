@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +55,18 @@ func (w *Workflow) BeginStage(ctx context.Context, id int64, stage string) (done
 	return false, fmt.Errorf("%w: stage %s of export %d is %s", ErrState, stage, id, state)
 }
 
+// ReleaseStage gives a running stage back when its node stops, so the
+// next node to take the job runs it at once instead of waiting out the
+// lease.
+func (w *Workflow) ReleaseStage(ctx context.Context, id int64, stage string) error {
+	_, err := w.pool.Exec(ctx, `UPDATE export_stage SET state = 'pending', lease_until = NULL, progress = 0, fps = 0
+		WHERE export_id = $1 AND stage = $2 AND state = 'running'`, id, stage)
+	if err != nil {
+		return fmt.Errorf("export: release %s of %d: %w", stage, id, err)
+	}
+	return nil
+}
+
 // Beat renews a running stage's lease and reports its progress (0…1) and
 // speed.
 func (w *Workflow) Beat(ctx context.Context, id int64, stage string, progress, fps float64) error {
@@ -77,7 +90,7 @@ func (w *Workflow) FinishStage(ctx context.Context, tx pgx.Tx, id int64, stage, 
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("%w: stage %s of export %d is not running", ErrState, stage, id)
 	}
-	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2::text)`, Notify, id)
+	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, Notify, strconv.FormatInt(id, 10))
 	return err
 }
 
@@ -98,7 +111,7 @@ func (w *Workflow) FailStage(ctx context.Context, id int64, stage string, cause 
 			return err
 		}
 		if !final {
-			_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2::text)`, Notify, id)
+			_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, Notify, strconv.FormatInt(id, 10))
 			return err
 		}
 		var state string
@@ -135,7 +148,7 @@ func (w *Workflow) Retry(ctx context.Context, a Actor, id int64) error {
 }
 
 func (w *Workflow) notify(ctx context.Context, id int64) {
-	w.pool.Exec(ctx, `SELECT pg_notify($1, $2::text)`, Notify, id) // best effort: the page also reloads on its own
+	w.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, Notify, strconv.FormatInt(id, 10)) // best effort: the page also reloads on its own
 }
 
 // Job is what the pipeline needs of an export: the request, the footage

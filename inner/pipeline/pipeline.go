@@ -191,7 +191,12 @@ func (w *stageWorker) Work(ctx context.Context, job *river.Job[StageArgs]) error
 		return nil
 	}
 	if ctx.Err() != nil {
-		return ctx.Err() // shutting down: the stage's lease runs out and it is run again
+		// This node is stopping: the stage goes back to the queue for
+		// whichever node runs next (this one after a restart).
+		if rerr := wf.ReleaseStage(context.WithoutCancel(ctx), id, stage); rerr != nil {
+			return errors.Join(ctx.Err(), rerr)
+		}
+		return river.JobSnooze(time.Second)
 	}
 	var perm permanent
 	final := errors.As(err, &perm) || job.Attempt >= job.MaxAttempts
