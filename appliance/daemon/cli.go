@@ -224,13 +224,19 @@ func withAccounts(ctx context.Context, app *App, configPath string, fn func(*acc
 }
 
 func accountsOn(ctx context.Context, app *App, db *Database, auditLog *audit.Log, secrets *keys.Secrets, fn func(*account.Service, *audit.Log) error) error {
-	cfg := app.Accounts
-	cfg.PIIKey, cfg.Audit = secrets.PII, auditLog
-	svc, err := account.NewService(ctx, db.Pool, cfg)
+	svc, err := AccountService(ctx, app, db, auditLog, secrets)
 	if err != nil {
 		return err
 	}
 	return fn(svc, auditLog)
+}
+
+// AccountService is the app's account service on db, for commands that
+// act for a console user (--as).
+func AccountService(ctx context.Context, app *App, db *Database, auditLog *audit.Log, secrets *keys.Secrets) (*account.Service, error) {
+	cfg := app.Accounts
+	cfg.PIIKey, cfg.Audit = secrets.PII, auditLog
+	return account.NewService(ctx, db.Pool, cfg)
 }
 
 // Logger returns the daemon's JSON logger on stderr at the configured level.

@@ -5,12 +5,18 @@ package innerd
 
 import (
 	"context"
+	"crypto/hpke"
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"sealgate/appliance/daemon"
 	"sealgate/inner/console"
+	"sealgate/inner/export"
+	"sealgate/inner/outbox"
+	"sealgate/inner/pipeline"
+	"sealgate/inner/watermark"
 	"sealgate/inner/ledger"
 	"sealgate/inner/store"
 	"sealgate/inner/video"
@@ -70,6 +76,9 @@ type innerCLI struct {
 	Watermark  watermarkCmd `cmd:"" help:"Embed a 64-bit forensic watermark in a video (docs/watermark.md)."`
 	Trace      traceCmd     `cmd:"" help:"Look for this appliance's watermark in a suspect copy; exit 0 whether found or not."`
 	Ledger     ledgerCmd    `cmd:"" help:"The export ledger: every marked copy, who asked for it and why (docs/watermark.md)."`
+	Camera     cameraCmd    `cmd:"" help:"The camera registry."`
+	Footage    footageCmd   `cmd:"" help:"Ingested footage: each original with its SHA-256."`
+	Export     exportCmd    `cmd:"" help:"Export requests: file, approve or reject, follow their pipeline (docs/export-workflow.md)."`
 	// The console's review editor talks to one of these per clip.
 	ReviewWorker reviewWorkerCmd `cmd:"" name:"review-worker" hidden:"" help:"Serve one clip to the console's review editor over stdin/stdout."`
 }
@@ -121,12 +130,62 @@ func setup(cfg *config.Inner, k *keys.Inner, env daemon.Env) ([]daemon.Component
 	if err != nil {
 		return nil, err
 	}
-	parts, err := sender(cfg, k, env)
+	ob, err := outbox.New(env.DB.Pool, outboxDir(&cfg.Base), env.Audit)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := sender(cfg, k, env, ob)
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range con.Background() {
 		parts = append(parts, r)
 	}
-	return parts, nil
+	work, err := exportPipeline(cfg, k, env, l, ob)
+	if err != nil {
+		return nil, err
+	}
+	return append(parts, work...), nil
+}
+
+// exportPipeline is this node's share of the export jobs, and the sweep
+// that deletes originals at the end of their retention.
+func exportPipeline(cfg *config.Inner, k *keys.Inner, env daemon.Env, l *ledger.Ledger, ob *outbox.Outbox) ([]daemon.Component, error) {
+	wf, err := newWorkflow(cfg, env.DB, env.Audit)
+	if err != nil {
+		return nil, err
+	}
+	key, err := watermark.NewKey(k.Watermark)
+	if err != nil {
+		return nil, err
+	}
+	var license hpke.PublicKey
+	if cfg.Transfer.OuterLicense != "" {
+		if license, err = keys.ReadLicensePub(cfg.Transfer.OuterLicense); err != nil {
+			return nil, fmt.Errorf("transfer.outer_license: %w", err)
+		}
+	}
+	log := env.Log.With(slog.String("component", "pipeline"))
+	p, err := pipeline.New(pipeline.Config{Workflow: wf, Issuer: &export.Issuer{Ledger: l, Key: key}, Outbox: ob, Signer: k.Signing,
+		License: license, WorkDir: cfg.Pipeline.WorkDir, Workers: cfg.Pipeline.Workers, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	retention := daemon.ComponentFunc(func(ctx context.Context) error {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			if n, err := wf.ExpireFootage(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Error("footage retention", slog.Any("err", err))
+			} else if n > 0 {
+				log.Info("footage deleted at the end of its retention", slog.Int("files", n))
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+		}
+	})
+	return []daemon.Component{p, retention}, nil
 }

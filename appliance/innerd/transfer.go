@@ -21,11 +21,7 @@ func outboxDir(b *config.Base) string { return filepath.Join(b.DataDir, "outbox"
 // sender is the outbox's sender to the paired outer, or nothing when
 // transfer.outer_address is empty (closed-network sites); the outbox's
 // gauges are registered either way.
-func sender(cfg *config.Inner, k *keys.Inner, env daemon.Env) ([]daemon.Component, error) {
-	ob, err := outbox.New(env.DB.Pool, outboxDir(&cfg.Base), env.Audit)
-	if err != nil {
-		return nil, err
-	}
+func sender(cfg *config.Inner, k *keys.Inner, env daemon.Env, ob *outbox.Outbox) ([]daemon.Component, error) {
 	env.Metrics.MustRegister(outbox.NewCollector(ob))
 	t := cfg.Transfer
 	if t.OuterAddress == "" {

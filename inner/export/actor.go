@@ -21,18 +21,26 @@ type Actor struct {
 // Audited is the actor's name in the audit chain and the export's history:
 // cli:<user> for the CLI (docs/architecture.md, "The export workflow").
 func (a Actor) Audited() string {
+	if a == Root {
+		return "cli"
+	}
 	if a.Via == "cli" {
 		return "cli:" + a.User
 	}
 	return a.User
 }
 
+// Root is the appliance's root shell acting without --as: it may keep the
+// camera registry and ingest footage (it holds the files anyway), and is
+// recorded as cli. It files and decides nothing: those need a person.
+var Root = Actor{User: "root", Role: "root", Via: "cli"}
+
 // Who may do what. Least privilege: operators register cameras, ingest
 // footage and file requests; only approvers decide them; admins keep the
 // camera registry; auditors and everyone above only read.
 var (
-	camerasRoles  = []string{"operator", "admin"}
-	footageRoles  = []string{"operator"}
+	camerasRoles  = []string{"operator", "admin", "root"}
+	footageRoles  = []string{"operator", "root"}
 	requestRoles  = []string{"operator"}
 	approverRoles = []string{"approver"}
 	readerRoles   = []string{"operator", "approver", "auditor", "admin"}

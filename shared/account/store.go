@@ -84,6 +84,12 @@ func (s *Service) User(ctx context.Context, id int64) (*User, error) {
 	return u, err
 }
 
+// ByName returns the account named username.
+func (s *Service) ByName(ctx context.Context, username string) (*User, error) {
+	u, _, err := s.byName(ctx, username)
+	return u, err
+}
+
 // Users lists accounts by name; search, when set, matches a full name or a
 // phone number exactly (through the blind indexes) or a user name.
 func (s *Service) Users(ctx context.Context, search string) ([]*User, error) {
