@@ -1,0 +1,212 @@
+package appliance_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sealgate/appliance/daemon"
+	"sealgate/appliance/daemon/daemontest"
+	"sealgate/appliance/innerd"
+	"sealgate/appliance/outerd"
+	"sealgate/inner/video/videotest"
+	"sealgate/shared/config"
+	"sealgate/shared/keys"
+	"sealgate/shared/pgdb/pgtest"
+)
+
+// exportSite is a paired inner and outer whose inner seals online exports
+// to the outer's license key, driven through the CLI's workflow commands.
+type exportSite struct {
+	dir, innerConf, outerConf string
+	innerEnv, outerEnv        []string
+}
+
+func newExportSite(t *testing.T) *exportSite {
+	t.Helper()
+	t.Setenv("SEALGATE_MODELS", videotest.Dir(t)) // the pipeline's detectors
+	s := &exportSite{dir: daemontest.DataDir(t)}
+	if err := keys.InitInner(filepath.Join(s.dir, "inner-keys")); err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.InitOuter(filepath.Join(s.dir, "outer-keys")); err != nil {
+		t.Fatal(err)
+	}
+	ik, _ := keys.LoadInner(filepath.Join(s.dir, "inner-keys"))
+	ok, _ := keys.LoadOuter(filepath.Join(s.dir, "outer-keys"))
+	s.innerConf, s.outerConf = pairedConfigs(t, s.dir, ik, ok, "  outer_license: outer-keys/license.pub\n")
+	s.innerEnv = []string{config.InnerEnvPrefix + "DATABASE_URL=" + pgtest.NewDatabase(t, nil)}
+	s.outerEnv = []string{config.OuterEnvPrefix + "DATABASE_URL=" + pgtest.NewDatabase(t, nil)}
+	return s
+}
+
+// inner runs a sealgate-inner command against the site and returns its
+// stdout; the database may still be migrating when the daemon has just
+// started, so a first failure is retried briefly.
+func (s *exportSite) inner(t *testing.T, args ...string) string {
+	t.Helper()
+	args = append(args[:2:2], append([]string{"--config", s.innerConf}, args[2:]...)...)
+	var out, errb bytes.Buffer
+	for attempt := 0; ; attempt++ {
+		out.Reset()
+		errb.Reset()
+		if innerd.Main(context.Background(), args, &out, &errb, s.innerEnv) == 0 {
+			return out.String()
+		}
+		if attempt == 20 || !strings.Contains(errb.String(), "database") {
+			t.Fatalf("sealgate-inner %v: %s", args, errb.String())
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// request registers people, a camera and a clip, files an export as an
+// operator and approves it as an approver; it returns the export's id.
+func (s *exportSite) request(t *testing.T, clipArgs ...string) string {
+	t.Helper()
+	pw := filepath.Join(s.dir, "pw.txt")
+	os.WriteFile(pw, []byte("Hwangsa-Bridge 7 lanterns!\n"), 0o600)
+	s.inner(t, "user", "add", "--username", "operator.kim", "--role", "operator", "--password-file", pw)
+	s.inner(t, "user", "add", "--username", "approver.park", "--role", "approver", "--password-file", pw)
+	var cam, foot struct{ ID int64 }
+	json.Unmarshal([]byte(s.inner(t, "camera", "add", "--name", "CAM-12", "--location", "역삼역 4번 출구", "--json")), &cam)
+	clip := filepath.Join(s.dir, "clip.mp4")
+	videotest.FFmpeg(t, append(clipArgs, "-c:v", "libx264", "-pix_fmt", "yuv420p", clip)...)
+	json.Unmarshal([]byte(s.inner(t, "footage", "import", "--camera", fmt.Sprint(cam.ID), "--file", clip, "--json")), &foot)
+	var e struct{ ID int64 }
+	json.Unmarshal([]byte(s.inner(t, "export", "request", "--as", "operator.kim", "--footage", fmt.Sprint(foot.ID), "--reason", "assault",
+		"--detail", "폭행 사건", "--requester-name", "경위 김민수", "--agency", "강남경찰서", "--document-no", "강남-2026-77",
+		"--recipient", "officer.kim", "--viewing-days", "7", "--json")), &e)
+	id := fmt.Sprint(e.ID)
+	s.inner(t, "export", "approve", "--as", "approver.park", id, "--reason", "공문 확인")
+	return id
+}
+
+type shownExport struct {
+	State         string
+	Error         string
+	PackageSHA256 string `json:"package_sha256"`
+	Stages        []struct {
+		Stage, State string
+		Progress     float64
+		Attempts     int
+	}
+}
+
+func (s *exportSite) show(t *testing.T, id string) shownExport {
+	t.Helper()
+	var e shownExport
+	if err := json.Unmarshal([]byte(s.inner(t, "export", "show", id, "--json")), &e); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// waitFor polls export id until ok says so, or fails after d.
+func (s *exportSite) waitFor(t *testing.T, id string, d time.Duration, ok func(shownExport) bool) shownExport {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		e := s.show(t, id)
+		if ok(e) {
+			return e
+		}
+		if e.State == "failed" || time.Now().After(deadline) {
+			t.Fatalf("export %s: %+v", id, e)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func delivered(e shownExport) bool { return e.State == "delivered" }
+
+// outerHolds reports whether the outer's store lists the package.
+func (s *exportSite) outerHolds(t *testing.T, sha string) bool {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if outerd.Main(context.Background(), []string{"store", "list", "--config", s.outerConf, "--json"}, &out, &errb, s.outerEnv) != 0 {
+		t.Fatalf("store list: %s", errb.String())
+	}
+	return strings.Contains(out.String(), `"sha256":"`+sha+`"`)
+}
+
+// TestExportFromRequestToTheOuter: a request filed and approved through
+// the commands is cut, masked, marked, sealed and queued by the daemon's
+// pipeline, and the paired outer receives exactly that package.
+func TestExportFromRequestToTheOuter(t *testing.T) {
+	s := newExportSite(t)
+	icfg, err := config.LoadInner(s.innerConf, s.innerEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ocfg, err := config.LoadOuter(s.outerConf, s.outerEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	daemontest.Start(t, func(ctx context.Context, st func(daemon.Addrs)) error { return outerd.Serve(ctx, ocfg, io.Discard, quiet, st) })
+	daemontest.Start(t, func(ctx context.Context, st func(daemon.Addrs)) error { return innerd.Serve(ctx, icfg, io.Discard, quiet, st) })
+	id := s.request(t, "-f", "lavfi", "-i", "testsrc2=s=640x360:r=10:d=3")
+	e := s.waitFor(t, id, 2*time.Minute, delivered)
+	if e.PackageSHA256 == "" || len(e.Stages) != 4 {
+		t.Fatalf("delivered export: %+v", e)
+	}
+	if !s.outerHolds(t, e.PackageSHA256) {
+		t.Errorf("the outer does not hold package %s", e.PackageSHA256)
+	}
+	if out := s.inner(t, "ledger", "list", "--json"); !strings.Contains(out, `"state":"issued"`) || !strings.Contains(out, "경위 김민수") {
+		t.Errorf("ledger: %s", out)
+	}
+	if out := s.inner(t, "audit", "verify", "--json"); !strings.Contains(out, `"intact":true`) {
+		t.Errorf("audit: %s", out)
+	}
+}
+
+// TestExportSurvivesSIGKILLDuringRender: the inner daemon killed while it
+// renders, and started again, completes the export once: one package
+// delivered, the render run twice, every other stage once.
+func TestExportSurvivesSIGKILLDuringRender(t *testing.T) {
+	s := newExportSite(t)
+	innerBin, outerBin := buildDaemon(t, s.dir, "sealgate-inner"), buildDaemon(t, s.dir, "sealgate-outer")
+	logf, err := os.Create(filepath.Join(s.dir, "daemons.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	env := append([]string{"SEALGATE_MODELS=" + os.Getenv("SEALGATE_MODELS")}, s.innerEnv...)
+	inner := &proc{t: t, argv: []string{innerBin, "serve", "--config", s.innerConf}, env: env, log: logf}
+	outer := &proc{t: t, argv: []string{outerBin, "serve", "--config", s.outerConf}, env: s.outerEnv, log: logf}
+	inner.start()
+	outer.start()
+	defer func() { inner.kill(); outer.kill() }()
+	id := s.request(t, "-f", "lavfi", "-i", "testsrc2=s=1280x720:r=25:d=12")
+	s.waitFor(t, id, time.Minute, func(e shownExport) bool { return e.State == "rendering" && e.Stages[1].Progress > 0 })
+	inner.kill()
+	inner.start()
+	e := s.waitFor(t, id, 4*time.Minute, delivered)
+	attempts := map[string]int{}
+	for _, st := range e.Stages {
+		attempts[st.Stage] = st.Attempts
+	}
+	if attempts["render"] != 2 || attempts["seal"] != 1 || attempts["outbox"] != 1 {
+		t.Errorf("attempts %v, want render 2, seal 1, outbox 1", attempts)
+	}
+	if !s.outerHolds(t, e.PackageSHA256) {
+		t.Errorf("the outer does not hold package %s", e.PackageSHA256)
+	}
+	out := s.inner(t, "ledger", "list", "--json")
+	if strings.Count(out, `"state":"issued"`) != 1 || strings.Count(out, `"state":"failed"`) != 1 {
+		t.Errorf("ledger after the kill: %s", out)
+	}
+	if out := s.inner(t, "outbox", "list", "--json"); strings.Count(out, `"sha256"`) != 1 {
+		t.Errorf("outbox: %s", out)
+	}
+}
