@@ -67,6 +67,33 @@ func (w *Workflow) ReleaseStage(ctx context.Context, id int64, stage string) err
 	return nil
 }
 
+// Abandoned is a running stage whose lease ran out.
+type Abandoned struct {
+	ExportID int64
+	Stage    string
+	Attempts int
+}
+
+// Abandoned lists the stages whose node stopped beating.
+func (w *Workflow) Abandoned(ctx context.Context) ([]Abandoned, error) {
+	rows, err := w.pool.Query(ctx, `SELECT export_id, stage, attempts FROM export_stage WHERE state = 'running' AND lease_until < now()`)
+	if err != nil {
+		return nil, fmt.Errorf("export: abandoned stages: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Abandoned])
+}
+
+// ReleaseAbandoned gives an abandoned stage back inside tx; false when
+// another node did first, or its worker came back to life.
+func (w *Workflow) ReleaseAbandoned(ctx context.Context, tx pgx.Tx, id int64, stage string) (bool, error) {
+	tag, err := tx.Exec(ctx, `UPDATE export_stage SET state = 'pending', lease_until = NULL
+		WHERE export_id = $1 AND stage = $2 AND state = 'running' AND lease_until < now()`, id, stage)
+	if err != nil {
+		return false, fmt.Errorf("export: release %s of %d: %w", stage, id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // Beat renews a running stage's lease and reports its progress (0…1) and
 // speed.
 func (w *Workflow) Beat(ctx context.Context, id int64, stage string, progress, fps float64) error {

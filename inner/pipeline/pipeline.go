@@ -38,6 +38,9 @@ const maxAttempts = 4
 type StageArgs struct {
 	ExportID int64  `json:"export_id"`
 	Stage    string `json:"stage"`
+	// Run tells apart the job that restarts a stage whose node died (see
+	// [Pipeline.reclaim]) from the job that node was working.
+	Run int `json:"run,omitempty"`
 }
 
 // Kind names the job in River's tables.
@@ -111,10 +114,12 @@ func New(cfg Config) (*Pipeline, error) {
 	client, err := river.NewClient(riverpgxv5.New(cfg.Workflow.Pool()), &river.Config{
 		Queues:  map[string]river.QueueConfig{queue: {MaxWorkers: max(cfg.Workers, 1)}},
 		Workers: workers,
-		// A render takes as long as its clip; the lease (export.Lease)
-		// tells a live stage from one whose node died, not a timeout.
-		JobTimeout:           -1,
-		RescueStuckJobsAfter: 2 * export.Lease,
+		// A render takes as long as its clip. A stage whose node died is
+		// found by its lease (export.Lease) and queued again at once
+		// (reclaim); River's own rescue, after the timeout, only tidies
+		// the dead node's job row, which then finds its stage done.
+		JobTimeout:           jobTimeout,
+		RescueStuckJobsAfter: jobTimeout + time.Hour,
 		RetryPolicy:          backoff{},
 		Logger:               cfg.Log.With(slog.String("component", "river")),
 	})
@@ -125,17 +130,58 @@ func New(cfg Config) (*Pipeline, error) {
 	return p, nil
 }
 
+// jobTimeout bounds one attempt of a stage: a day renders any clip a
+// control center exports.
+const jobTimeout = 24 * time.Hour
+
 // Run works jobs until ctx ends, then lets running stages stop: a stage
 // cut short is claimed again by the next node to start.
 func (p *Pipeline) Run(ctx context.Context) error {
 	if err := p.client.Start(ctx); err != nil {
 		return fmt.Errorf("pipeline: start: %w", err)
 	}
-	<-ctx.Done()
+	t := time.NewTicker(export.Lease / 3)
+	defer t.Stop()
+	for done := false; !done; {
+		if err := p.reclaim(ctx); err != nil && ctx.Err() == nil {
+			p.cfg.Log.Warn("reclaim abandoned stages", slog.Any("err", err))
+		}
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-t.C:
+		}
+	}
 	stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := p.client.StopAndCancel(stop); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("pipeline: stop: %w", err)
+	}
+	return nil
+}
+
+// reclaim queues again every stage whose lease ran out: its node died
+// (SIGKILL, power) in the middle of it. Whichever node releases the stage
+// first queues the one new job; the dead node's job row stays running in
+// River until its timeout and then finds the stage done.
+func (p *Pipeline) reclaim(ctx context.Context) error {
+	stages, err := p.cfg.Workflow.Abandoned(ctx)
+	if err != nil {
+		return err
+	}
+	for _, st := range stages {
+		err := pgx.BeginFunc(ctx, p.cfg.Workflow.Pool(), func(tx pgx.Tx) error {
+			released, err := p.cfg.Workflow.ReleaseAbandoned(ctx, tx, st.ExportID, st.Stage)
+			if err != nil || !released {
+				return err
+			}
+			_, err = p.client.InsertTx(ctx, tx, StageArgs{ExportID: st.ExportID, Stage: st.Stage, Run: st.Attempts}, nil)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("pipeline: reclaim %s of export %d: %w", st.Stage, st.ExportID, err)
+		}
+		p.cfg.Log.Warn("stage abandoned by a node that stopped; queued again", slog.Int64("export", st.ExportID), slog.String("stage", st.Stage))
 	}
 	return nil
 }
