@@ -152,8 +152,12 @@ func TestExportFromRequestToTheOuter(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	daemontest.Start(t, func(ctx context.Context, st func(daemon.Addrs)) error { return outerd.Serve(ctx, ocfg, io.Discard, quiet, st) })
-	daemontest.Start(t, func(ctx context.Context, st func(daemon.Addrs)) error { return innerd.Serve(ctx, icfg, io.Discard, quiet, st) })
+	daemontest.Start(t, func(ctx context.Context, st func(daemon.Addrs)) error {
+		return outerd.Serve(ctx, ocfg, io.Discard, quiet, st)
+	})
+	daemontest.Start(t, func(ctx context.Context, st func(daemon.Addrs)) error {
+		return innerd.Serve(ctx, icfg, io.Discard, quiet, st)
+	})
 	id := s.request(t, "-f", "lavfi", "-i", "testsrc2=s=640x360:r=10:d=3")
 	e := s.waitFor(t, id, 2*time.Minute, delivered)
 	if e.PackageSHA256 == "" || len(e.Stages) != 4 {
