@@ -85,8 +85,6 @@ type Inner struct {
 type Footage struct {
 	// Dir holds ingested originals; default <data_dir>/footage.
 	Dir string `yaml:"dir"`
-	// ImportDir is an NVR export folder operators may import from; empty: none.
-	ImportDir string `yaml:"import_dir"`
 	// RetentionDays: originals are deleted this long after ingest unless an
 	// open export holds them (site policy; the guideline's default is 30).
 	RetentionDays int `yaml:"retention_days"`
@@ -172,7 +170,6 @@ func LoadInner(path string, environ []string) (*Inner, error) {
 		c.Footage.Dir = filepath.Join(c.DataDir, "footage")
 	}
 	c.Footage.Dir = relativeTo(path, c.Footage.Dir)
-	c.Footage.ImportDir = relativeTo(path, c.Footage.ImportDir)
 	if c.Pipeline.WorkDir == "" {
 		c.Pipeline.WorkDir = filepath.Join(c.DataDir, "exports")
 	}
