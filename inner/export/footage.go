@@ -122,16 +122,59 @@ func (w *Workflow) Ingest(ctx context.Context, a Actor, cameraID int64, name str
 	if err := tmp.Close(); err != nil {
 		return nil, fmt.Errorf("export: writing %s: %w", name, err)
 	}
-	info, err := video.Probe(ctx, tmp.Name())
+	var sum [32]byte
+	copy(sum[:], h.Sum(nil))
+	f, err := w.keep(ctx, a, cameraID, name, tmp.Name(), sum, n)
+	kept = err == nil
+	return f, err
+}
+
+// Adopt ingests a file already in the footage directory's file system (an
+// upload the browser finished): hashed where it lies and moved into place,
+// not copied; refused, it is removed.
+func (w *Workflow) Adopt(ctx context.Context, a Actor, cameraID int64, name, path string) (*Footage, error) {
+	if err := w.allowed(ctx, a, footageRoles, "footage.import", name); err != nil {
+		return nil, err
+	}
+	cam, err := w.Camera(ctx, cameraID)
+	if err != nil {
+		return nil, err
+	}
+	if cam.RetiredAt != nil {
+		return nil, fmt.Errorf("%w: camera %d is retired", ErrState, cameraID)
+	}
+	sum, err := HashFile(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() == 0 {
+		os.Remove(path)
+		return nil, fmt.Errorf("%w: %s is empty", video.ErrNotVideo, name)
+	}
+	f, err := w.keep(ctx, a, cameraID, name, path, sum, fi.Size())
+	if err != nil {
+		os.Remove(path)
+	}
+	return f, err
+}
+
+// keep probes the received file at tmp and, if it is video, moves it into
+// the footage directory and records it. On error the caller removes tmp.
+func (w *Workflow) keep(ctx context.Context, a Actor, cameraID int64, name, tmp string, sum [32]byte, n int64) (*Footage, error) {
+	info, err := video.Probe(ctx, tmp)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	format, err := video.ReadFormat(ctx, tmp.Name())
+	format, err := video.ReadFormat(ctx, tmp)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	final := filepath.Join(w.cfg.FootageDir, randomName()+strings.ToLower(filepath.Ext(name)))
-	if err := os.Rename(tmp.Name(), final); err != nil {
+	if err := os.MkdirAll(w.cfg.FootageDir, 0o700); err != nil {
+		return nil, fmt.Errorf("export: footage directory: %w", err)
+	}
+	final := filepath.Join(w.cfg.FootageDir, randomName()+strings.ToLower(filepath.Ext(filepath.Base(name))))
+	if err := os.Rename(tmp, final); err != nil {
 		return nil, fmt.Errorf("export: keeping %s: %w", name, err)
 	}
 	var started *time.Time
@@ -143,7 +186,7 @@ func (w *Workflow) Ingest(ctx context.Context, a Actor, cameraID int64, name str
 		var err error
 		out, err = scanFootage(tx.QueryRow(ctx, `INSERT INTO footage (camera_id, file_name, path, size, sha256, container, codec, width, height,
 			fps, frames, duration_s, started_at, imported_by, retain_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-			RETURNING `+footageColumns, cameraID, name, final, n, h.Sum(nil), format.Container, info.Codec, info.Width, info.Height,
+			RETURNING `+footageColumns, cameraID, name, final, n, sum[:], format.Container, info.Codec, info.Width, info.Height,
 			info.FrameRate, info.Frames(), duration(info), started, a.Audited(), time.Now().Add(w.cfg.Retention)))
 		if err != nil {
 			return fmt.Errorf("export: record footage: %w", err)
@@ -152,10 +195,9 @@ func (w *Workflow) Ingest(ctx context.Context, a Actor, cameraID int64, name str
 			fmt.Sprintf("%s for camera %d, %d bytes, SHA-256 %s", name, cameraID, n, out.SHA256))
 	})
 	if err != nil {
-		os.Remove(final)
+		os.Rename(final, tmp) // back, for the caller to remove
 		return nil, err
 	}
-	kept = true
 	return out, nil
 }
 
