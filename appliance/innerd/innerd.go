@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"sealgate/appliance/daemon"
@@ -17,6 +18,7 @@ import (
 	"sealgate/inner/ledger"
 	"sealgate/inner/outbox"
 	"sealgate/inner/pipeline"
+	"sealgate/inner/upload"
 	"sealgate/inner/store"
 	"sealgate/inner/video"
 	"sealgate/inner/watermark"
@@ -125,8 +127,17 @@ func setup(cfg *config.Inner, k *keys.Inner, env daemon.Env) ([]daemon.Component
 	if err != nil {
 		return nil, err
 	}
-	con, err := console.New(console.Config{UI: env.UI, DB: env.DB.Pool, Audit: env.Audit, Ledger: l, KeyDir: cfg.KeyDir,
-		DataDir: cfg.DataDir, Log: env.Log.With(slog.String("component", "console"))})
+	wf, err := newWorkflow(cfg, env.DB, env.Audit)
+	if err != nil {
+		return nil, err
+	}
+	// Uploads sit beside the originals, so a finished one is moved, not copied.
+	uploads, err := upload.New(filepath.Join(cfg.Footage.Dir, ".uploads"), console.FootageLimit)
+	if err != nil {
+		return nil, err
+	}
+	con, err := console.New(console.Config{UI: env.UI, DB: env.DB.Pool, Audit: env.Audit, Ledger: l, Workflow: wf, Uploads: uploads,
+		KeyDir: cfg.KeyDir, DataDir: cfg.DataDir, Log: env.Log.With(slog.String("component", "console"))})
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +152,7 @@ func setup(cfg *config.Inner, k *keys.Inner, env daemon.Env) ([]daemon.Component
 	for _, r := range con.Background() {
 		parts = append(parts, r)
 	}
-	work, err := exportPipeline(cfg, k, env, l, ob)
+	work, err := exportPipeline(cfg, k, env, wf, l, ob)
 	if err != nil {
 		return nil, err
 	}
@@ -150,11 +161,7 @@ func setup(cfg *config.Inner, k *keys.Inner, env daemon.Env) ([]daemon.Component
 
 // exportPipeline is this node's share of the export jobs, and the sweep
 // that deletes originals at the end of their retention.
-func exportPipeline(cfg *config.Inner, k *keys.Inner, env daemon.Env, l *ledger.Ledger, ob *outbox.Outbox) ([]daemon.Component, error) {
-	wf, err := newWorkflow(cfg, env.DB, env.Audit)
-	if err != nil {
-		return nil, err
-	}
+func exportPipeline(cfg *config.Inner, k *keys.Inner, env daemon.Env, wf *export.Workflow, l *ledger.Ledger, ob *outbox.Outbox) ([]daemon.Component, error) {
 	key, err := watermark.NewKey(k.Watermark)
 	if err != nil {
 		return nil, err

@@ -1,5 +1,6 @@
 // Package console is the inner appliance's web console beyond accounts:
-// the review editor, the watermark trace and the export ledger. Each
+// the export workflow (cameras, footage, requests, approval, live
+// progress), the review editor, the watermark trace and the export ledger. Each
 // handler is one file named noun_verb.go; routes.go says who may use each
 // route. Handlers are thin: rules live in inner/mask/plan, records in
 // inner/review and inner/ledger, and anything that decodes a hostile file
@@ -18,8 +19,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"sealgate/inner/export"
 	"sealgate/inner/ledger"
 	"sealgate/inner/review"
+	"sealgate/inner/upload"
 	"sealgate/shared/accountui"
 	"sealgate/shared/audit"
 )
@@ -29,6 +32,9 @@ var templateFiles embed.FS
 
 //go:embed static/review.js
 var reviewJS []byte
+
+//go:embed static/workflow.js
+var workflowJS []byte
 
 // Pages are the console's templates, for accountui.Config.Pages.
 func Pages() fs.FS {
@@ -56,13 +62,26 @@ const (
 	ledgerPageRows   = 500
 )
 
+// Footage uploads: a clip arrives in chunks of UploadChunk (resumable), up
+// to FootageLimit; an upload untouched for a day is removed.
+const (
+	UploadChunk    = 32 << 20
+	FootageLimit   = 64 << 30
+	uploadIdle     = 24 * time.Hour
+	exportPageRows = 200
+)
+
 // Config is what the console is built from.
 type Config struct {
 	UI     *accountui.UI
 	DB     *pgxpool.Pool
 	Audit  *audit.Log
 	Ledger *ledger.Ledger
-	KeyDir string // where a trace's child finds the watermark key
+	// Workflow is the export workflow; Uploads keeps footage uploads in
+	// progress (under the footage directory's file system).
+	Workflow *export.Workflow
+	Uploads  *upload.Store
+	KeyDir   string // where a trace's child finds the watermark key
 	// DataDir holds reviews/ (the clips under review) and tmp/ (uploads
 	// being traced).
 	DataDir string
@@ -82,6 +101,9 @@ type Console struct {
 	tmpDir   string
 	busy     chan struct{} // one trace at a time: it takes both cores
 	log      *slog.Logger
+	workflow *export.Workflow
+	uploads  *upload.Store
+	live     *live
 }
 
 // New builds the console and adds its routes to cfg.UI. It removes uploads
@@ -94,7 +116,8 @@ func New(cfg Config) (*Console, error) {
 	}
 	c := &Console{ui: cfg.UI, audit: cfg.Audit, ledger: cfg.Ledger, reviews: ws,
 		workers: review.NewPool(maxWorkers, workerIdle), analyser: review.NewAnalyser(ws, cfg.Log.With(slog.String("component", "review"))),
-		keyDir: cfg.KeyDir, tmpDir: filepath.Join(cfg.DataDir, "tmp"), busy: make(chan struct{}, 1), log: cfg.Log}
+		keyDir: cfg.KeyDir, tmpDir: filepath.Join(cfg.DataDir, "tmp"), busy: make(chan struct{}, 1), log: cfg.Log,
+		workflow: cfg.Workflow, uploads: cfg.Uploads, live: newLive(cfg.DB)}
 	if err := os.MkdirAll(c.tmpDir, 0o700); err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
@@ -112,4 +135,28 @@ type Runner interface {
 }
 
 // Background are the parts the daemon must run beside the console.
-func (c *Console) Background() []Runner { return []Runner{c.analyser, c.workers} }
+func (c *Console) Background() []Runner {
+	return []Runner{c.analyser, c.workers, c.live, runnerFunc(c.expireUploads)}
+}
+
+type runnerFunc func(context.Context) error
+
+func (f runnerFunc) Run(ctx context.Context) error { return f(ctx) }
+
+// expireUploads removes, hourly, uploads abandoned for a day.
+func (c *Console) expireUploads(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := c.uploads.Expire(uploadIdle); err != nil {
+			c.log.Warn("expire uploads", slog.Any("err", err))
+		} else if n > 0 {
+			c.log.Info("abandoned uploads removed", slog.Int("files", n))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}

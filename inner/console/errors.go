@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"sealgate/inner/export"
 	"sealgate/inner/mask/plan"
 	"sealgate/inner/review"
 )
@@ -35,6 +36,21 @@ func httpError(err error) error {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	case errors.As(err, &re):
 		return echo.NewHTTPError(http.StatusBadRequest, re.Msg)
+	}
+	return workflowError(err)
+}
+
+// workflowError is how a page answers the export workflow's refusals: a
+// rule (role, separation of duties) is 403 with the reason, a missing
+// record 404, an action the state does not allow 409.
+func workflowError(err error) error {
+	switch {
+	case errors.Is(err, export.ErrForbidden):
+		return echo.NewHTTPError(http.StatusForbidden, err.Error())
+	case errors.Is(err, export.ErrNotFound):
+		return echo.ErrNotFound
+	case errors.Is(err, export.ErrState):
+		return echo.NewHTTPError(http.StatusConflict, err.Error())
 	}
 	return err
 }

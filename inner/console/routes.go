@@ -16,10 +16,21 @@ import (
 var (
 	ReviewRoles = []string{"operator", "approver"}
 	TraceRoles  = []string{"admin", "auditor"}
+	// The export workflow (docs/architecture.md, "The export workflow"):
+	// operators and admins keep the camera registry, operators bring
+	// footage and file requests, approvers decide; everyone follows.
+	CameraRoles  = []string{"operator", "admin"}
+	FootageRoles = []string{"operator"}
+	ExportRoles  = []string{"operator", "approver", "admin", "auditor"}
+	RequestRoles = []string{"operator"}
+	DecideRoles  = []string{"operator", "approver"} // approve/reject: approvers; cancel: the requester too; the workflow decides
 )
 
 // Nav is the console's own links in the header.
 var Nav = []accountui.NavItem{
+	{Path: "/exports", Key: "nav.exports", Roles: ExportRoles},
+	{Path: "/footage", Key: "nav.footage", Roles: []string{"operator", "approver"}},
+	{Path: "/cameras", Key: "nav.cameras", Roles: ExportRoles},
 	{Path: "/reviews", Key: "nav.reviews", Roles: ReviewRoles},
 	{Path: "/trace", Key: "nav.trace", Roles: TraceRoles},
 	{Path: "/ledger", Key: "nav.ledger", Roles: TraceRoles},
@@ -42,9 +53,31 @@ func (c *Console) routes() {
 	ui.Handle(http.MethodPost, "/reviews/:id/delete", ReviewRoles, c.reviewDelete)
 	ui.Handle(http.MethodGet, "/review.js", ReviewRoles, reviewScript)
 
+	ui.Handle(http.MethodGet, "/cameras", ExportRoles, c.cameraList)
+	ui.Handle(http.MethodPost, "/cameras", CameraRoles, c.cameraCreate)
+	ui.Handle(http.MethodGet, "/cameras/name-free", CameraRoles, c.cameraName)
+	ui.Handle(http.MethodPost, "/cameras/:id/retire", CameraRoles, c.cameraRetire)
+	ui.Handle(http.MethodGet, "/footage", []string{"operator", "approver"}, c.footageList)
+	ui.Handle(http.MethodPost, "/footage", FootageRoles, c.footageCreate)
+	ui.Handle(http.MethodPost, "/uploads", FootageRoles, c.uploadCreate)
+	ui.HandleUpload(http.MethodPut, "/uploads/:id", FootageRoles, UploadChunk+1<<20, c.uploadAppend)
+	ui.Handle(http.MethodGet, "/uploads/:id", FootageRoles, c.uploadOffset)
+	ui.Handle(http.MethodGet, "/exports", ExportRoles, c.exportList)
+	ui.Handle(http.MethodGet, "/exports/new", RequestRoles, c.exportNew)
+	ui.Handle(http.MethodPost, "/exports", RequestRoles, c.exportCreate)
+	ui.Handle(http.MethodGet, "/exports/:id", ExportRoles, c.exportShow)
+	ui.Handle(http.MethodGet, "/exports/:id/events", ExportRoles, c.exportEvents)
+	ui.Handle(http.MethodPost, "/exports/:id/:verb", DecideRoles, c.exportDecide)
+	ui.Handle(http.MethodGet, "/workflow.js", ExportRoles, workflowScript)
+
 	ui.Handle(http.MethodGet, "/trace", TraceRoles, c.traceForm)
 	ui.HandleUpload(http.MethodPost, "/trace", TraceRoles, TraceUploadLimit, c.traceUpload)
 	ui.Handle(http.MethodGet, "/ledger", TraceRoles, c.ledgerList)
+}
+
+func workflowScript(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", workflowJS)
 }
 
 func reviewScript(c echo.Context) error {

@@ -138,6 +138,9 @@ const jobTimeout = 24 * time.Hour
 // cut short is claimed again by the next node to start.
 func (p *Pipeline) Run(ctx context.Context) error {
 	if err := p.client.Start(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return fmt.Errorf("pipeline: start: %w", err)
 	}
 	t := time.NewTicker(export.Lease / 3)

@@ -40,6 +40,7 @@ var funcs = template.FuncMap{
 		return t.In(kst).Format("2006-01-02 15:04:05 KST")
 	},
 	"join": strings.Join,
+	"list": func(s ...string) []string { return s },
 }
 
 // kst is Korea Standard Time, the users' time zone (no daylight saving).

@@ -1,0 +1,39 @@
+package console
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"sealgate/inner/export"
+	"sealgate/shared/accountui"
+)
+
+type exportView struct {
+	*export.Export
+	CanDecide bool // an approver who did not file it, while it waits
+	CanCancel bool
+	CanRetry  bool
+}
+
+// exportShow shows one export: the request, its decision, each stage live,
+// its history.
+func (c *Console) exportShow(e echo.Context) error {
+	id, err := strconv.ParseInt(e.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	x, err := c.workflow.Show(e.Request().Context(), id)
+	if err != nil {
+		return workflowError(err)
+	}
+	me := accountui.Session(e).User
+	mine := strings.TrimPrefix(x.RequestedBy, "cli:") == me.Username
+	v := exportView{Export: x,
+		CanDecide: x.State == export.Requested && me.Role == "approver" && !mine,
+		CanCancel: slices.Contains([]string{export.Requested, export.Approved, export.Transcoding}, x.State) && (mine || me.Role == "approver"),
+		CanRetry:  x.State == export.Failed && (me.Role == "operator" || me.Role == "approver")}
+	return c.ui.Render(e, accountui.View{Name: "export", Title: "exports.one", Data: v})
+}
