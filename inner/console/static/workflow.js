@@ -29,7 +29,6 @@
   if (form) {
     const bar = document.getElementById("upload-progress");
     const status = document.getElementById("upload-status");
-    const chunk = Number(form.dataset.chunk);
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     async function offsetOf(id) {
       const r = await fetch("/uploads/" + id, { credentials: "same-origin" });
@@ -40,6 +39,7 @@
       ev.preventDefault();
       const file = document.getElementById("upload-file").files[0];
       if (!file) return;
+      const chunk = Number(form.dataset.chunk);
       form.querySelector("button").disabled = true;
       const headers = { "X-CSRF-Token": csrf() };
       try {
