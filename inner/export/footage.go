@@ -81,15 +81,8 @@ func (w *Workflow) ImportFile(ctx context.Context, a Actor, cameraID int64, path
 // that is not video, or is truncated past reading, is refused and nothing
 // of it stays: not the bytes, not a row.
 func (w *Workflow) Ingest(ctx context.Context, a Actor, cameraID int64, name string, r io.Reader, limit int64) (*Footage, error) {
-	if err := w.allowed(ctx, a, footageRoles, "footage.import", name); err != nil {
+	if err := w.mayIngest(ctx, a, cameraID, name); err != nil {
 		return nil, err
-	}
-	cam, err := w.Camera(ctx, cameraID)
-	if err != nil {
-		return nil, err
-	}
-	if cam.RetiredAt != nil {
-		return nil, fmt.Errorf("%w: camera %d is retired", ErrState, cameraID)
 	}
 	if err := os.MkdirAll(w.cfg.FootageDir, 0o700); err != nil {
 		return nil, fmt.Errorf("export: footage directory: %w", err)
@@ -133,15 +126,8 @@ func (w *Workflow) Ingest(ctx context.Context, a Actor, cameraID int64, name str
 // upload the browser finished): hashed where it lies and moved into place,
 // not copied; refused, it is removed.
 func (w *Workflow) Adopt(ctx context.Context, a Actor, cameraID int64, name, path string) (*Footage, error) {
-	if err := w.allowed(ctx, a, footageRoles, "footage.import", name); err != nil {
+	if err := w.mayIngest(ctx, a, cameraID, name); err != nil {
 		return nil, err
-	}
-	cam, err := w.Camera(ctx, cameraID)
-	if err != nil {
-		return nil, err
-	}
-	if cam.RetiredAt != nil {
-		return nil, fmt.Errorf("%w: camera %d is retired", ErrState, cameraID)
 	}
 	sum, err := HashFile(path)
 	if err != nil {
@@ -199,6 +185,21 @@ func (w *Workflow) keep(ctx context.Context, a Actor, cameraID int64, name, tmp 
 		return nil, err
 	}
 	return out, nil
+}
+
+// mayIngest: the actor may bring footage, for a camera in service.
+func (w *Workflow) mayIngest(ctx context.Context, a Actor, cameraID int64, name string) error {
+	if err := w.allowed(ctx, a, footageRoles, "footage.import", name); err != nil {
+		return err
+	}
+	cam, err := w.Camera(ctx, cameraID)
+	if err != nil {
+		return err
+	}
+	if cam.RetiredAt != nil {
+		return fmt.Errorf("%w: camera %d is retired", ErrState, cameraID)
+	}
+	return nil
 }
 
 // duration is the span from the first frame's start to the last frame's end.
