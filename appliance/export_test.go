@@ -16,6 +16,7 @@ import (
 	"sealgate/appliance/daemon"
 	"sealgate/appliance/daemon/daemontest"
 	"sealgate/appliance/innerd"
+	"sealgate/appliance/opener"
 	"sealgate/appliance/outerd"
 	"sealgate/inner/video/videotest"
 	"sealgate/shared/config"
@@ -168,6 +169,38 @@ func TestExportFromRequestToTheOuter(t *testing.T) {
 	}
 	if out := s.inner(t, "ledger", "list", "--json"); !strings.Contains(out, `"state":"issued"`) || !strings.Contains(out, "경위 김민수") {
 		t.Errorf("ledger: %s", out)
+	}
+
+	// Offline: the same footage, sealed under a password, handed over once.
+	var off struct{ ID int64 }
+	json.Unmarshal([]byte(s.inner(t, "export", "request", "--as", "operator.kim", "--footage", "1", "--reason", "theft", "--detail", "절도",
+		"--requester-name", "경사 이수진", "--agency", "서초경찰서", "--document-no", "서초-2026-5", "--recipient", "officer.lee",
+		"--viewing-days", "15", "--offline", "--json")), &off)
+	oid := fmt.Sprint(off.ID)
+	s.inner(t, "export", "approve", "--as", "approver.park", oid)
+	s.waitFor(t, oid, 2*time.Minute, func(e shownExport) bool { return e.State == "ready" })
+	usb := filepath.Join(s.dir, "usb", "EX.sgpkg")
+	os.MkdirAll(filepath.Dir(usb), 0o700)
+	var slip struct {
+		Password      string
+		PackageSHA256 string `json:"package_sha256"`
+	}
+	if err := json.Unmarshal([]byte(s.inner(t, "export", "handover", "--as", "operator.kim", oid, "--out", usb, "--json")), &slip); err != nil || len(slip.Password) < 12 {
+		t.Fatalf("hand-over slip %+v: %v", slip, err)
+	}
+	pw := filepath.Join(s.dir, "usb-password.txt")
+	os.WriteFile(pw, []byte(slip.Password), 0o600)
+	var out, errb bytes.Buffer
+	if code := opener.Main(context.Background(), []string{"decrypt", "--password-file", pw, "--out", filepath.Join(s.dir, "opened.mp4"), usb}, &out, &errb); code != 0 {
+		t.Fatalf("sealgate-open decrypt: %s", errb.String())
+	}
+	if e := s.show(t, oid); e.State != "delivered" {
+		t.Errorf("after the hand-over the export is %s", e.State)
+	}
+	errb.Reset()
+	if innerd.Main(context.Background(), []string{"export", "handover", "--config", s.innerConf, "--as", "operator.kim", oid, "--out", usb + "2"},
+		io.Discard, &errb, s.innerEnv) == 0 || !strings.Contains(errb.String(), "not an offline export ready") {
+		t.Errorf("a second hand-over: %s", errb.String())
 	}
 	if out := s.inner(t, "audit", "verify", "--json"); !strings.Contains(out, `"intact":true`) {
 		t.Errorf("audit: %s", out)

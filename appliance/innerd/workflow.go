@@ -182,13 +182,14 @@ func (c *footageListCmd) Run(ctx context.Context, app *daemon.App) error {
 }
 
 type exportCmd struct {
-	Request exportRequestCmd `cmd:"" help:"File a police request for footage (an operator)."`
-	Approve exportApproveCmd `cmd:"" help:"Approve a request (an approver who did not file it); its pipeline starts."`
-	Reject  exportRejectCmd  `cmd:"" help:"Reject a request with --reason (an approver who did not file it)."`
-	Cancel  exportCancelCmd  `cmd:"" help:"Withdraw a request before it renders (its requester, or an approver), with --reason."`
-	Retry   exportRetryCmd   `cmd:"" help:"Send a failed export back into its pipeline where it failed."`
-	Show    exportShowCmd    `cmd:"" help:"Show one export: its state, each stage, its history."`
-	List    exportListCmd    `cmd:"" help:"List exports, newest first."`
+	Request  exportRequestCmd  `cmd:"" help:"File a police request for footage (an operator)."`
+	Approve  exportApproveCmd  `cmd:"" help:"Approve a request (an approver who did not file it); its pipeline starts."`
+	Reject   exportRejectCmd   `cmd:"" help:"Reject a request with --reason (an approver who did not file it)."`
+	Cancel   exportCancelCmd   `cmd:"" help:"Withdraw a request before it renders (its requester, or an approver), with --reason."`
+	Retry    exportRetryCmd    `cmd:"" help:"Send a failed export back into its pipeline where it failed."`
+	Handover exportHandoverCmd `cmd:"" help:"Hand an offline export over: the sealed file copied out once, its password and the slip shown once."`
+	Show     exportShowCmd     `cmd:"" help:"Show one export: its state, each stage, its history."`
+	List     exportListCmd     `cmd:"" help:"List exports, newest first."`
 }
 
 type exportRequestCmd struct {

@@ -24,6 +24,7 @@ const (
 	Sealing     = "sealing"
 	Queued      = "queued" // online: in the outbox for the paired outer
 	Ready       = "ready"  // offline: the sealed file waits to be handed over
+	Delivered   = "delivered"
 	Rejected    = "rejected"
 	Cancelled   = "cancelled"
 	Failed      = "failed"
@@ -37,6 +38,7 @@ var transitions = map[string][]string{
 	Transcoding: {Rendering, Cancelled, Failed},
 	Rendering:   {Sealing, Failed},
 	Sealing:     {Queued, Ready, Failed},
+	Ready:       {Delivered}, // handed over on media
 	Failed:      {Transcoding, Rendering, Sealing}, // retried where it failed
 }
 

@@ -50,7 +50,7 @@ type site struct {
 	dir     string
 }
 
-func newSite(t *testing.T) *site {
+func newSite(t testing.TB) *site {
 	t.Helper()
 	s := &site{pool: pgtest.NewPool(t, store.Migrations()), dir: t.TempDir()}
 	if err := keys.InitInner(filepath.Join(s.dir, "keys")); err != nil {
@@ -117,7 +117,7 @@ type writerFunc func([]byte) (int, error)
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 
 // node starts a pipeline on the site until the returned stop is called.
-func (s *site) node(t *testing.T, name string, l *logs, detect []string) (stop func()) {
+func (s *site) node(t testing.TB, name string, l *logs, detect []string) (stop func()) {
 	t.Helper()
 	lic, err := keys.ReadLicensePub(s.license)
 	if err != nil {
@@ -145,7 +145,18 @@ func (s *site) node(t *testing.T, name string, l *logs, detect []string) (stop f
 }
 
 // approved files and approves an export of a fresh clip.
-func (s *site) approved(t *testing.T, r export.Request, clipArgs ...string) int64 {
+func (s *site) approved(t testing.TB, r export.Request, clipArgs ...string) int64 {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "clip.mp4")
+	if len(clipArgs) == 0 {
+		clipArgs = []string{"-f", "lavfi", "-i", "testsrc2=s=320x240:r=10:d=2"}
+	}
+	videotest.FFmpeg(t, append(clipArgs, "-c:v", "libx264", "-pix_fmt", "yuv420p", src)...)
+	return s.approvedClip(t, r, src)
+}
+
+// approvedClip files and approves an export of the clip at src.
+func (s *site) approvedClip(t testing.TB, r export.Request, src string) int64 {
 	t.Helper()
 	ctx := context.Background()
 	cams, _ := s.wf.Cameras(ctx, false)
@@ -158,11 +169,6 @@ func (s *site) approved(t *testing.T, r export.Request, clipArgs ...string) int6
 	} else {
 		cam = cams[0]
 	}
-	src := filepath.Join(t.TempDir(), "clip.mp4")
-	if len(clipArgs) == 0 {
-		clipArgs = []string{"-f", "lavfi", "-i", "testsrc2=s=320x240:r=10:d=2"}
-	}
-	videotest.FFmpeg(t, append(clipArgs, "-c:v", "libx264", "-pix_fmt", "yuv420p", src)...)
 	f, err := s.wf.ImportFile(ctx, operator, cam.ID, src)
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +190,7 @@ func request() export.Request {
 }
 
 // wait polls the export until it reaches one of states (or fails the test).
-func (s *site) wait(t *testing.T, id int64, d time.Duration, states ...string) *export.Export {
+func (s *site) wait(t testing.TB, id int64, d time.Duration, states ...string) *export.Export {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
