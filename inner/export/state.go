@@ -38,7 +38,7 @@ var transitions = map[string][]string{
 	Transcoding: {Rendering, Cancelled, Failed},
 	Rendering:   {Sealing, Failed},
 	Sealing:     {Queued, Ready, Failed},
-	Ready:       {Delivered}, // handed over on media
+	Ready:       {Delivered},                       // handed over on media
 	Failed:      {Transcoding, Rendering, Sealing}, // retried where it failed
 }
 
