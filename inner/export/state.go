@@ -49,8 +49,8 @@ var stageStates = map[string]string{"transcode": Transcoding, "render": Renderin
 func StageState(stage string) string { return stageStates[stage] }
 
 // openStatesSQL are the states in which an export still needs its
-// original footage.
-const openStatesSQL = `('requested', 'approved', 'transcoding', 'rendering', 'sealing')`
+// original footage (a failed one may be retried).
+const openStatesSQL = `('requested', 'approved', 'transcoding', 'rendering', 'sealing', 'failed')`
 
 // Stages are the pipeline's stages in order; outbox is skipped for an
 // offline export.
