@@ -121,7 +121,11 @@ func New(cfg Config) (*Pipeline, error) {
 		JobTimeout:           jobTimeout,
 		RescueStuckJobsAfter: jobTimeout + time.Hour,
 		RetryPolicy:          backoff{},
-		Logger:               cfg.Log.With(slog.String("component", "river")),
+		// The next stage is queued as the last one commits; a short poll
+		// beside River's notifications starts it at once even when the
+		// notification went to another node.
+		FetchPollInterval: 200 * time.Millisecond,
+		Logger:            cfg.Log.With(slog.String("component", "river")),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)

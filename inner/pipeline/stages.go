@@ -75,11 +75,13 @@ func (p *Pipeline) run(ctx context.Context, j *export.Job, stage string, progres
 // export of the whole clip at its own size skips it and renders straight
 // from the verified original.
 func (p *Pipeline) transcode(ctx context.Context, j *export.Job, dir string, progress func(frac, fps float64)) error {
-	if err := export.VerifyOriginal(j.Footage); err != nil {
-		return permanent{err}
-	}
 	if j.FromS == 0 && j.ToS == nil && j.Transcode == "keep" {
 		return p.finish(ctx, j.ID, "transcode", "skipped", export.Transcoding, export.Rendering, nil)
+	}
+	// Each stage that reads the original checks it first: this one when it
+	// cuts, render when it reads the original itself.
+	if err := export.VerifyOriginal(j.Footage); err != nil {
+		return permanent{err}
 	}
 	out := filepath.Join(dir, cutFile)
 	os.Remove(out) // an attempt cut short
