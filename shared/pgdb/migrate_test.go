@@ -303,3 +303,31 @@ func TestOwnersApplyInOrderAndIndependently(t *testing.T) {
 		})
 	}
 }
+
+// The pool is large enough for the connections a daemon holds for good
+// (LISTEN, River's notifier) beside its requests, unless the URL says.
+func TestOpenSizesThePool(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t, nil)
+	ms := migrations(t, map[string]string{"0001_init.sql": `CREATE TABLE a (n int)`})
+	for _, c := range []struct {
+		url  string
+		want int32
+	}{{url, pgdb.DefaultMaxConns}, {url + sep(url) + "pool_max_conns=3", 3}} {
+		pool, err := pgdb.Open(ctx, c.url, ms, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pool.Config().MaxConns; got != c.want {
+			t.Errorf("Open(%q): MaxConns = %d, want %d", c.url, got, c.want)
+		}
+		pool.Close()
+	}
+}
+
+func sep(url string) string {
+	if strings.Contains(url, "?") {
+		return "&"
+	}
+	return "?"
+}

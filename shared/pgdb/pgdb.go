@@ -15,9 +15,14 @@ package pgdb
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// DefaultMaxConns is the pool's size unless the database URL sets
+// pool_max_conns.
+const DefaultMaxConns = 16
 
 // Open connects to url, pings the server (pgxpool.New does not connect),
 // applies migrations and confirms the schema matches the binary.
@@ -25,6 +30,12 @@ func Open(ctx context.Context, url string, ms []Migration, appVersion string) (*
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("pgdb: parse database url: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default (4 on 2 cores) is too few: the console's LISTEN
+		// and River's notifier each hold one for good, and a console
+		// request, a pipeline stage and its heartbeat run beside them.
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
