@@ -3,10 +3,14 @@ package appliance_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +23,7 @@ import (
 	"sealgate/appliance/opener"
 	"sealgate/appliance/outerd"
 	"sealgate/inner/video/videotest"
+	"sealgate/shared/account"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
 	"sealgate/shared/pgdb/pgtest"
@@ -156,7 +161,7 @@ func TestExportFromRequestToTheOuter(t *testing.T) {
 	daemontest.Start(t, func(ctx context.Context, st func(daemon.Addrs)) error {
 		return outerd.Serve(ctx, ocfg, io.Discard, quiet, st)
 	})
-	daemontest.Start(t, func(ctx context.Context, st func(daemon.Addrs)) error {
+	ind := daemontest.Start(t, func(ctx context.Context, st func(daemon.Addrs)) error {
 		return innerd.Serve(ctx, icfg, io.Discard, quiet, st)
 	})
 	id := s.request(t, "-f", "lavfi", "-i", "testsrc2=s=640x360:r=10:d=3")
@@ -202,8 +207,88 @@ func TestExportFromRequestToTheOuter(t *testing.T) {
 		io.Discard, &errb, s.innerEnv) == 0 || !strings.Contains(errb.String(), "not an offline export ready") {
 		t.Errorf("a second hand-over: %s", errb.String())
 	}
+	handOverInTheConsole(t, s, ind, icfg)
 	if out := s.inner(t, "audit", "verify", "--json"); !strings.Contains(out, `"intact":true`) {
 		t.Errorf("audit: %s", out)
+	}
+}
+
+// handOverInTheConsole: an offline export under the password its requester
+// chose (a short one refused), handed over in the console over HTTP: the
+// slip shows the password once, the package downloads once, resumed
+// after a break, only by the person who handed it over, and opens.
+func handOverInTheConsole(t *testing.T, s *exportSite, ind *daemontest.Daemon, icfg *config.Inner) {
+	ctx := context.Background()
+	const chosen = "Namsan tower 1975 lights"
+	short, good := filepath.Join(s.dir, "short.txt"), filepath.Join(s.dir, "chosen.txt")
+	os.WriteFile(short, []byte("too short\n"), 0o600)
+	os.WriteFile(good, []byte(chosen+"\n"), 0o600)
+	args := []string{"export", "request", "--config", s.innerConf, "--as", "operator.kim", "--footage", "1", "--reason", "theft", "--detail", "절도",
+		"--requester-name", "경사 이수진", "--agency", "서초경찰서", "--document-no", "서초-2026-6", "--recipient", "officer.lee",
+		"--viewing-days", "7", "--offline", "--json", "--password-file"}
+	var errb bytes.Buffer
+	if innerd.Main(ctx, append(args, short), io.Discard, &errb, s.innerEnv) == 0 || !strings.Contains(errb.String(), "at least 12 characters") {
+		t.Errorf("a short chosen password: %s", errb.String())
+	}
+	var x struct{ ID int64 }
+	json.Unmarshal([]byte(s.inner(t, append(args[:2:2], append(args[4:], good)...)...)), &x)
+	id := fmt.Sprint(x.ID)
+	s.inner(t, "export", "approve", "--as", "approver.park", id)
+	sealed := s.waitFor(t, id, 2*time.Minute, func(e shownExport) bool { return e.State == "ready" })
+
+	ik, err := keys.LoadInner(icfg.KeyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := daemontest.Accounts(t, icfg.Database.URL, innerd.Accounts, &ik.Secrets)
+	client := func(name string) *daemontest.Client {
+		u, err := svc.ByName(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := svc.StartSession(ctx, u, account.StageOK, "test", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := ind.Client(t)
+		c.SetSession(tok)
+		return c
+	}
+	op, ap := client("operator.kim"), client("approver.park")
+	code, slip := op.Do(t, http.MethodPost, "/exports/"+id+"/handover", url.Values{}, true)
+	if code != http.StatusOK || !strings.Contains(slip, chosen) || !strings.Contains(slip, sealed.PackageSHA256) {
+		t.Fatalf("hand-over: %d %.300s", code, slip)
+	}
+	if code, _ := ap.Do(t, http.MethodPost, "/exports/"+id+"/handover", url.Values{}, true); code != http.StatusConflict {
+		t.Errorf("a second hand-over: %d, want 409", code)
+	}
+	pkgURL := "/exports/" + id + "/package"
+	if code, _ := ap.GetRange(t, pkgURL, ""); code != http.StatusNotFound {
+		t.Errorf("someone else's download: %d, want 404", code)
+	}
+	code, head := op.GetRange(t, pkgURL, "bytes=0-99")
+	if code != http.StatusPartialContent || len(head) != 100 {
+		t.Fatalf("the download's first part: %d, %d bytes", code, len(head))
+	}
+	code, rest := op.GetRange(t, pkgURL, "bytes=100-")
+	if code != http.StatusPartialContent {
+		t.Fatalf("the download resumed: %d", code)
+	}
+	pkg := append(head, rest...)
+	if sum := sha256.Sum256(pkg); hex.EncodeToString(sum[:]) != sealed.PackageSHA256 {
+		t.Errorf("downloaded %x, sealed %s", sum, sealed.PackageSHA256)
+	}
+	if code, _ := op.GetRange(t, pkgURL, ""); code != http.StatusNotFound {
+		t.Errorf("a second download: %d, want 404", code)
+	}
+	file, pw := filepath.Join(s.dir, "console.sgpkg"), filepath.Join(s.dir, "console-password.txt")
+	os.WriteFile(file, pkg, 0o600)
+	os.WriteFile(pw, []byte(chosen), 0o600)
+	if code := opener.Main(ctx, []string{"decrypt", "--password-file", pw, "--out", filepath.Join(s.dir, "console.mp4"), file}, io.Discard, &errb); code != 0 {
+		t.Fatalf("sealgate-open decrypt with the chosen password: %s", errb.String())
+	}
+	if e := s.show(t, id); e.State != "delivered" {
+		t.Errorf("after the console's hand-over the export is %s", e.State)
 	}
 }
 

@@ -38,27 +38,20 @@ func (c *exportHandoverCmd) Run(ctx context.Context, app *daemon.App) error {
 		if err != nil {
 			return err
 		}
-		pwPath := pipeline.PasswordPath(cfg.Pipeline.WorkDir, c.ID)
-		e, password, err := wf.HandOver(ctx, a, c.ID, func(e *export.Export) (string, error) {
-			pw, err := os.ReadFile(pwPath)
-			if err != nil {
-				return "", fmt.Errorf("the hand-over password of export %d: %w", e.ID, err)
-			}
-			return string(pw), copyOut(e.PackagePath, c.Out)
+		e, password, err := pipeline.HandOver(ctx, wf, cfg.Pipeline.WorkDir, a, c.ID, func(e *export.Export) error {
+			return copyOut(e.PackagePath, c.Out)
 		})
 		if err != nil {
 			return err
 		}
-		// Handed over and on record: the password and the package leave the
-		// appliance; the officer holds the only copy of each.
-		os.Remove(pwPath)
+		// Handed over and on record: the package leaves the appliance; the
+		// officer holds the only copy of it and of the password.
 		os.Remove(e.PackagePath)
-		slip := handoverSlip{Code: e.Code, Package: c.Out, PackageSHA256: e.PackageSHA256, Recipient: e.Recipient, Agency: e.Agency,
-			DocumentNo: e.DocumentNo, Signer: seal.KeyID(k.Signing.Public().(ed25519.PublicKey)), Password: password}
+		slip := pipeline.NewSlip(e, c.Out, seal.KeyID(k.Signing.Public().(ed25519.PublicKey)), password)
 		if c.JSON {
 			return cli.PrintJSON(app.Stdout, slip)
 		}
-		slip.print(app.Stdout)
+		printSlip(app.Stdout, slip)
 		return nil
 	})
 }
@@ -81,21 +74,8 @@ func copyOut(src, out string) error {
 	return f.Commit()
 }
 
-// handoverSlip is what the officer signs for and keeps: what was handed
-// over, how to check it, how to open it. The password goes separately
-// from the medium.
-type handoverSlip struct {
-	Code          string `json:"code"`
-	Package       string `json:"package"`
-	PackageSHA256 string `json:"package_sha256"`
-	Recipient     string `json:"recipient"`
-	Agency        string `json:"agency"`
-	DocumentNo    string `json:"document_no"`
-	Signer        string `json:"signer_key_id"`
-	Password      string `json:"password"`
-}
-
-func (s handoverSlip) print(w io.Writer) {
+// printSlip writes the slip as text, to print beside the medium.
+func printSlip(w io.Writer, s pipeline.Slip) {
 	rule := strings.Repeat("─", 64)
 	fmt.Fprintf(w, "%s\n반출 영상 인계증 · Export hand-over slip\n%s\n", rule, rule)
 	fmt.Fprintf(w, "반출 코드 / Export code:      %s\n수신 / Recipient:             %s (%s)\n공문 번호 / Document no.:     %s\n",

@@ -5,6 +5,7 @@ package innerd
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/hpke"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ import (
 	"sealgate/shared/buildinfo"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
+	"sealgate/shared/seal"
 )
 
 // Accounts are the inner daemon's roles; TOTP is mandatory for those that
@@ -137,7 +139,8 @@ func setup(cfg *config.Inner, k *keys.Inner, env daemon.Env) ([]daemon.Component
 		return nil, err
 	}
 	con, err := console.New(console.Config{UI: env.UI, DB: env.DB.Pool, Audit: env.Audit, Ledger: l, Workflow: wf, Uploads: uploads,
-		KeyDir: cfg.KeyDir, DataDir: cfg.DataDir, Log: env.Log.With(slog.String("component", "console"))})
+		KeyDir: cfg.KeyDir, DataDir: cfg.DataDir, WorkDir: cfg.Pipeline.WorkDir, Signer: seal.KeyID(k.Signing.Public().(ed25519.PublicKey)),
+		Log: env.Log.With(slog.String("component", "console"))})
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +163,8 @@ func setup(cfg *config.Inner, k *keys.Inner, env daemon.Env) ([]daemon.Component
 }
 
 // exportPipeline is this node's share of the export jobs, and the sweep
-// that deletes originals at the end of their retention.
+// that deletes originals at the end of their retention and offline
+// packages not downloaded within the hand-over window.
 func exportPipeline(cfg *config.Inner, k *keys.Inner, env daemon.Env, wf *export.Workflow, l *ledger.Ledger, ob *outbox.Outbox) ([]daemon.Component, error) {
 	key, err := watermark.NewKey(k.Watermark)
 	if err != nil {
@@ -179,13 +183,18 @@ func exportPipeline(cfg *config.Inner, k *keys.Inner, env daemon.Env, wf *export
 		return nil, err
 	}
 	retention := daemon.ComponentFunc(func(ctx context.Context) error {
-		t := time.NewTicker(time.Hour)
+		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()
 		for {
 			if n, err := wf.ExpireFootage(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				log.Error("footage retention", slog.Any("err", err))
 			} else if n > 0 {
 				log.Info("footage deleted at the end of its retention", slog.Int("files", n))
+			}
+			if n, err := pipeline.ExpireHandOvers(ctx, wf, time.Now().Add(-pipeline.HandOverWindow)); err != nil && ctx.Err() == nil {
+				log.Error("offline packages not downloaded", slog.Any("err", err))
+			} else if n > 0 {
+				log.Info("offline packages deleted: not downloaded within the hand-over window", slog.Int("files", n))
 			}
 			select {
 			case <-ctx.Done():

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"strings"
 	"time"
 
 	"sealgate/appliance/cli"
@@ -25,7 +27,8 @@ func newWorkflow(cfg *config.Inner, db *daemon.Database, log *audit.Log) (*expor
 		return nil, err
 	}
 	return export.New(db.Pool, log, export.WorkflowConfig{FootageDir: cfg.Footage.Dir,
-		Retention: time.Duration(cfg.Footage.RetentionDays) * 24 * time.Hour, Start: start})
+		Retention: time.Duration(cfg.Footage.RetentionDays) * 24 * time.Hour, Start: start,
+		KeepPassword: pipeline.KeepPassword(cfg.Pipeline.WorkDir)})
 }
 
 // asFlag names the console user a command acts for (DESIGN: audited as
@@ -210,12 +213,21 @@ type exportRequestCmd struct {
 	NoMask        bool   `name:"no-mask" help:"Do not mask (needs --justification; trust rule 4)."`
 	Justification string `help:"Why the export is not masked."`
 	Offline       bool   `help:"Deliver as a password-sealed file handed over on media, not to the paired outer."`
+	PasswordFile  string `name:"password-file" help:"With --offline: a file holding the password the requester chose (at least 12 characters); otherwise one is generated."`
 	JSON          bool   `help:"Print one JSON object."`
 }
 
 func (c *exportRequestCmd) Run(ctx context.Context, app *daemon.App) error {
+	var password string
+	if c.PasswordFile != "" {
+		b, err := os.ReadFile(c.PasswordFile)
+		if err != nil {
+			return fmt.Errorf("--password-file: %w", err)
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+	}
 	return withWorkflow(ctx, app, c.Config, c.As, false, func(_ *config.Inner, wf *export.Workflow, a export.Actor) error {
-		id, err := wf.File(ctx, a, export.Request{FootageID: c.Footage, ReasonCode: c.Reason, Detail: c.Detail, RequesterName: c.RequesterName,
+		id, err := wf.File(ctx, a, export.Request{Password: password, FootageID: c.Footage, ReasonCode: c.Reason, Detail: c.Detail, RequesterName: c.RequesterName,
 			Agency: c.Agency, Phone: c.Phone, DocumentNo: c.DocumentNo, Recipient: c.Recipient, ViewingDays: c.ViewingDays, From: c.From,
 			To: c.To, Transcode: c.Transcode, NoMask: c.NoMask, Justification: c.Justification, Offline: c.Offline})
 		if err != nil {

@@ -82,6 +82,10 @@ type Config struct {
 	Workflow *export.Workflow
 	Uploads  *upload.Store
 	KeyDir   string // where a trace's child finds the watermark key
+	// WorkDir is the pipeline's (offline packages wait there for their
+	// hand-over); Signer is the id of the key that signs packages.
+	WorkDir string
+	Signer  string
 	// DataDir holds reviews/ (the clips under review) and tmp/ (uploads
 	// being traced).
 	DataDir string
@@ -104,6 +108,8 @@ type Console struct {
 	workflow *export.Workflow
 	uploads  *upload.Store
 	live     *live
+	workDir  string
+	signer   string
 }
 
 // New builds the console and adds its routes to cfg.UI. It removes uploads
@@ -117,7 +123,7 @@ func New(cfg Config) (*Console, error) {
 	c := &Console{ui: cfg.UI, audit: cfg.Audit, ledger: cfg.Ledger, reviews: ws,
 		workers: review.NewPool(maxWorkers, workerIdle), analyser: review.NewAnalyser(ws, cfg.Log.With(slog.String("component", "review"))),
 		keyDir: cfg.KeyDir, tmpDir: filepath.Join(cfg.DataDir, "tmp"), busy: make(chan struct{}, 1), log: cfg.Log,
-		workflow: cfg.Workflow, uploads: cfg.Uploads, live: newLive(cfg.DB)}
+		workflow: cfg.Workflow, uploads: cfg.Uploads, live: newLive(cfg.DB), workDir: cfg.WorkDir, signer: cfg.Signer}
 	if err := os.MkdirAll(c.tmpDir, 0o700); err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}

@@ -18,9 +18,11 @@ func (c *Console) exportCreate(e echo.Context) error {
 		RequesterName: e.FormValue("requester_name"), Agency: e.FormValue("agency"), Phone: e.FormValue("phone"),
 		DocumentNo: e.FormValue("document_no"), Recipient: e.FormValue("recipient"), ViewingDays: days,
 		From: e.FormValue("from"), To: e.FormValue("to"), Transcode: e.FormValue("transcode"),
-		NoMask: e.FormValue("no_mask") != "", Justification: e.FormValue("justification"), Offline: e.FormValue("delivery") == "offline"}
+		NoMask: e.FormValue("no_mask") != "", Justification: e.FormValue("justification"), Offline: e.FormValue("delivery") == "offline",
+		Password: e.FormValue("password")}
 	id, err := c.workflow.File(e.Request().Context(), actor(e), r)
 	if errs, ok := fieldErrors(e, err); ok {
+		r.Password = "" // never sent back
 		return c.showExportForm(e, http.StatusUnprocessableEntity, r, errs)
 	}
 	if err != nil {

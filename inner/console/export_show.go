@@ -16,6 +16,8 @@ type exportView struct {
 	CanDecide bool // an approver who did not file it, while it waits
 	CanCancel bool
 	CanRetry  bool
+	// CanHandOver: an offline export ready for the officer, at the desk.
+	CanHandOver bool
 }
 
 // exportShow shows one export: the request, its decision, each stage live,
@@ -32,8 +34,9 @@ func (c *Console) exportShow(e echo.Context) error {
 	me := accountui.Session(e).User
 	mine := strings.TrimPrefix(x.RequestedBy, "cli:") == me.Username
 	v := exportView{Export: x,
-		CanDecide: x.State == export.Requested && me.Role == "approver" && !mine,
-		CanCancel: slices.Contains([]string{export.Requested, export.Approved, export.Transcoding}, x.State) && (mine || me.Role == "approver"),
-		CanRetry:  x.State == export.Failed && (me.Role == "operator" || me.Role == "approver")}
+		CanDecide:   x.State == export.Requested && me.Role == "approver" && !mine,
+		CanCancel:   slices.Contains([]string{export.Requested, export.Approved, export.Transcoding}, x.State) && (mine || me.Role == "approver"),
+		CanRetry:    x.State == export.Failed && (me.Role == "operator" || me.Role == "approver"),
+		CanHandOver: x.State == export.Ready && x.Delivery == "offline" && slices.Contains(DecideRoles, me.Role)}
 	return c.ui.Render(e, accountui.View{Name: "export", Title: "exports.one", Data: v})
 }

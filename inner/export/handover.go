@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -42,4 +43,15 @@ func (w *Workflow) HandOver(ctx context.Context, a Actor, id int64, take func(e 
 		return nil, "", err
 	}
 	return e, password, nil
+}
+
+// HandedOver is where the sealed packages of offline exports delivered
+// before cutoff were kept (they may already be gone).
+func (w *Workflow) HandedOver(ctx context.Context, cutoff time.Time) ([]string, error) {
+	rows, err := w.pool.Query(ctx, `SELECT package_path FROM export
+		WHERE state = 'delivered' AND delivery = 'offline' AND package_path <> '' AND updated_at < $1`, cutoff)
+	if err != nil {
+		return nil, fmt.Errorf("export: handed-over packages: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }

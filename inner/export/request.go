@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -37,7 +38,14 @@ type Request struct {
 	NoMask        bool
 	Justification string // why masking is off (trust rule 4)
 	Offline       bool   // a password-sealed file handed over on media
+	// Password, if set, is the offline package's password, chosen by the
+	// requester (at least MinPassword characters); otherwise one is
+	// generated. It is never stored in the database.
+	Password string
 }
+
+// MinPassword is the shortest password a requester may choose.
+const MinPassword = 12
 
 // File records the request for the actor, in state requested, and returns
 // its id. Every wrong field is reported at once.
@@ -78,6 +86,16 @@ func (w *Workflow) File(ctx context.Context, a Actor, r Request) (int64, error) 
 		es = text(es, "justification", r.Justification, true, 1000)
 	} else {
 		r.Justification = ""
+	}
+	if r.Password != "" {
+		switch {
+		case !r.Offline:
+			es = append(es, &FieldError{Field: "password", Problem: "offline_only"})
+		case utf8.RuneCountInString(r.Password) < MinPassword:
+			es = append(es, &FieldError{Field: "password", Problem: "short", Arg: MinPassword})
+		default:
+			es = text(es, "password", r.Password, true, 1024)
+		}
 	}
 	from, to := 0.0, (*float64)(nil)
 	if f != nil {
@@ -122,6 +140,17 @@ func (w *Workflow) File(ctx context.Context, a Actor, r Request) (int64, error) 
 			r.Agency, r.DocumentNo, r.Recipient, r.ViewingDays)
 		if r.NoMask {
 			detail += "; WITHOUT MASKING: " + r.Justification
+		}
+		if r.Password != "" {
+			if w.cfg.KeepPassword == nil {
+				return errors.New("export: this node cannot keep a chosen hand-over password")
+			}
+			// Kept before the request commits: a request whose password
+			// is lost would seal under one nobody knows.
+			if err := w.cfg.KeepPassword(id, r.Password); err != nil {
+				return err
+			}
+			detail += "; password chosen by the requester"
 		}
 		return w.record(ctx, tx, a, "export.request", exportTarget(id), audit.OK, detail)
 	})

@@ -30,6 +30,9 @@ type WorkflowConfig struct {
 	// transaction, so an approval without its job cannot commit
 	// (inner/pipeline provides it).
 	Start func(ctx context.Context, tx pgx.Tx, exportID int64) error
+	// KeepPassword keeps an offline export's chosen password where its
+	// seal stage finds it (inner/pipeline provides it).
+	KeepPassword func(exportID int64, password string) error
 }
 
 // New returns the workflow on pool, recording into log.

@@ -156,3 +156,23 @@ func Accounts(t testing.TB, dbURL string, cfg account.Config, secrets *keys.Secr
 	}
 	return svc
 }
+
+// GetRange fetches path with a Range header (empty: none), as a
+// resuming download does.
+func (c *Client) GetRange(t testing.TB, path, rng string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.base()+path, nil)
+	if rng != "" {
+		req.Header.Set("Range", rng)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	return resp.StatusCode, b
+}
