@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"sealgate/appliance/daemon"
 	"sealgate/appliance/daemon/daemontest"
 	"sealgate/appliance/innerd"
@@ -289,6 +291,41 @@ func handOverInTheConsole(t *testing.T, s *exportSite, ind *daemontest.Daemon, i
 	}
 	if e := s.show(t, id); e.State != "delivered" {
 		t.Errorf("after the console's hand-over the export is %s", e.State)
+	}
+	watchOriginal(t, s, op)
+}
+
+// watchOriginal: an original streams only after its viewer has said why,
+// on record (trust rule 5).
+func watchOriginal(t *testing.T, s *exportSite, op *daemontest.Client) {
+	if code, _ := op.GetRange(t, "/footage/1/original", ""); code != http.StatusNotFound {
+		t.Errorf("an original before its view is on record: %d, want 404", code)
+	}
+	if code, page := op.Do(t, http.MethodPost, "/footage/1/view", url.Values{"purpose": {" "}}, true); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(page, `data-field="purpose"`) {
+		t.Errorf("a view without a purpose: %d", code)
+	}
+	if code, _ := op.Do(t, http.MethodPost, "/footage/1/view", url.Values{"purpose": {"요청 구간 확인"}}, true); code != http.StatusSeeOther {
+		t.Fatalf("a view with its purpose: %d", code)
+	}
+	if code, page := op.Do(t, http.MethodGet, "/footage/1", nil, false); code != http.StatusOK || !strings.Contains(page, `id="player"`) {
+		t.Errorf("the original's page after the view: %d", code)
+	}
+	code, video := op.GetRange(t, "/footage/1/original", "")
+	var listed struct{ Footage []struct{ SHA256 string } }
+	json.Unmarshal([]byte(s.inner(t, "footage", "list", "--json")), &listed)
+	if sum := sha256.Sum256(video); code != http.StatusOK || len(listed.Footage) == 0 || hex.EncodeToString(sum[:]) != listed.Footage[0].SHA256 {
+		t.Errorf("the original streamed: %d, %d bytes, sha256 %x; listed %+v", code, len(video), sum, listed)
+	}
+	pool, err := pgxpool.New(context.Background(), strings.TrimPrefix(s.innerEnv[0], config.InnerEnvPrefix+"DATABASE_URL="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var detail string
+	if err := pool.QueryRow(context.Background(), `SELECT detail FROM audit_log WHERE action = 'footage.view' AND actor = 'operator.kim'`).Scan(&detail); err != nil ||
+		!strings.Contains(detail, "요청 구간 확인") {
+		t.Errorf("the view on record: %q, %v", detail, err)
 	}
 }
 

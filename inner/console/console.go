@@ -110,6 +110,7 @@ type Console struct {
 	live     *live
 	workDir  string
 	signer   string
+	views    viewGrants
 }
 
 // New builds the console and adds its routes to cfg.UI. It removes uploads

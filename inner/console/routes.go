@@ -21,6 +21,7 @@ var (
 	// footage and file requests, approvers decide; everyone follows.
 	CameraRoles  = []string{"operator", "admin"}
 	FootageRoles = []string{"operator"}
+	ViewRoles    = []string{"operator", "approver"} // who may watch an original, on record
 	ExportRoles  = []string{"operator", "approver", "admin", "auditor"}
 	RequestRoles = []string{"operator"}
 	DecideRoles  = []string{"operator", "approver"} // approve/reject: approvers; cancel: the requester too; the workflow decides
@@ -29,7 +30,7 @@ var (
 // Nav is the console's own links in the header.
 var Nav = []accountui.NavItem{
 	{Path: "/exports", Key: "nav.exports", Roles: ExportRoles},
-	{Path: "/footage", Key: "nav.footage", Roles: []string{"operator", "approver"}},
+	{Path: "/footage", Key: "nav.footage", Roles: ViewRoles},
 	{Path: "/cameras", Key: "nav.cameras", Roles: ExportRoles},
 	{Path: "/reviews", Key: "nav.reviews", Roles: ReviewRoles},
 	{Path: "/trace", Key: "nav.trace", Roles: TraceRoles},
@@ -57,8 +58,11 @@ func (c *Console) routes() {
 	ui.Handle(http.MethodPost, "/cameras", CameraRoles, c.cameraCreate)
 	ui.Handle(http.MethodGet, "/cameras/name-free", CameraRoles, c.cameraName)
 	ui.Handle(http.MethodPost, "/cameras/:id/retire", CameraRoles, c.cameraRetire)
-	ui.Handle(http.MethodGet, "/footage", []string{"operator", "approver"}, c.footageList)
+	ui.Handle(http.MethodGet, "/footage", ViewRoles, c.footageList)
 	ui.Handle(http.MethodPost, "/footage", FootageRoles, c.footageCreate)
+	ui.Handle(http.MethodGet, "/footage/:id", ViewRoles, c.footageShow)
+	ui.Handle(http.MethodPost, "/footage/:id/view", ViewRoles, c.footageView)
+	ui.Handle(http.MethodGet, "/footage/:id/original", ViewRoles, c.footageOriginal)
 	ui.Handle(http.MethodPost, "/uploads", FootageRoles, c.uploadCreate)
 	ui.HandleUpload(http.MethodPut, "/uploads/:id", FootageRoles, UploadChunk+1<<20, c.uploadAppend)
 	ui.Handle(http.MethodGet, "/uploads/:id", FootageRoles, c.uploadOffset)
