@@ -185,14 +185,15 @@ func (c *footageListCmd) Run(ctx context.Context, app *daemon.App) error {
 }
 
 type exportCmd struct {
-	Request  exportRequestCmd  `cmd:"" help:"File a police request for footage (an operator)."`
-	Approve  exportApproveCmd  `cmd:"" help:"Approve a request (an approver who did not file it); its pipeline starts."`
-	Reject   exportRejectCmd   `cmd:"" help:"Reject a request with --reason (an approver who did not file it)."`
-	Cancel   exportCancelCmd   `cmd:"" help:"Withdraw a request before it renders (its requester, or an approver), with --reason."`
-	Retry    exportRetryCmd    `cmd:"" help:"Send a failed export back into its pipeline where it failed."`
-	Handover exportHandoverCmd `cmd:"" help:"Hand an offline export over: the sealed file copied out once, its password and the slip shown once."`
-	Show     exportShowCmd     `cmd:"" help:"Show one export: its state, each stage, its history."`
-	List     exportListCmd     `cmd:"" help:"List exports, newest first."`
+	Request        exportRequestCmd  `cmd:"" help:"File a police request for footage (an operator)."`
+	Approve        exportApproveCmd  `cmd:"" help:"Approve a request (an approver who did not file it); its pipeline starts."`
+	Reject         exportRejectCmd   `cmd:"" help:"Reject a request with --reason (an approver who did not file it)."`
+	ApproveViewing exportViewingCmd  `cmd:"" name:"approve-viewing" help:"Approve a viewing period longer than 30 days, with --reason (an admin who did not file it); the approver decides after."`
+	Cancel         exportCancelCmd   `cmd:"" help:"Withdraw a request before it renders (its requester, or an approver), with --reason."`
+	Retry          exportRetryCmd    `cmd:"" help:"Send a failed export back into its pipeline where it failed."`
+	Handover       exportHandoverCmd `cmd:"" help:"Hand an offline export over: the sealed file copied out once, its password and the slip shown once."`
+	Show           exportShowCmd     `cmd:"" help:"Show one export: its state, each stage, its history."`
+	List           exportListCmd     `cmd:"" help:"List exports, newest first."`
 }
 
 type exportRequestCmd struct {
@@ -264,7 +265,12 @@ type (
 	exportRejectCmd  struct{ exportDecideCmd }
 	exportCancelCmd  struct{ exportDecideCmd }
 	exportRetryCmd   struct{ exportDecideCmd }
+	exportViewingCmd struct{ exportDecideCmd }
 )
+
+func (c *exportViewingCmd) Run(ctx context.Context, app *daemon.App) error {
+	return c.run(ctx, app, "approve-viewing")
+}
 
 func (c *exportApproveCmd) Run(ctx context.Context, app *daemon.App) error {
 	return c.run(ctx, app, "approve")
@@ -291,6 +297,8 @@ func (c *exportDecideCmd) run(ctx context.Context, app *daemon.App, verb string)
 			err = wf.Cancel(ctx, a, c.ID, c.Reason)
 		case "retry":
 			err = wf.Retry(ctx, a, c.ID)
+		case "approve-viewing":
+			err = wf.ApproveViewing(ctx, a, c.ID, c.Reason)
 		default:
 			err = fmt.Errorf("export: no verb %q", verb)
 		}

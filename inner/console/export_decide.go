@@ -8,7 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// exportDecide approves, rejects, cancels or retries an export; the
+// exportDecide approves, rejects, cancels or retries an export, or
+// approves its long viewing period; the
 // workflow enforces who may (roles, separation of duties).
 func (c *Console) exportDecide(e echo.Context) error {
 	id, err := strconv.ParseInt(e.Param("id"), 10, 64)
@@ -25,6 +26,8 @@ func (c *Console) exportDecide(e echo.Context) error {
 		err = c.workflow.Cancel(ctx, a, id, why)
 	case "retry":
 		err = c.workflow.Retry(ctx, a, id)
+	case "viewing":
+		err = c.workflow.ApproveViewing(ctx, a, id, why)
 	default:
 		return echo.ErrNotFound
 	}

@@ -18,6 +18,9 @@ type exportView struct {
 	CanRetry  bool
 	// CanHandOver: an offline export ready for the officer, at the desk.
 	CanHandOver bool
+	// NeedsViewing: a viewing period past MaxViewingDays, not yet
+	// approved by an admin; CanApproveViewing: this admin may.
+	NeedsViewing, CanApproveViewing bool
 }
 
 // exportShow shows one export: the request, its decision, each stage live,
@@ -33,7 +36,8 @@ func (c *Console) exportShow(e echo.Context) error {
 	}
 	me := accountui.Session(e).User
 	mine := strings.TrimPrefix(x.RequestedBy, "cli:") == me.Username
-	v := exportView{Export: x,
+	needs := x.State == export.Requested && x.ViewingDays > export.MaxViewingDays && x.ViewingApprovedBy == ""
+	v := exportView{Export: x, NeedsViewing: needs, CanApproveViewing: needs && me.Role == "admin" && !mine,
 		CanDecide:   x.State == export.Requested && me.Role == "approver" && !mine,
 		CanCancel:   slices.Contains([]string{export.Requested, export.Approved, export.Transcoding}, x.State) && (mine || me.Role == "approver"),
 		CanRetry:    x.State == export.Failed && (me.Role == "operator" || me.Role == "approver"),

@@ -72,6 +72,7 @@ func (c *Console) routes() {
 	ui.Handle(http.MethodGet, "/exports/:id", ExportRoles, c.exportShow)
 	ui.Handle(http.MethodGet, "/exports/:id/events", ExportRoles, c.exportEvents)
 	ui.Handle(http.MethodPost, "/exports/:id/handover", DecideRoles, c.exportHandover)
+	ui.Handle(http.MethodPost, "/exports/:id/viewing", []string{"admin"}, c.exportDecide)
 	ui.Handle(http.MethodGet, "/exports/:id/package", DecideRoles, c.exportPackage)
 	ui.Handle(http.MethodPost, "/exports/:id/:verb", DecideRoles, c.exportDecide)
 	ui.Handle(http.MethodGet, "/workflow.js", ExportRoles, workflowScript)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,8 +20,12 @@ import (
 // investigation, a missing person…), as the control centers' forms list them.
 var ReasonCodes = []string{"theft", "assault", "traffic_accident", "missing_person", "property_damage", "other"}
 
-// ViewingDays are the viewing periods an officer may be given.
-var ViewingDays = []int{7, 15, 30}
+// ViewingDays are the viewing periods an officer may be given; those
+// longer than MaxViewingDays need an admin's approval too.
+var ViewingDays = []int{7, 15, 30, 60, 90}
+
+// MaxViewingDays is the longest viewing period an approver alone grants.
+const MaxViewingDays = 30
 
 // Request is a police request for footage as the form or the CLI gives it.
 type Request struct {
@@ -72,8 +77,8 @@ func (w *Workflow) File(ctx context.Context, a Actor, r Request) (int64, error) 
 	es = text(es, "phone", r.Phone, false, 40)
 	es = text(es, "document_no", r.DocumentNo, true, 100)
 	es = text(es, "recipient", r.Recipient, true, 100)
-	if r.ViewingDays != 7 && r.ViewingDays != 15 && r.ViewingDays != 30 {
-		es = append(es, &FieldError{Field: "viewing_days", Problem: "choice", Arg: "7, 15, 30"})
+	if !slices.Contains(ViewingDays, r.ViewingDays) {
+		es = append(es, &FieldError{Field: "viewing_days", Problem: "choice", Arg: "7, 15, 30, 60, 90"})
 	}
 	if r.Transcode == "" {
 		r.Transcode = "keep"

@@ -110,7 +110,10 @@ func (w *Workflow) decide(ctx context.Context, a Actor, id int64, to, why string
 		return es
 	}
 	var requestedBy, state, delivery string
-	err := w.pool.QueryRow(ctx, `SELECT requested_by, state, delivery FROM export WHERE id = $1`, id).Scan(&requestedBy, &state, &delivery)
+	var days int
+	var viewingApproved bool
+	err := w.pool.QueryRow(ctx, `SELECT requested_by, state, delivery, viewing_days, viewing_approved_by IS NOT NULL FROM export WHERE id = $1`,
+		id).Scan(&requestedBy, &state, &delivery, &days, &viewingApproved)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("%w: export %d", ErrNotFound, id)
 	} else if err != nil {
@@ -123,6 +126,9 @@ func (w *Workflow) decide(ctx context.Context, a Actor, id int64, to, why string
 	}
 	if state != Requested {
 		return fmt.Errorf("%w: export %d is %s, not awaiting a decision", ErrState, id, state)
+	}
+	if to == Approved && days > MaxViewingDays && !viewingApproved {
+		return w.denied(ctx, a, action, exportTarget(id), fmt.Errorf("%w: a viewing period of %d days needs an admin's approval first", ErrForbidden, days))
 	}
 	return w.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE export SET decided_by = $2, decided_at = now(), decision_reason = $3 WHERE id = $1`,

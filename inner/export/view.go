@@ -12,41 +12,45 @@ import (
 
 // Export is one request and what became of it.
 type Export struct {
-	ID             int64      `json:"id"`
-	Code           string     `json:"code"` // EX-2026-000042, printed on the hand-over slip
-	State          string     `json:"state"`
-	FootageID      int64      `json:"footage_id"`
-	CameraID       int64      `json:"camera_id"`
-	CameraName     string     `json:"camera_name"`
-	CameraLocation string     `json:"camera_location"`
-	ReasonCode     string     `json:"reason_code"`
-	Detail         string     `json:"detail"`
-	RequesterName  string     `json:"requester_name"`
-	Agency         string     `json:"agency"`
-	Phone          string     `json:"phone,omitempty"`
-	DocumentNo     string     `json:"document_no"`
-	Recipient      string     `json:"recipient"`
-	ViewingDays    int        `json:"viewing_days"`
-	FromS          float64    `json:"from_s"`
-	ToS            *float64   `json:"to_s,omitempty"`
-	Transcode      string     `json:"transcode"`
-	Masked         bool       `json:"masked"`
-	UnmaskedReason string     `json:"unmasked_reason,omitempty"`
-	Delivery       string     `json:"delivery"`
-	RequestedBy    string     `json:"requested_by"`
-	RequestedAt    time.Time  `json:"requested_at"`
-	DecidedBy      string     `json:"decided_by,omitempty"`
-	DecidedAt      *time.Time `json:"decided_at,omitempty"`
-	DecisionReason string     `json:"decision_reason,omitempty"`
-	Serial         *int64     `json:"serial,omitempty"`
-	MaskPlanSHA256 string     `json:"mask_plan_sha256,omitempty"`
-	PackagePath    string     `json:"-"`
-	PackageSHA256  string     `json:"package_sha256,omitempty"`
-	OutboxID       *int64     `json:"outbox_id,omitempty"`
-	Error          string     `json:"error,omitempty"`
-	UpdatedAt      time.Time  `json:"updated_at"`
-	Stages         []Stage    `json:"stages"`
-	History        []Event    `json:"history,omitempty"`
+	ID             int64  `json:"id"`
+	Code           string `json:"code"` // EX-2026-000042, printed on the hand-over slip
+	State          string `json:"state"`
+	FootageID      int64  `json:"footage_id"`
+	CameraID       int64  `json:"camera_id"`
+	CameraName     string `json:"camera_name"`
+	CameraLocation string `json:"camera_location"`
+	ReasonCode     string `json:"reason_code"`
+	Detail         string `json:"detail"`
+	RequesterName  string `json:"requester_name"`
+	Agency         string `json:"agency"`
+	Phone          string `json:"phone,omitempty"`
+	DocumentNo     string `json:"document_no"`
+	Recipient      string `json:"recipient"`
+	ViewingDays    int    `json:"viewing_days"`
+	// ViewingApprovedBy is the admin who approved a viewing period longer
+	// than MaxViewingDays, and why.
+	ViewingApprovedBy string     `json:"viewing_approved_by,omitempty"`
+	ViewingReason     string     `json:"viewing_reason,omitempty"`
+	FromS             float64    `json:"from_s"`
+	ToS               *float64   `json:"to_s,omitempty"`
+	Transcode         string     `json:"transcode"`
+	Masked            bool       `json:"masked"`
+	UnmaskedReason    string     `json:"unmasked_reason,omitempty"`
+	Delivery          string     `json:"delivery"`
+	RequestedBy       string     `json:"requested_by"`
+	RequestedAt       time.Time  `json:"requested_at"`
+	DecidedBy         string     `json:"decided_by,omitempty"`
+	DecidedAt         *time.Time `json:"decided_at,omitempty"`
+	DecisionReason    string     `json:"decision_reason,omitempty"`
+	Serial            *int64     `json:"serial,omitempty"`
+	MaskPlanSHA256    string     `json:"mask_plan_sha256,omitempty"`
+	PackagePath       string     `json:"-"`
+	PackageSHA256     string     `json:"package_sha256,omitempty"`
+	OutboxID          *int64     `json:"outbox_id,omitempty"`
+	Error             string     `json:"error,omitempty"`
+	UpdatedAt         time.Time  `json:"updated_at"`
+	Stages            []Stage    `json:"stages"`
+	History           []Event    `json:"history,omitempty"`
 }
 
 // Stage is one pipeline stage's state and progress.
@@ -78,7 +82,7 @@ const exportColumns = `e.id, CASE WHEN e.state = 'queued' AND o.state = 'sending
 	e.footage_id, c.id, c.name, c.location, e.reason_code, e.detail, e.requester_name, e.requester_agency, e.requester_phone, e.document_no,
 	e.recipient, e.viewing_days, e.clip_from_s, e.clip_to_s, e.transcode, e.masked, e.unmasked_reason, e.delivery, e.requested_by,
 	e.requested_at, coalesce(e.decided_by, ''), e.decided_at, e.decision_reason, e.serial, e.mask_plan_sha256, coalesce(e.package_path, ''),
-	e.package_sha256, e.outbox_id, e.error, e.updated_at
+	e.package_sha256, e.outbox_id, e.error, e.updated_at, coalesce(e.viewing_approved_by, ''), e.viewing_reason
 	FROM export e JOIN footage f ON f.id = e.footage_id JOIN camera c ON c.id = f.camera_id LEFT JOIN outbox o ON o.id = e.outbox_id`
 
 func scanExport(row pgx.Row) (*Export, error) {
@@ -87,7 +91,7 @@ func scanExport(row pgx.Row) (*Export, error) {
 	err := row.Scan(&e.ID, &e.State, &e.FootageID, &e.CameraID, &e.CameraName, &e.CameraLocation, &e.ReasonCode, &e.Detail,
 		&e.RequesterName, &e.Agency, &e.Phone, &e.DocumentNo, &e.Recipient, &e.ViewingDays, &e.FromS, &e.ToS, &e.Transcode, &e.Masked,
 		&e.UnmaskedReason, &e.Delivery, &e.RequestedBy, &e.RequestedAt, &e.DecidedBy, &e.DecidedAt, &e.DecisionReason, &e.Serial,
-		&plan, &e.PackagePath, &pkg, &e.OutboxID, &e.Error, &e.UpdatedAt)
+		&plan, &e.PackagePath, &pkg, &e.OutboxID, &e.Error, &e.UpdatedAt, &e.ViewingApprovedBy, &e.ViewingReason)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("%w: export", ErrNotFound)
 	}

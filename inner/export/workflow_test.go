@@ -220,7 +220,7 @@ func TestRequestValidationNamesEachField(t *testing.T) {
 	fx := newWorkflow(t)
 	f := fx.footage(t)
 	r := request(f)
-	r.ReasonCode, r.Detail, r.ViewingDays, r.DocumentNo = "curiosity", "", 90, ""
+	r.ReasonCode, r.Detail, r.ViewingDays, r.DocumentNo = "curiosity", "", 45, ""
 	r.From, r.To = "0:01.5", "0:00.5"
 	r.NoMask, r.Justification = true, "short"
 	_, err := fx.wf.File(ctx, operator, r)
@@ -233,7 +233,7 @@ func TestRequestValidationNamesEachField(t *testing.T) {
 			t.Errorf("no error for %s in %v", field, err)
 		}
 	}
-	if en := fes.Field("viewing_days").Message("en"); en != "Viewing period: must be one of: 7, 15, 30" {
+	if en := fes.Field("viewing_days").Message("en"); en != "Viewing period: must be one of: 7, 15, 30, 60, 90" {
 		t.Errorf("en message %q", en)
 	}
 	r = request(f)
@@ -343,3 +343,51 @@ func TestRejectAndCancel(t *testing.T) {
 }
 
 func hexOf(b [32]byte) string { return fmt.Sprintf("%x", b) }
+
+// A viewing period past 30 days needs an admin's approval, by an admin who
+// did not file it, before the approver's decision can grant it.
+func TestLongViewingNeedsAnAdmin(t *testing.T) {
+	ctx := context.Background()
+	fx := newWorkflow(t)
+	r := request(fx.footage(t))
+	r.ViewingDays = 45
+	if _, err := fx.wf.File(ctx, operator, r); err == nil {
+		t.Error("a 45-day viewing period was filed")
+	}
+	r.ViewingDays = 90
+	id, err := fx.wf.File(ctx, operator, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.wf.Approve(ctx, approver, id, ""); !errors.Is(err, export.ErrForbidden) {
+		t.Errorf("approved 90 days without an admin: %v", err)
+	}
+	if err := fx.wf.ApproveViewing(ctx, approver, id, "수사 장기화"); !errors.Is(err, export.ErrForbidden) {
+		t.Errorf("an approver approved the viewing period: %v", err)
+	}
+	if err := fx.wf.ApproveViewing(ctx, admin, id, ""); err == nil {
+		t.Error("a viewing period approved without a reason")
+	}
+	if err := fx.wf.ApproveViewing(ctx, admin, id, "수사 장기화"); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.wf.ApproveViewing(ctx, admin, id, "again"); !errors.Is(err, export.ErrState) {
+		t.Errorf("approved twice: %v", err)
+	}
+	if err := fx.wf.Approve(ctx, approver, id, "공문 확인"); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := fx.wf.Show(ctx, id)
+	if e.State != export.Approved || e.ViewingApprovedBy != "cli:chief" || e.ViewingReason != "수사 장기화" {
+		t.Errorf("after both approvals: %s, %q, %q", e.State, e.ViewingApprovedBy, e.ViewingReason)
+	}
+	// An admin may not approve the long viewing of a request they filed.
+	self := export.Actor{User: "chief", Role: "operator", Via: "cli"}
+	mine, err := fx.wf.File(ctx, self, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.wf.ApproveViewing(ctx, admin, mine, "mine"); !errors.Is(err, export.ErrForbidden) {
+		t.Errorf("an admin approved their own request's viewing period: %v", err)
+	}
+}

@@ -1,7 +1,8 @@
 package i18n
 
 // The offline hand-over (the slip, the password shown once, the package's
-// one download) and the audited view of an original.
+// one download), the audited view of an original, and the admin's
+// approval of a long viewing period.
 func init() {
 	add("ko", map[string]string{
 		"export.f.password": "인계 암호", "field.short": "%d자 이상이어야 합니다.", "field.offline_only": "오프라인 전달에만 암호를 정합니다.",
