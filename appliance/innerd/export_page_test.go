@@ -21,6 +21,7 @@ import (
 	"sealgate/appliance/innerd"
 	"sealgate/inner/video/videotest"
 	"sealgate/shared/account"
+	"sealgate/shared/config"
 	"sealgate/shared/keys"
 	"sealgate/shared/pgdb/pgtest"
 )
@@ -41,6 +42,7 @@ func TestExportWorkflowInTheBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Transfer.OuterLicense = filepath.Join(outerKeys, "license.pub")
+	cfg.Pipeline.ReleaseCheck = config.ReleaseAlways // the approver looks before release
 	k, err := keys.LoadInner(cfg.KeyDir)
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +154,30 @@ func TestExportWorkflowInTheBrowser(t *testing.T) {
 		chromedp.Navigate(base+exportURL),
 		chromedp.SendKeys(chromedp.ID("approve-reason"), "공문 확인"),
 		chromedp.Click(chromedp.ID("approve")),
+		chromedp.WaitVisible(chromedp.CSS(`#state`)),
+	)
+	// Rendered and leak-checked, the export waits: the page brings the
+	// release form by itself, with the masked preview and each suspect
+	// frame to confirm.
+	for deadline := time.Now().Add(90 * time.Second); ; { // through the page's own reload
+		if s, err := chromedp.Run(ap, chromedp.Evaluate[bool](`!!document.getElementById('release')`)); err == nil && s {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the release form never came; the page says %q", ajs(`document.body.innerText.slice(0, 800)`))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	astep("the preview", chromedp.WaitVisible(chromedp.ID("preview")))
+	suspects := ajs(`String(document.querySelectorAll('input[name=confirm]').length)`)
+	t.Logf("suspect frames to confirm: %s", suspects)
+	if ajs(`String(document.querySelectorAll('#suspects img').length)`) != suspects {
+		t.Error("a suspect is listed without its frame")
+	}
+	astep("release",
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('input[name=confirm]').forEach(c => c.checked = true)`),
+		chromedp.SendKeys(chromedp.ID("release-reason"), "미리보기 확인"),
+		chromedp.Click(chromedp.ID("release")),
 		chromedp.WaitVisible(chromedp.CSS(`#state`)),
 	)
 	// No reload from here: the page follows the stages over server-sent events.

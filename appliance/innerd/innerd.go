@@ -178,7 +178,8 @@ func exportPipeline(cfg *config.Inner, k *keys.Inner, env daemon.Env, wf *export
 	}
 	log := env.Log.With(slog.String("component", "pipeline"))
 	p, err := pipeline.New(pipeline.Config{Workflow: wf, Issuer: &export.Issuer{Ledger: l, Key: key}, Outbox: ob, Signer: k.Signing,
-		License: license, WorkDir: cfg.Pipeline.WorkDir, Workers: cfg.Pipeline.Workers, Log: log})
+		License: license, WorkDir: cfg.Pipeline.WorkDir, Workers: cfg.Pipeline.Workers, Log: log,
+		AlwaysRelease: cfg.Pipeline.ReleaseCheck == config.ReleaseAlways})
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +191,9 @@ func exportPipeline(cfg *config.Inner, k *keys.Inner, env daemon.Env, wf *export
 				log.Error("footage retention", slog.Any("err", err))
 			} else if n > 0 {
 				log.Info("footage deleted at the end of its retention", slog.Int("files", n))
+			}
+			if err := pipeline.RemoveCancelled(ctx, wf, cfg.Pipeline.WorkDir); err != nil && ctx.Err() == nil {
+				log.Error("files of cancelled exports", slog.Any("err", err))
 			}
 			if n, err := pipeline.ExpireHandOvers(ctx, wf, time.Now().Add(-pipeline.HandOverWindow)); err != nil && ctx.Err() == nil {
 				log.Error("offline packages not downloaded", slog.Any("err", err))

@@ -188,6 +188,7 @@ type exportCmd struct {
 	Request        exportRequestCmd  `cmd:"" help:"File a police request for footage (an operator)."`
 	Approve        exportApproveCmd  `cmd:"" help:"Approve a request (an approver who did not file it); its pipeline starts."`
 	Reject         exportRejectCmd   `cmd:"" help:"Reject a request with --reason (an approver who did not file it)."`
+	Release        exportReleaseCmd  `cmd:"" help:"Release a checked export to be sealed (an approver who did not file it), confirming each suspect frame of its leak check by number (export show lists them)."`
 	ApproveViewing exportViewingCmd  `cmd:"" name:"approve-viewing" help:"Approve a viewing period longer than 30 days, with --reason (an admin who did not file it); the approver decides after."`
 	Cancel         exportCancelCmd   `cmd:"" help:"Withdraw a request before it renders (its requester, or an approver), with --reason."`
 	Retry          exportRetryCmd    `cmd:"" help:"Send a failed export back into its pipeline where it failed."`
@@ -267,6 +268,21 @@ type (
 	exportRetryCmd   struct{ exportDecideCmd }
 	exportViewingCmd struct{ exportDecideCmd }
 )
+
+// exportReleaseCmd releases an export waiting in state checking.
+type exportReleaseCmd struct {
+	exportDecideCmd
+	Confirm []int `sep:"," help:"The suspect frames' numbers (0, 1, …, as in export show's leaks.suspects), each looked at and found to show no one."`
+}
+
+func (c *exportReleaseCmd) Run(ctx context.Context, app *daemon.App) error {
+	return withWorkflow(ctx, app, c.Config, c.As, false, func(_ *config.Inner, wf *export.Workflow, a export.Actor) error {
+		if err := wf.Release(ctx, a, c.ID, c.Confirm, c.Reason); err != nil {
+			return err
+		}
+		return printState(ctx, app, wf, c.ID, c.JSON, "Export %d (%s): released to be sealed.\n")
+	})
+}
 
 func (c *exportViewingCmd) Run(ctx context.Context, app *daemon.App) error {
 	return c.run(ctx, app, "approve-viewing")

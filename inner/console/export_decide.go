@@ -9,7 +9,8 @@ import (
 )
 
 // exportDecide approves, rejects, cancels or retries an export, or
-// approves its long viewing period; the
+// approves its long viewing period, or releases it after the leak
+// check; the
 // workflow enforces who may (roles, separation of duties).
 func (c *Console) exportDecide(e echo.Context) error {
 	id, err := strconv.ParseInt(e.Param("id"), 10, 64)
@@ -26,6 +27,19 @@ func (c *Console) exportDecide(e echo.Context) error {
 		err = c.workflow.Cancel(ctx, a, id, why)
 	case "retry":
 		err = c.workflow.Retry(ctx, a, id)
+	case "release":
+		var confirmed []int
+		if err := e.Request().ParseForm(); err != nil {
+			return echo.ErrBadRequest
+		}
+		for _, v := range e.Request().Form["confirm"] {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, "confirm: a suspect's number")
+			}
+			confirmed = append(confirmed, n)
+		}
+		err = c.workflow.Release(ctx, a, id, confirmed, why)
 	case "viewing":
 		err = c.workflow.ApproveViewing(ctx, a, id, why)
 	default:

@@ -21,6 +21,9 @@ type exportView struct {
 	// NeedsViewing: a viewing period past MaxViewingDays, not yet
 	// approved by an admin; CanApproveViewing: this admin may.
 	NeedsViewing, CanApproveViewing bool
+	// Checking: the masked preview and the leak check's suspects are
+	// shown; CanRelease: this approver may release it.
+	Checking, CanRelease bool
 }
 
 // exportShow shows one export: the request, its decision, each stage live,
@@ -37,7 +40,8 @@ func (c *Console) exportShow(e echo.Context) error {
 	me := accountui.Session(e).User
 	mine := strings.TrimPrefix(x.RequestedBy, "cli:") == me.Username
 	needs := x.State == export.Requested && x.ViewingDays > export.MaxViewingDays && x.ViewingApprovedBy == ""
-	v := exportView{Export: x, NeedsViewing: needs, CanApproveViewing: needs && me.Role == "admin" && !mine,
+	checking := x.State == export.Checking && slices.Contains(DecideRoles, me.Role)
+	v := exportView{Export: x, NeedsViewing: needs, Checking: checking, CanRelease: checking && me.Role == "approver" && !mine, CanApproveViewing: needs && me.Role == "admin" && !mine,
 		CanDecide:   x.State == export.Requested && me.Role == "approver" && !mine,
 		CanCancel:   slices.Contains([]string{export.Requested, export.Approved, export.Transcoding}, x.State) && (mine || me.Role == "approver"),
 		CanRetry:    x.State == export.Failed && (me.Role == "operator" || me.Role == "approver"),

@@ -55,3 +55,12 @@ func (w *Workflow) HandedOver(ctx context.Context, cutoff time.Time) ([]string, 
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
+
+// Cancelled are the ids of cancelled exports.
+func (w *Workflow) Cancelled(ctx context.Context) ([]int64, error) {
+	rows, err := w.pool.Query(ctx, `SELECT id FROM export WHERE state = 'cancelled'`)
+	if err != nil {
+		return nil, fmt.Errorf("export: cancelled exports: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}

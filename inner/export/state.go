@@ -21,6 +21,7 @@ const (
 	Approved    = "approved"
 	Transcoding = "transcoding"
 	Rendering   = "rendering"
+	Checking    = "checking" // rendered; waits for an approver to release it after the leak check
 	Sealing     = "sealing"
 	Queued      = "queued" // online: in the outbox for the paired outer
 	Ready       = "ready"  // offline: the sealed file waits to be handed over
@@ -36,7 +37,8 @@ var transitions = map[string][]string{
 	Requested:   {Approved, Rejected, Cancelled},
 	Approved:    {Transcoding, Cancelled, Failed},
 	Transcoding: {Rendering, Cancelled, Failed},
-	Rendering:   {Sealing, Failed},
+	Rendering:   {Checking, Sealing, Failed},
+	Checking:    {Sealing, Cancelled}, // released by an approver, or stopped
 	Sealing:     {Queued, Ready, Failed},
 	Ready:       {Delivered},                       // handed over on media
 	Failed:      {Transcoding, Rendering, Sealing}, // retried where it failed
@@ -50,7 +52,7 @@ func StageState(stage string) string { return stageStates[stage] }
 
 // openStatesSQL are the states in which an export still needs its
 // original footage (a failed one may be retried).
-const openStatesSQL = `('requested', 'approved', 'transcoding', 'rendering', 'sealing', 'failed')`
+const openStatesSQL = `('requested', 'approved', 'transcoding', 'rendering', 'checking', 'sealing', 'failed')`
 
 // Stages are the pipeline's stages in order; outbox is skipped for an
 // offline export.

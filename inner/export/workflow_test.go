@@ -391,3 +391,60 @@ func TestLongViewingNeedsAnAdmin(t *testing.T) {
 		t.Errorf("an admin approved their own request's viewing period: %v", err)
 	}
 }
+
+// A checked export is released only by an approver who did not file it,
+// who confirms every suspect frame of its leak check; the release queues
+// the seal.
+func TestReleaseConfirmsEverySuspect(t *testing.T) {
+	ctx := context.Background()
+	fx := newWorkflow(t)
+	id, err := fx.wf.File(ctx, operator, request(fx.footage(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.wf.Release(ctx, approver, id, nil, ""); !errors.Is(err, export.ErrState) {
+		t.Errorf("released a request: %v", err)
+	}
+	if err := fx.wf.Approve(ctx, approver, id, ""); err != nil {
+		t.Fatal(err)
+	}
+	rep := &export.LeakReport{FramesChecked: 30, Width: 320, Height: 240, Suspects: []export.Suspect{
+		{Frame: 4, Reason: "face_detected", X: 10, Y: 10, W: 20, H: 24}, {Frame: 9, Reason: "track_gap"}}}
+	err = pgx.BeginFunc(ctx, fx.pool, func(tx pgx.Tx) error {
+		for _, s := range [][2]string{{export.Approved, export.Transcoding}, {export.Transcoding, export.Rendering}, {export.Rendering, export.Checking}} {
+			if err := fx.wf.Advance(ctx, tx, export.System, id, s[0], s[1], "test"); err != nil {
+				return err
+			}
+		}
+		return fx.wf.SetLeaks(ctx, tx, id, rep)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.started = nil
+	self := export.Actor{User: "operator.kim", Role: "approver", Via: "cli"}
+	for _, a := range []export.Actor{operator, admin, self} {
+		if err := fx.wf.Release(ctx, a, id, []int{0, 1}, ""); !errors.Is(err, export.ErrForbidden) {
+			t.Errorf("%s (%s) released: %v", a.User, a.Role, err)
+		}
+	}
+	var fes export.FieldErrors
+	if err := fx.wf.Release(ctx, approver, id, []int{1, 7}, ""); !errors.As(err, &fes) || fes.Field("suspects") == nil ||
+		fes.Field("suspects").Message("en") != "Frames to check: 1 frames are not confirmed." {
+		t.Fatalf("released with one suspect unconfirmed: %v", err)
+	}
+	e, _ := fx.wf.Show(ctx, id)
+	if e.State != export.Checking || e.Leaks == nil || len(e.Leaks.Suspects) != 2 || e.Leaks.Suspects[0].W != 20 {
+		t.Fatalf("before the release: %s, %+v", e.State, e.Leaks)
+	}
+	if err := fx.wf.Release(ctx, approver, id, []int{0, 1}, "두 프레임 확인"); err != nil {
+		t.Fatal(err)
+	}
+	e, _ = fx.wf.Show(ctx, id)
+	if e.State != export.Sealing || e.ReleasedBy != "approver.park" || len(fx.started) != 1 {
+		t.Errorf("after the release: %s by %q, started %v", e.State, e.ReleasedBy, fx.started)
+	}
+	if last := e.History[len(e.History)-1]; !strings.Contains(last.Reason, "2 suspect frames confirmed; 두 프레임 확인") {
+		t.Errorf("the release on record: %+v", last)
+	}
+}

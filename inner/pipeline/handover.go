@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"sealgate/inner/export"
@@ -105,4 +106,25 @@ func KeepPassword(workDir string) func(id int64, password string) error {
 		}
 		return f.Commit()
 	}
+}
+
+// RenderedPath is export id's masked and marked copy while it waits to be
+// sealed (the approver's preview).
+func RenderedPath(workDir string, id int64) string {
+	return filepath.Join(workDir, strconv.FormatInt(id, 10), renderedFile)
+}
+
+// RemoveCancelled deletes what cancelled exports left in the work
+// directory (a rendered copy that was never released).
+func RemoveCancelled(ctx context.Context, wf *export.Workflow, workDir string) error {
+	ids, err := wf.Cancelled(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := os.RemoveAll(filepath.Join(workDir, strconv.FormatInt(id, 10))); err != nil {
+			return fmt.Errorf("pipeline: remove the files of cancelled export %d: %w", id, err)
+		}
+	}
+	return nil
 }

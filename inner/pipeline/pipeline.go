@@ -98,6 +98,9 @@ type Config struct {
 	// Detect overrides the detectors of a masked export (tests); nil: faces
 	// at CCTV sizes, people and plates.
 	Detect []string
+	// AlwaysRelease makes every masked export wait for an approver's
+	// release after its leak check; otherwise only one with suspects does.
+	AlwaysRelease bool
 }
 
 // Pipeline is this node's share of the queue's work.
@@ -315,6 +318,9 @@ func (p *Pipeline) finish(ctx context.Context, id int64, stage, state string, fr
 			if err := p.cfg.Workflow.Advance(ctx, tx, export.System, id, from, to, stage+" "+state); err != nil {
 				return err
 			}
+		}
+		if to == export.Checking {
+			return nil // the approver's release queues the seal
 		}
 		return enqueueNext(ctx, p.client, tx, id)
 	})

@@ -183,9 +183,38 @@ func (p *Pipeline) render(ctx context.Context, j *export.Job, dir string, progre
 	if err != nil || len(planSum) != 32 {
 		return fmt.Errorf("pipeline: the mask plan's hash %q: %v", res.PlanSHA256, err)
 	}
-	return p.finish(ctx, j.ID, "render", "done", export.Rendering, export.Sealing, func(tx pgx.Tx) error {
+	next, leaks := export.Sealing, (*export.LeakReport)(nil)
+	if j.Masked {
+		if leaks, err = p.leakCheck(ctx, out, res); err != nil {
+			return err
+		}
+		if len(leaks.Suspects) > 0 || p.cfg.AlwaysRelease {
+			next = export.Checking
+		}
+	}
+	return p.finish(ctx, j.ID, "render", "done", export.Rendering, next, func(tx pgx.Tx) error {
+		if leaks != nil {
+			if err := p.cfg.Workflow.SetLeaks(ctx, tx, j.ID, leaks); err != nil {
+				return err
+			}
+		}
 		return p.cfg.Workflow.SetRendered(ctx, tx, j.ID, planSum)
 	})
+}
+
+// leakCheck looks at the masked copy with independent detectors
+// (mask.LeakCheck): what it cannot rule out the approver sees before
+// release.
+func (p *Pipeline) leakCheck(ctx context.Context, out string, res *mask.Result) (*export.LeakReport, error) {
+	rep, err := mask.LeakCheck(ctx, out, res.Plan, p.cfg.ModelsDir)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: leak check: %w", err)
+	}
+	r := &export.LeakReport{FramesChecked: rep.FramesChecked, Width: res.Plan.Width, Height: res.Plan.Height, Suspects: []export.Suspect{}}
+	for _, s := range rep.Suspects {
+		r.Suspects = append(r.Suspects, export.Suspect{Frame: s.Frame, Reason: s.Reason, X: s.X, Y: s.Y, W: s.W, H: s.H})
+	}
+	return r, nil
 }
 
 // seal signs and encrypts the marked copy: to the paired outer's license

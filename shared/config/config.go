@@ -98,7 +98,17 @@ type Pipeline struct {
 	// WorkDir holds each export's intermediate and sealed files; default
 	// <data_dir>/exports.
 	WorkDir string `yaml:"work_dir"`
+	// ReleaseCheck says when a masked export waits for an approver to
+	// release it after the leak check: "suspects" (when it lists any
+	// frame; the default) or "always".
+	ReleaseCheck string `yaml:"release_check"`
 }
+
+// Release checks (Pipeline.ReleaseCheck).
+const (
+	ReleaseOnSuspects = "suspects"
+	ReleaseAlways     = "always"
+)
 
 // InnerTransfer pairs the inner with the outer it pushes packages to.
 type InnerTransfer struct {
@@ -159,7 +169,7 @@ func LoadInner(path string, environ []string) (*Inner, error) {
 		Console:         HTTPS{Listen: "127.0.0.1:8443"},
 		Transfer:        InnerTransfer{Streams: 4, Connections: 64},
 		Footage:         Footage{RetentionDays: 30},
-		Pipeline:        Pipeline{Workers: 1},
+		Pipeline:        Pipeline{Workers: 1, ReleaseCheck: ReleaseOnSuspects},
 	}
 	if err := loadFile(path, InnerEnvPrefix, environ, c); err != nil {
 		return nil, err
@@ -184,7 +194,11 @@ func LoadInner(path string, environ []string) (*Inner, error) {
 	if c.Pipeline.Workers < 1 || c.Pipeline.Workers > 64 {
 		workers = &KeyError{Source: path, Key: "pipeline.workers", Err: fmt.Errorf("%d is outside 1…64", c.Pipeline.Workers)}
 	}
-	if err := c.Base.validate(path, errors.Join(number, retention, workers, c.Console.validate(path, "console"), c.Transfer.validate(path))); err != nil {
+	var release error
+	if c.Pipeline.ReleaseCheck != ReleaseOnSuspects && c.Pipeline.ReleaseCheck != ReleaseAlways {
+		release = &KeyError{Source: path, Key: "pipeline.release_check", Err: fmt.Errorf("%q is neither %q nor %q", c.Pipeline.ReleaseCheck, ReleaseOnSuspects, ReleaseAlways)}
+	}
+	if err := c.Base.validate(path, errors.Join(number, retention, workers, release, c.Console.validate(path, "console"), c.Transfer.validate(path))); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -2,9 +2,21 @@ package i18n
 
 // The offline hand-over (the slip, the password shown once, the package's
 // one download), the audited view of an original, and the admin's
-// approval of a long viewing period.
+// approval of a long viewing period, the approver's release after the
+// leak check.
 func init() {
 	add("ko", map[string]string{
+		"footage.view": "원본 영상", "export.f.purpose": "열람 목적", "footage.watch": "열람",
+		"footage.view_intro":    "원본 열람은 열람자, 일시, 목적과 함께 감사 기록에 남습니다.",
+		"footage.view_recorded": "이 열람은 감사 기록에 남았습니다.",
+		"viewing.needs":         "열람 기간 %d일은 30일을 넘으므로 관리자의 승인이 먼저 필요합니다.", "viewing.approve": "열람 기간 승인",
+		"viewing.hint": "30일을 넘는 열람 기간은 관리자의 승인이 필요합니다.", "viewing.approved_by": "기간 승인",
+		"exports.state.checking": "반출 전 확인 대기", "release.title": "반출 전 확인: 모자이크 미리보기와 노출 점검",
+		"release.checked": "독립 검출기로 %d개 프레임을 점검했고, 확인할 프레임이 %d개 있습니다.", "release.frame": "%d번 프레임",
+		"release.reason.face_detected": "가려지지 않은 얼굴일 수 있음", "release.reason.track_gap": "추적 중 빠진 프레임", "release.reason.cut_by_border": "화면 가장자리에 걸친 영역",
+		"release.confirm": "확인함: 노출 없음", "release.do": "확인 완료, 봉인하여 반출",
+		"release.leak":      "노출이 보이면 반출을 철회하고 검토 편집기에서 마스킹을 고친 뒤 다시 요청하십시오.",
+		"export.f.suspects": "확인할 프레임", "field.unconfirmed": "확인하지 않은 프레임이 %d개 있습니다.",
 		"export.f.password": "인계 암호", "field.short": "%d자 이상이어야 합니다.", "field.offline_only": "오프라인 전달에만 암호를 정합니다.",
 		"export.f.password_hint": "비워 두면 암호를 생성해 인계할 때 한 번 보여 줍니다.",
 		"handover.title":         "오프라인 인계", "handover.slip": "반출 영상 인계증", "handover.file": "패키지 파일",
@@ -16,6 +28,17 @@ func init() {
 		"handover.print": "인계증 인쇄", "handover.do": "오프라인 인계", "handover.confirm": "수신자에게 직접 전달합니다. 암호와 파일은 한 번만 제공됩니다.",
 	})
 	add("en", map[string]string{
+		"footage.view": "Original footage", "export.f.purpose": "Purpose of viewing", "footage.watch": "Watch",
+		"footage.view_intro":    "Viewing an original is recorded in the audit log: who, when and why.",
+		"footage.view_recorded": "This view is on record in the audit log.",
+		"viewing.needs":         "A viewing period of %d days is longer than 30: an admin must approve it first.", "viewing.approve": "Approve the viewing period",
+		"viewing.hint": "A viewing period longer than 30 days needs an admin's approval.", "viewing.approved_by": "period approved by",
+		"exports.state.checking": "Awaiting release", "release.title": "Before release: the masked preview and the leak check",
+		"release.checked": "Independent detectors checked %d frames; %d frames need a look.", "release.frame": "Frame %d",
+		"release.reason.face_detected": "may show an unmasked face", "release.reason.track_gap": "a frame missing inside a track", "release.reason.cut_by_border": "a region cut by the frame's edge",
+		"release.confirm": "Checked: nothing shows", "release.do": "Confirmed: seal and release",
+		"release.leak":      "If something shows, withdraw the export, correct the masking in the review editor and request it again.",
+		"export.f.suspects": "Frames to check", "field.unconfirmed": "%d frames are not confirmed.",
 		"export.f.password": "Hand-over password", "field.short": "must be at least %d characters.", "field.offline_only": "only an offline delivery has a password.",
 		"export.f.password_hint": "Leave empty to have one generated and shown once at the hand-over.",
 		"handover.title":         "Offline hand-over", "handover.slip": "Export hand-over slip", "handover.file": "Package file",

@@ -80,6 +80,10 @@
     });
   }
 
+  // The hand-over slip prints from its page.
+  const print = document.getElementById("print");
+  if (print) print.addEventListener("click", () => window.print());
+
   // Live stages: the rows of an export (or of every export on the list).
   const followed = document.querySelector("[data-live]");
   if (followed && window.EventSource) {
@@ -90,6 +94,9 @@
       if (!row) return;
       const state = row.querySelector("[data-state]");
       if (state && state.dataset.state !== x.state) {
+        // A state that asks someone to act (release, hand over) brings
+        // its form: the page is drawn again.
+        if ((followed.dataset.actOn || "").split(" ").includes(x.state)) location.reload();
         state.dataset.state = x.state;
         state.textContent = (followed.dataset["s_" + x.state] || x.state);
       }

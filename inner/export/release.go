@@ -1,0 +1,106 @@
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"sealgate/shared/audit"
+)
+
+// LeakReport is the render's leak check of a masked export (inner/mask's
+// report, as kept with the export): frames of the output that may still
+// show someone, for the approver to look at before release.
+type LeakReport struct {
+	FramesChecked int       `json:"frames_checked"`
+	Width         int       `json:"width"` // of the rendered video, which the boxes are in
+	Height        int       `json:"height"`
+	Suspects      []Suspect `json:"suspects"`
+}
+
+// Suspect is one frame the leak check could not rule out, and where.
+type Suspect struct {
+	Frame  int    `json:"frame"`
+	Reason string `json:"reason"` // face_detected, track_gap, cut_by_border
+	X      int    `json:"x"`
+	Y      int    `json:"y"`
+	W      int    `json:"w"`
+	H      int    `json:"h"`
+}
+
+// SetLeaks records the leak check of export id inside tx.
+func (w *Workflow) SetLeaks(ctx context.Context, tx pgx.Tx, id int64, r *LeakReport) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("export: leak report: %w", err)
+	}
+	_, err = tx.Exec(ctx, `UPDATE export SET leak_report = $2 WHERE id = $1`, id, b)
+	return err
+}
+
+// Release lets a checked export be sealed: an approver who did not file
+// it has looked at the masked preview and confirms each suspect frame of
+// its leak check by index (all of them: one left is a refusal that names
+// how many). An approver who finds a leak cancels the export instead.
+func (w *Workflow) Release(ctx context.Context, a Actor, id int64, confirmed []int, why string) error {
+	const action = "export.release"
+	if err := w.allowed(ctx, a, approverRoles, action, exportTarget(id)); err != nil {
+		return err
+	}
+	why = strings.TrimSpace(why)
+	if es := text(nil, "decision_reason", why, false, 1000); es != nil {
+		return es
+	}
+	return w.tx(ctx, func(tx pgx.Tx) error {
+		var requestedBy, state string
+		var raw []byte
+		err := tx.QueryRow(ctx, `SELECT requested_by, state, leak_report FROM export WHERE id = $1 FOR UPDATE`, id).Scan(&requestedBy, &state, &raw)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return fmt.Errorf("%w: export %d", ErrNotFound, id)
+		case err != nil:
+			return fmt.Errorf("export: read %d: %w", id, err)
+		case sameUser(requestedBy, a):
+			return w.denied(ctx, a, action, exportTarget(id), fmt.Errorf("%w: %s filed export %d and may not release it", ErrForbidden, a.User, id))
+		case state != Checking:
+			return fmt.Errorf("%w: export %d is %s, not waiting for release", ErrState, id, state)
+		}
+		var rep LeakReport
+		if raw != nil {
+			if err := json.Unmarshal(raw, &rep); err != nil {
+				return fmt.Errorf("export: leak report of %d: %w", id, err)
+			}
+		}
+		left := 0
+		for i := range rep.Suspects {
+			if !slices.Contains(confirmed, i) {
+				left++
+			}
+		}
+		if left > 0 {
+			return FieldErrors{{Field: "suspects", Problem: "unconfirmed", Arg: left}}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE export SET released_by = $2, released_at = now() WHERE id = $1`, id, a.Audited()); err != nil {
+			return fmt.Errorf("export: record the release of %d: %w", id, err)
+		}
+		reason := fmt.Sprintf("released after the leak check: %d frames checked, %d suspect frames confirmed", rep.FramesChecked, len(rep.Suspects))
+		if why != "" {
+			reason += "; " + why
+		}
+		if err := w.transition(ctx, tx, a, id, Checking, Sealing, reason); err != nil {
+			return err
+		}
+		if err := w.record(ctx, tx, a, action, exportTarget(id), audit.OK, reason); err != nil {
+			return err
+		}
+		if w.cfg.Start == nil {
+			return errors.New("export: no pipeline to seal the released export on")
+		}
+		return w.cfg.Start(ctx, tx, id)
+	})
+}
