@@ -17,6 +17,7 @@ import (
 	"sealgate/inner/console"
 	"sealgate/inner/export"
 	"sealgate/inner/ledger"
+	"sealgate/inner/nvrimport"
 	"sealgate/inner/outbox"
 	"sealgate/inner/pipeline"
 	"sealgate/inner/store"
@@ -162,9 +163,13 @@ func setup(cfg *config.Inner, k *keys.Inner, env daemon.Env) ([]daemon.Component
 	return append(parts, work...), nil
 }
 
+// importInterval is how often the NVR export folder is looked at.
+const importInterval = 15 * time.Second
+
 // exportPipeline is this node's share of the export jobs, and the sweep
 // that deletes originals at the end of their retention and offline
-// packages not downloaded within the hand-over window.
+// packages not downloaded within the hand-over window, and the import of
+// the NVR export folder when there is one.
 func exportPipeline(cfg *config.Inner, k *keys.Inner, env daemon.Env, wf *export.Workflow, l *ledger.Ledger, ob *outbox.Outbox) ([]daemon.Component, error) {
 	key, err := watermark.NewKey(k.Watermark)
 	if err != nil {
@@ -207,5 +212,10 @@ func exportPipeline(cfg *config.Inner, k *keys.Inner, env daemon.Env, wf *export
 			}
 		}
 	})
-	return []daemon.Component{p, retention}, nil
+	parts := []daemon.Component{p, retention}
+	if dir := cfg.Footage.ImportDir; dir != "" {
+		im := nvrimport.New(wf, dir, env.Log.With(slog.String("component", "import")))
+		parts = append(parts, daemon.ComponentFunc(func(ctx context.Context) error { return im.Run(ctx, importInterval) }))
+	}
+	return parts, nil
 }

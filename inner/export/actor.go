@@ -35,12 +35,17 @@ func (a Actor) Audited() string {
 // recorded as cli. It files and decides nothing: those need a person.
 var Root = Actor{User: "root", Role: "root", Via: "cli"}
 
+// Importer is the daemon taking footage in from the NVR export folder
+// (footage.import_dir), recorded as import: it ingests and does nothing
+// else.
+var Importer = Actor{User: "import", Role: "importer", Via: "daemon"}
+
 // Who may do what. Least privilege: operators register cameras, ingest
 // footage and file requests; only approvers decide them; admins keep the
 // camera registry; auditors and everyone above only read.
 var (
 	camerasRoles  = []string{"operator", "admin", "root"}
-	footageRoles  = []string{"operator", "root"}
+	footageRoles  = []string{"operator", "root", "importer"}
 	requestRoles  = []string{"operator"}
 	approverRoles = []string{"approver"}
 	readerRoles   = []string{"operator", "approver", "auditor", "admin"}

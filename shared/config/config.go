@@ -88,6 +88,10 @@ type Footage struct {
 	// RetentionDays: originals are deleted this long after ingest unless an
 	// open export holds them (site policy; the guideline's default is 30).
 	RetentionDays int `yaml:"retention_days"`
+	// ImportDir, if set, is the folder an NVR exports to: one subfolder
+	// per camera (its VMS id or name); finished files are ingested and
+	// leave it (inner/nvrimport). Empty: off.
+	ImportDir string `yaml:"import_dir"`
 }
 
 // Pipeline configures the export jobs (inner/pipeline).
@@ -180,6 +184,9 @@ func LoadInner(path string, environ []string) (*Inner, error) {
 		c.Footage.Dir = filepath.Join(c.DataDir, "footage")
 	}
 	c.Footage.Dir = relativeTo(path, c.Footage.Dir)
+	if c.Footage.ImportDir != "" {
+		c.Footage.ImportDir = relativeTo(path, c.Footage.ImportDir)
+	}
 	if c.Pipeline.WorkDir == "" {
 		c.Pipeline.WorkDir = filepath.Join(c.DataDir, "exports")
 	}
