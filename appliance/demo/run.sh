@@ -109,6 +109,36 @@ JSON
 "
 fi
 
+# First run only: the export workflow with demo people. A camera and a
+# clip (root may keep the registry and ingest), a demo operator files a
+# request and a demo approver approves it; the daemon's pipeline masks,
+# marks and leak-checks it, and the approver releases it on the console.
+demo_flow=""
+if [ ! -f "$demo/inner/.demo-export-filed" ]; then
+	for who in operator approver; do
+		pw="Dm-$(head -c 15 /dev/urandom | base64 | tr -d '/+=')-7!"
+		printf '%s\n' "$pw" > "$demo/.pw" && chmod 600 "$demo/.pw"
+		bin/sealgate-inner user add --config "$demo/inner.yaml" --username "demo.$who" --role "$who" --password-file "$demo/.pw" > /dev/null
+		rm -f "$demo/.pw"
+		passwords+="  sealgate-inner  user demo.$who  password $pw   (shown once; change it at first sign-in)"$'\n'
+	done
+	cam=$(bin/sealgate-inner camera add --config "$demo/inner.yaml" --name "역삼역 4번 출구" --location "서울 강남구 역삼동 823" --vms-id NVR2-CH12 --json |
+		sed -E 's/.*"id":([0-9]+).*/\1/')
+	ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=25 -t 8 -c:v libx264 -pix_fmt yuv420p "$demo/cam12-demo.mp4"
+	foot=$(bin/sealgate-inner footage import --config "$demo/inner.yaml" --camera "$cam" --file "$demo/cam12-demo.mp4" --json |
+		sed -E 's/.*"id":([0-9]+),.*/\1/')
+	rm -f "$demo/cam12-demo.mp4"
+	ex=$(bin/sealgate-inner export request --config "$demo/inner.yaml" --as demo.operator --footage "$foot" --reason assault \
+		--detail "데모: 폭행 사건 수사" --requester-name "경위 김민수" --agency "강남경찰서" --document-no "강남-2026-DEMO" \
+		--recipient officer.kim --viewing-days 7 --json | sed -E 's/.*"id":([0-9]+),.*/\1/')
+	bin/sealgate-inner export approve --config "$demo/inner.yaml" --as demo.approver "$ex" --reason "데모 승인" > /dev/null
+	touch "$demo/inner/.demo-export-filed"
+	demo_flow="  A demo export request (camera 역삼역 4번 출구) was filed by demo.operator and approved by
+  demo.approver; follow its stages at https://127.0.0.1:8443/exports/$ex — when its leak check lists
+  frames to confirm, demo.approver releases it there and it is sealed and sent to the outer.
+"
+fi
+
 cat <<SUMMARY
 
 Sealgate demo is running (data, keys and databases in $demo/).
@@ -126,8 +156,8 @@ Sealgate demo is running (data, keys and databases in $demo/).
     outer license key   $(fp outer license)
     outer transfer key  $(fp outer transfer)
 
-$(if [ -n "$passwords" ]; then printf 'Admin accounts created now:\n%s' "$passwords"; else echo "  Admin accounts were created on the first run (their passwords were shown then)."; fi)
-${demo_pkg}  Logs: $demo/inner.log, $demo/outer.log (JSON). Admin commands take --config $demo/inner.yaml.
+$(if [ -n "$passwords" ]; then printf 'Accounts created now:\n%s' "$passwords"; else echo "  The accounts were created on the first run (their passwords were shown then)."; fi)
+${demo_pkg}${demo_flow}  Logs: $demo/inner.log, $demo/outer.log (JSON). Admin commands take --config $demo/inner.yaml.
   Ctrl-C stops both daemons and their databases.
 SUMMARY
 wait "${pids[@]}"
