@@ -159,16 +159,36 @@ func TestExportWorkflowInTheBrowser(t *testing.T) {
 	// Rendered and leak-checked, the export waits: the page brings the
 	// release form by itself, with the masked preview and each suspect
 	// frame to confirm.
-	for deadline := time.Now().Add(90 * time.Second); ; { // through the page's own reload
-		if s, err := chromedp.Run(ap, chromedp.Evaluate[bool](`!!document.getElementById('release')`)); err == nil && s {
-			break
+	awaitRelease := func() {
+		t.Helper()
+		for deadline := time.Now().Add(90 * time.Second); ; { // through the page's own reload
+			if s, err := chromedp.Run(ap, chromedp.Evaluate[bool](`!!document.getElementById('release')`)); err == nil && s {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the release form never came; the page says %q", ajs(`document.body.innerText.slice(0, 800)`))
+			}
+			time.Sleep(300 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the release form never came; the page says %q", ajs(`document.body.innerText.slice(0, 800)`))
-		}
-		time.Sleep(300 * time.Millisecond)
 	}
+	awaitRelease()
 	astep("the preview", chromedp.WaitVisible(chromedp.ID("preview")))
+	// The approver sends it back to the review editor once; the plan is
+	// saved there, the export rendered again with it and checked again.
+	astep("send back to review",
+		chromedp.SendKeys(chromedp.ID("send-back-reason"), "오른쪽 위 보행자 확인 필요"),
+		chromedp.Click(chromedp.ID("send-back")),
+		chromedp.WaitVisible(chromedp.ID("review-link")),
+		chromedp.Click(chromedp.ID("review-link")),
+		chromedp.WaitVisible(chromedp.ID("save")),
+		chromedp.Click(chromedp.ID("save")),
+		chromedp.Poll[chromedp.Void](`document.getElementById('status').textContent.includes('SHA-256')`, chromedp.WithPollingTimeout(30e9)),
+		chromedp.Navigate(base+exportURL),
+		chromedp.Click(chromedp.ID("rerender")),
+		chromedp.WaitVisible(chromedp.CSS(`#state`)),
+	)
+	awaitRelease()
+
 	suspects := ajs(`String(document.querySelectorAll('input[name=confirm]').length)`)
 	t.Logf("suspect frames to confirm: %s", suspects)
 	if ajs(`String(document.querySelectorAll('#suspects img').length)`) != suspects {
@@ -199,6 +219,12 @@ func TestExportWorkflowInTheBrowser(t *testing.T) {
 	var n int
 	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE encode(sha256, 'hex') = $1`, pkg).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("package %q in the outbox: %d rows, %v", pkg, n, err)
+	}
+	var sentBack, rendered int
+	pool.QueryRow(context.Background(), `SELECT count(*) FROM export_event WHERE to_state = 'reviewing'`).Scan(&sentBack)
+	pool.QueryRow(context.Background(), `SELECT attempts FROM export_stage WHERE stage = 'render'`).Scan(&rendered)
+	if sentBack != 1 || rendered != 2 {
+		t.Errorf("sent back %d times, rendered %d times; want 1 and 2", sentBack, rendered)
 	}
 	var original string
 	pool.QueryRow(context.Background(), `SELECT encode(sha256, 'hex') FROM footage WHERE id = 1`).Scan(&original)

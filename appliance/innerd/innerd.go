@@ -20,6 +20,7 @@ import (
 	"sealgate/inner/nvrimport"
 	"sealgate/inner/outbox"
 	"sealgate/inner/pipeline"
+	"sealgate/inner/review"
 	"sealgate/inner/store"
 	"sealgate/inner/upload"
 	"sealgate/inner/video"
@@ -182,7 +183,11 @@ func exportPipeline(cfg *config.Inner, k *keys.Inner, env daemon.Env, wf *export
 		}
 	}
 	log := env.Log.With(slog.String("component", "pipeline"))
-	p, err := pipeline.New(pipeline.Config{Workflow: wf, Issuer: &export.Issuer{Ledger: l, Key: key}, Outbox: ob, Signer: k.Signing,
+	reviews, err := review.NewWorkspaces(env.DB.Pool, filepath.Join(cfg.DataDir, "reviews")) // the console's, where a sent-back export's plan is saved
+	if err != nil {
+		return nil, err
+	}
+	p, err := pipeline.New(pipeline.Config{Reviews: reviews, Workflow: wf, Issuer: &export.Issuer{Ledger: l, Key: key}, Outbox: ob, Signer: k.Signing,
 		License: license, WorkDir: cfg.Pipeline.WorkDir, Workers: cfg.Pipeline.Workers, Log: log,
 		AlwaysRelease: cfg.Pipeline.ReleaseCheck == config.ReleaseAlways})
 	if err != nil {

@@ -24,6 +24,9 @@ type exportView struct {
 	// Checking: the masked preview and the leak check's suspects are
 	// shown; CanRelease: this approver may release it.
 	Checking, CanRelease bool
+	// Reviewing: sent back to the review editor; PlanSaved: its plan is
+	// saved, so it may be rendered again.
+	Reviewing, PlanSaved bool
 }
 
 // exportShow shows one export: the request, its decision, each stage live,
@@ -46,5 +49,10 @@ func (c *Console) exportShow(e echo.Context) error {
 		CanCancel:   slices.Contains([]string{export.Requested, export.Approved, export.Transcoding}, x.State) && (mine || me.Role == "approver"),
 		CanRetry:    x.State == export.Failed && (me.Role == "operator" || me.Role == "approver"),
 		CanHandOver: x.State == export.Ready && x.Delivery == "offline" && slices.Contains(DecideRoles, me.Role)}
+	if x.State == export.Reviewing && slices.Contains(DecideRoles, me.Role) {
+		v.Reviewing = true
+		_, err := c.reviews.Plan(e.Request().Context(), x.ReviewID)
+		v.PlanSaved = err == nil
+	}
 	return c.ui.Render(e, accountui.View{Name: "export", Title: "exports.one", Data: v})
 }

@@ -104,3 +104,67 @@ func (w *Workflow) Release(ctx context.Context, a Actor, id int64, confirmed []i
 		return w.cfg.Start(ctx, tx, id)
 	})
 }
+
+// SendBack returns a checked export to the review editor: an approver who
+// did not file it saw something the masking missed. open makes the review
+// workspace (of the very video the export renders from, so the plan's
+// frames are its frames) inside the transaction and returns its id; the
+// export waits in reviewing until the plan is saved and it is rendered
+// again ([Workflow.Rerender]).
+func (w *Workflow) SendBack(ctx context.Context, a Actor, id int64, why string, open func(e *Export) (string, error)) error {
+	const action = "export.send_back"
+	if err := w.allowed(ctx, a, approverRoles, action, exportTarget(id)); err != nil {
+		return err
+	}
+	why = strings.TrimSpace(why)
+	if es := text(nil, "decision_reason", why, true, 1000); es != nil {
+		return es
+	}
+	e, err := w.Show(ctx, id)
+	if err != nil {
+		return err
+	}
+	if sameUser(e.RequestedBy, a) {
+		return w.denied(ctx, a, action, exportTarget(id), fmt.Errorf("%w: %s filed export %d and may not decide its release", ErrForbidden, a.User, id))
+	}
+	return w.tx(ctx, func(tx pgx.Tx) error {
+		// The state changes first, under the row's lock: two approvers
+		// at once cannot both open a workspace for it.
+		if err := w.transition(ctx, tx, a, id, Checking, Reviewing, why); err != nil {
+			return err
+		}
+		rid, err := open(e)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE export SET review_id = $2 WHERE id = $1`, id, rid); err != nil {
+			return fmt.Errorf("export: the review of %d: %w", id, err)
+		}
+		return w.record(ctx, tx, a, action, exportTarget(id), audit.OK, "review "+rid+": "+why)
+	})
+}
+
+// Rerender renders an export sent back to review again, with its review's
+// saved plan (the pipeline reads it); its leak check follows as before.
+// The caller has checked that the plan is saved.
+func (w *Workflow) Rerender(ctx context.Context, a Actor, id int64) error {
+	if err := w.allowed(ctx, a, []string{"operator", "approver"}, "export.rerender", exportTarget(id)); err != nil {
+		return err
+	}
+	return w.tx(ctx, func(tx pgx.Tx) error {
+		if err := w.transition(ctx, tx, a, id, Reviewing, Rendering, "render again with the reviewed plan"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE export_stage SET state = 'pending', progress = 0, fps = 0, error = '', finished_at = NULL
+			WHERE export_id = $1 AND stage = 'render'`, id); err != nil {
+			return fmt.Errorf("export: render %d again: %w", id, err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE export SET leak_report = NULL WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("export: render %d again: %w", id, err)
+		}
+		if w.cfg.Start == nil {
+			return errors.New("export: no pipeline to render the export on")
+		}
+		return w.cfg.Start(ctx, tx, id)
+	})
+}

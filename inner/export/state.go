@@ -21,7 +21,8 @@ const (
 	Approved    = "approved"
 	Transcoding = "transcoding"
 	Rendering   = "rendering"
-	Checking    = "checking" // rendered; waits for an approver to release it after the leak check
+	Checking    = "checking"  // rendered; waits for an approver to release it after the leak check
+	Reviewing   = "reviewing" // sent back by the approver; its masking is corrected in the review editor
 	Sealing     = "sealing"
 	Queued      = "queued" // online: in the outbox for the paired outer
 	Ready       = "ready"  // offline: the sealed file waits to be handed over
@@ -38,7 +39,8 @@ var transitions = map[string][]string{
 	Approved:    {Transcoding, Cancelled, Failed},
 	Transcoding: {Rendering, Cancelled, Failed},
 	Rendering:   {Checking, Sealing, Failed},
-	Checking:    {Sealing, Cancelled}, // released by an approver, or stopped
+	Checking:    {Sealing, Reviewing, Cancelled}, // released, sent back to review, or stopped
+	Reviewing:   {Rendering, Cancelled},          // rendered again with the reviewed plan
 	Sealing:     {Queued, Ready, Failed},
 	Ready:       {Delivered},                       // handed over on media
 	Failed:      {Transcoding, Rendering, Sealing}, // retried where it failed
@@ -52,7 +54,7 @@ func StageState(stage string) string { return stageStates[stage] }
 
 // openStatesSQL are the states in which an export still needs its
 // original footage (a failed one may be retried).
-const openStatesSQL = `('requested', 'approved', 'transcoding', 'rendering', 'checking', 'sealing', 'failed')`
+const openStatesSQL = `('requested', 'approved', 'transcoding', 'rendering', 'checking', 'reviewing', 'sealing', 'failed')`
 
 // Stages are the pipeline's stages in order; outbox is skipped for an
 // offline export.

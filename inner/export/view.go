@@ -34,28 +34,31 @@ type Export struct {
 	ViewingReason     string `json:"viewing_reason,omitempty"`
 	// Leaks is the render's leak check (masked exports); ReleasedBy the
 	// approver who released the export after it.
-	Leaks          *LeakReport `json:"leaks,omitempty"`
-	ReleasedBy     string      `json:"released_by,omitempty"`
-	FromS          float64     `json:"from_s"`
-	ToS            *float64    `json:"to_s,omitempty"`
-	Transcode      string      `json:"transcode"`
-	Masked         bool        `json:"masked"`
-	UnmaskedReason string      `json:"unmasked_reason,omitempty"`
-	Delivery       string      `json:"delivery"`
-	RequestedBy    string      `json:"requested_by"`
-	RequestedAt    time.Time   `json:"requested_at"`
-	DecidedBy      string      `json:"decided_by,omitempty"`
-	DecidedAt      *time.Time  `json:"decided_at,omitempty"`
-	DecisionReason string      `json:"decision_reason,omitempty"`
-	Serial         *int64      `json:"serial,omitempty"`
-	MaskPlanSHA256 string      `json:"mask_plan_sha256,omitempty"`
-	PackagePath    string      `json:"-"`
-	PackageSHA256  string      `json:"package_sha256,omitempty"`
-	OutboxID       *int64      `json:"outbox_id,omitempty"`
-	Error          string      `json:"error,omitempty"`
-	UpdatedAt      time.Time   `json:"updated_at"`
-	Stages         []Stage     `json:"stages"`
-	History        []Event     `json:"history,omitempty"`
+	Leaks      *LeakReport `json:"leaks,omitempty"`
+	ReleasedBy string      `json:"released_by,omitempty"`
+	// ReviewID is the review workspace the export was sent back to; once
+	// its plan is saved the export renders with it.
+	ReviewID       string     `json:"review_id,omitempty"`
+	FromS          float64    `json:"from_s"`
+	ToS            *float64   `json:"to_s,omitempty"`
+	Transcode      string     `json:"transcode"`
+	Masked         bool       `json:"masked"`
+	UnmaskedReason string     `json:"unmasked_reason,omitempty"`
+	Delivery       string     `json:"delivery"`
+	RequestedBy    string     `json:"requested_by"`
+	RequestedAt    time.Time  `json:"requested_at"`
+	DecidedBy      string     `json:"decided_by,omitempty"`
+	DecidedAt      *time.Time `json:"decided_at,omitempty"`
+	DecisionReason string     `json:"decision_reason,omitempty"`
+	Serial         *int64     `json:"serial,omitempty"`
+	MaskPlanSHA256 string     `json:"mask_plan_sha256,omitempty"`
+	PackagePath    string     `json:"-"`
+	PackageSHA256  string     `json:"package_sha256,omitempty"`
+	OutboxID       *int64     `json:"outbox_id,omitempty"`
+	Error          string     `json:"error,omitempty"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+	Stages         []Stage    `json:"stages"`
+	History        []Event    `json:"history,omitempty"`
 }
 
 // Stage is one pipeline stage's state and progress.
@@ -88,7 +91,7 @@ const exportColumns = `e.id, CASE WHEN e.state = 'queued' AND o.state = 'sending
 	e.recipient, e.viewing_days, e.clip_from_s, e.clip_to_s, e.transcode, e.masked, e.unmasked_reason, e.delivery, e.requested_by,
 	e.requested_at, coalesce(e.decided_by, ''), e.decided_at, e.decision_reason, e.serial, e.mask_plan_sha256, coalesce(e.package_path, ''),
 	e.package_sha256, e.outbox_id, e.error, e.updated_at, coalesce(e.viewing_approved_by, ''), e.viewing_reason,
-	e.leak_report, coalesce(e.released_by, '')
+	e.leak_report, coalesce(e.released_by, ''), coalesce(e.review_id, '')
 	FROM export e JOIN footage f ON f.id = e.footage_id JOIN camera c ON c.id = f.camera_id LEFT JOIN outbox o ON o.id = e.outbox_id`
 
 func scanExport(row pgx.Row) (*Export, error) {
@@ -97,7 +100,7 @@ func scanExport(row pgx.Row) (*Export, error) {
 	err := row.Scan(&e.ID, &e.State, &e.FootageID, &e.CameraID, &e.CameraName, &e.CameraLocation, &e.ReasonCode, &e.Detail,
 		&e.RequesterName, &e.Agency, &e.Phone, &e.DocumentNo, &e.Recipient, &e.ViewingDays, &e.FromS, &e.ToS, &e.Transcode, &e.Masked,
 		&e.UnmaskedReason, &e.Delivery, &e.RequestedBy, &e.RequestedAt, &e.DecidedBy, &e.DecidedAt, &e.DecisionReason, &e.Serial,
-		&plan, &e.PackagePath, &pkg, &e.OutboxID, &e.Error, &e.UpdatedAt, &e.ViewingApprovedBy, &e.ViewingReason, &leaks, &e.ReleasedBy)
+		&plan, &e.PackagePath, &pkg, &e.OutboxID, &e.Error, &e.UpdatedAt, &e.ViewingApprovedBy, &e.ViewingReason, &leaks, &e.ReleasedBy, &e.ReviewID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("%w: export", ErrNotFound)
 	}

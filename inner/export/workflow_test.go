@@ -448,3 +448,61 @@ func TestReleaseConfirmsEverySuspect(t *testing.T) {
 		t.Errorf("the release on record: %+v", last)
 	}
 }
+
+// A checked export sent back to review waits, with its workspace, until it
+// is rendered again: by an approver who did not file it, with a reason.
+func TestSendBackAndRenderAgain(t *testing.T) {
+	ctx := context.Background()
+	fx := newWorkflow(t)
+	id, err := fx.wf.File(ctx, operator, request(fx.footage(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.wf.Approve(ctx, approver, id, ""); err != nil {
+		t.Fatal(err)
+	}
+	err = pgx.BeginFunc(ctx, fx.pool, func(tx pgx.Tx) error {
+		for _, s := range [][2]string{{export.Approved, export.Transcoding}, {export.Transcoding, export.Rendering}, {export.Rendering, export.Checking}} {
+			if err := fx.wf.Advance(ctx, tx, export.System, id, s[0], s[1], "test"); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `UPDATE export_stage SET state = 'done', attempts = 1 WHERE export_id = $1 AND stage IN ('transcode', 'render')`, id)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rid = "0123456789abcdef"
+	open := func(*export.Export) (string, error) { return rid, nil }
+	if err := fx.wf.SendBack(ctx, operator, id, "얼굴 노출", open); !errors.Is(err, export.ErrForbidden) {
+		t.Errorf("an operator sent it back: %v", err)
+	}
+	if err := fx.wf.SendBack(ctx, approver, id, " ", open); err == nil {
+		t.Error("sent back without a reason")
+	}
+	if err := fx.wf.Rerender(ctx, operator, id); !errors.Is(err, export.ErrState) {
+		t.Errorf("rendered again before it was sent back: %v", err)
+	}
+	if err := fx.wf.SendBack(ctx, approver, id, "얼굴 노출", func(*export.Export) (string, error) { return "", errors.New("disk full") }); err == nil {
+		t.Error("sent back though its workspace could not be made")
+	}
+	if e, _ := fx.wf.Show(ctx, id); e.State != export.Checking {
+		t.Fatalf("a failed send-back left the export %s", e.State)
+	}
+	if err := fx.wf.SendBack(ctx, approver, id, "얼굴 노출", open); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := fx.wf.Show(ctx, id)
+	if e.State != export.Reviewing || e.ReviewID != rid {
+		t.Fatalf("sent back: %s, review %q", e.State, e.ReviewID)
+	}
+	fx.started = nil
+	if err := fx.wf.Rerender(ctx, operator, id); err != nil {
+		t.Fatal(err)
+	}
+	e, _ = fx.wf.Show(ctx, id)
+	if e.State != export.Rendering || e.Stages[1].State != "pending" || e.Stages[0].State != "done" || len(fx.started) != 1 {
+		t.Errorf("rendered again: %s, stages %+v, started %v", e.State, e.Stages, fx.started)
+	}
+}

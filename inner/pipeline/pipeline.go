@@ -25,6 +25,7 @@ import (
 
 	"sealgate/inner/export"
 	"sealgate/inner/outbox"
+	"sealgate/inner/review"
 )
 
 // queue is the River queue of export stages.
@@ -68,15 +69,18 @@ func Starter(pool *pgxpool.Pool) (func(ctx context.Context, tx pgx.Tx, id int64)
 // nor skipped.
 func enqueueNext(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, id int64) error {
 	var stage string
-	err := tx.QueryRow(ctx, `SELECT stage FROM export_stage WHERE export_id = $1 AND state NOT IN ('done', 'skipped')
-		ORDER BY position LIMIT 1`, id).Scan(&stage)
+	var attempts int
+	err := tx.QueryRow(ctx, `SELECT stage, attempts FROM export_stage WHERE export_id = $1 AND state NOT IN ('done', 'skipped')
+		ORDER BY position LIMIT 1`, id).Scan(&stage, &attempts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("pipeline: next stage of %d: %w", id, err)
 	}
-	if _, err := client.InsertTx(ctx, tx, StageArgs{ExportID: id, Stage: stage}, nil); err != nil {
+	// Run tells this job from the stage's earlier ones (a stage rendered
+	// again after review), which stay in River's table as completed.
+	if _, err := client.InsertTx(ctx, tx, StageArgs{ExportID: id, Stage: stage, Run: attempts}, nil); err != nil {
 		return fmt.Errorf("pipeline: queue %s of export %d: %w", stage, id, err)
 	}
 	return nil
@@ -101,6 +105,9 @@ type Config struct {
 	// AlwaysRelease makes every masked export wait for an approver's
 	// release after its leak check; otherwise only one with suspects does.
 	AlwaysRelease bool
+	// Reviews are the review editor's workspaces, where an export sent
+	// back to review finds its corrected plan.
+	Reviews *review.Workspaces
 }
 
 // Pipeline is this node's share of the queue's work.

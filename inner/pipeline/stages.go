@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -20,7 +21,9 @@ import (
 	"sealgate/inner/export"
 	"sealgate/inner/ledger"
 	"sealgate/inner/mask"
+	"sealgate/inner/mask/plan"
 	"sealgate/inner/outbox"
+	"sealgate/inner/review"
 	"sealgate/inner/video"
 	"sealgate/inner/watermark"
 	"sealgate/shared/buildinfo"
@@ -132,12 +135,11 @@ func (p *Pipeline) transcode(ctx context.Context, j *export.Job, dir string, pro
 // render masks (unless the request justified no masking) and marks the
 // copy with the ledger's next serial, in one encode (inner/export.Issuer).
 func (p *Pipeline) render(ctx context.Context, j *export.Job, dir string, progress func(frac, fps float64)) error {
-	src := filepath.Join(dir, cutFile)
-	if _, err := os.Stat(src); err != nil {
+	src := RenderSource(p.cfg.WorkDir, j.ID, j.Footage.Path)
+	if src == j.Footage.Path {
 		if err := export.VerifyOriginal(j.Footage); err != nil {
 			return permanent{err}
 		}
-		src = j.Footage.Path
 	}
 	// A render cut short left a serial open and maybe a partial copy: the
 	// serial is closed as failed (it stays taken), the copy removed.
@@ -155,6 +157,15 @@ func (p *Pipeline) render(ctx context.Context, j *export.Job, dir string, progre
 	}
 	if !j.Masked {
 		opts.Detect = []string{}
+	}
+	if j.ReviewID != "" {
+		// Sent back by the approver: the reviewed plan's drawn tracks
+		// and exclusions join the detections.
+		reviewed, err := p.reviewedPlan(ctx, j.ReviewID)
+		if err != nil {
+			return err
+		}
+		opts.Plan = reviewed
 	}
 	start := time.Now()
 	opts.Progress = func(pr mask.Progress) {
@@ -200,6 +211,35 @@ func (p *Pipeline) render(ctx context.Context, j *export.Job, dir string, progre
 		}
 		return p.cfg.Workflow.SetRendered(ctx, tx, j.ID, planSum)
 	})
+}
+
+// reviewedPlan is the saved plan of review workspace id.
+func (p *Pipeline) reviewedPlan(ctx context.Context, id string) (*plan.Plan, error) {
+	if p.cfg.Reviews == nil {
+		return nil, permanent{errors.New("pipeline: this node has no review workspaces to read the reviewed plan from")}
+	}
+	b, err := p.cfg.Reviews.Plan(ctx, id)
+	if errors.Is(err, review.ErrNotFound) {
+		return nil, permanent{err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	pl, err := plan.Parse(bytes.NewReader(b))
+	if err != nil {
+		return nil, permanent{fmt.Errorf("pipeline: the reviewed plan %s: %w", id, err)}
+	}
+	return pl, nil
+}
+
+// RenderSource is what export id renders from: its cut when it has one,
+// else the original.
+func RenderSource(workDir string, id int64, original string) string {
+	cut := filepath.Join(workDir, strconv.FormatInt(id, 10), cutFile)
+	if _, err := os.Stat(cut); err == nil {
+		return cut
+	}
+	return original
 }
 
 // leakCheck looks at the masked copy with independent detectors
