@@ -179,8 +179,12 @@ func TestExportWorkflowInTheBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("send-back-reason"), "오른쪽 위 보행자 확인 필요"),
 		chromedp.Click(chromedp.ID("send-back")),
 		chromedp.WaitVisible(chromedp.ID("review-link")),
+	)
+	astep("the review editor",
 		chromedp.Click(chromedp.ID("review-link")),
 		chromedp.WaitVisible(chromedp.ID("save")),
+	)
+	astep("save and render again",
 		chromedp.Click(chromedp.ID("save")),
 		chromedp.Poll[chromedp.Void](`document.getElementById('status').textContent.includes('SHA-256')`, chromedp.WithPollingTimeout(30e9)),
 		chromedp.Navigate(base+exportURL),

@@ -18,7 +18,6 @@ import (
 	"sealgate/inner/pipeline"
 	"sealgate/inner/review"
 	"sealgate/shared/accountui"
-	"sealgate/shared/audit"
 )
 
 // exportSendBack sends a checked export back to the review editor: a
@@ -36,7 +35,7 @@ func (c *Console) exportSendBack(e echo.Context) error {
 		if err != nil {
 			return "", err
 		}
-		rid, err := c.openReview(ctx, pipeline.RenderSource(c.workDir, x.ID, f.Path), x.Code, me, e.RealIP())
+		rid, err := c.openReview(ctx, pipeline.RenderSource(c.workDir, x.ID, f.Path), x.Code, me)
 		opened = rid
 		return rid, err
 	})
@@ -53,8 +52,8 @@ func (c *Console) exportSendBack(e echo.Context) error {
 	return e.Redirect(http.StatusSeeOther, fmt.Sprintf("/exports/%d", id))
 }
 
-// openReview makes a review workspace of src, on record.
-func (c *Console) openReview(ctx context.Context, src, name, by, remote string) (string, error) {
+// openReview makes a review workspace of src for a send-back.
+func (c *Console) openReview(ctx context.Context, src, name, by string) (string, error) {
 	rid := review.NewID()
 	dir := c.reviews.Dir(rid)
 	if err := os.Mkdir(dir, 0o700); err != nil {
@@ -65,13 +64,11 @@ func (c *Console) openReview(ctx context.Context, src, name, by, remote string) 
 		os.RemoveAll(dir)
 		return "", err
 	}
+	// No entry of its own: the send-back's, in the same transaction as the
+	// export's change, names the workspace (and holds the audit chain's
+	// lock until it commits).
 	w := &review.Workspace{ID: rid, Name: name, SourceSHA256: sum, CreatedBy: by,
 		Detect: []string{mask.DetectSmallFaces, mask.DetectPeople, mask.DetectPlates}}
-	if err := c.audit.Append(ctx, audit.Entry{Actor: by, Action: "mask.review.create", Target: "review:" + rid,
-		Outcome: audit.OK, Remote: remote, Detail: fmt.Sprintf("%s sent back to review, sha256:%s", name, sum)}); err != nil {
-		os.RemoveAll(dir)
-		return "", err
-	}
 	if err := c.reviews.Add(ctx, w); err != nil {
 		os.RemoveAll(dir)
 		return "", err

@@ -75,7 +75,7 @@ func (c *Console) routes() {
 	ui.Handle(http.MethodPost, "/exports/:id/viewing", []string{"admin"}, c.exportDecide)
 	ui.Handle(http.MethodGet, "/exports/:id/package", DecideRoles, c.exportPackage)
 	ui.Handle(http.MethodGet, "/exports/:id/preview", DecideRoles, c.exportPreview)
-	ui.Handle(http.MethodPost, "/exports/:id/send-back", DecideRoles, c.exportSendBack)
+	ui.Handle(http.MethodPost, "/exports/:id/send-back", []string{"approver"}, c.exportSendBack)
 	ui.Handle(http.MethodPost, "/exports/:id/rerender", DecideRoles, c.exportRerender)
 	ui.Handle(http.MethodGet, "/exports/:id/suspects/:n", DecideRoles, c.exportSuspect)
 	ui.Handle(http.MethodPost, "/exports/:id/:verb", DecideRoles, c.exportDecide)

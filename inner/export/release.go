@@ -110,7 +110,8 @@ func (w *Workflow) Release(ctx context.Context, a Actor, id int64, confirmed []i
 // workspace (of the very video the export renders from, so the plan's
 // frames are its frames) inside the transaction and returns its id; the
 // export waits in reviewing until the plan is saved and it is rendered
-// again ([Workflow.Rerender]).
+// again ([Workflow.Rerender]). open must not write to the audit chain
+// itself: the transaction holds its lock.
 func (w *Workflow) SendBack(ctx context.Context, a Actor, id int64, why string, open func(e *Export) (string, error)) error {
 	const action = "export.send_back"
 	if err := w.allowed(ctx, a, approverRoles, action, exportTarget(id)); err != nil {
