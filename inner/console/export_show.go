@@ -46,7 +46,7 @@ func (c *Console) exportShow(e echo.Context) error {
 	checking := x.State == export.Checking && slices.Contains(DecideRoles, me.Role)
 	v := exportView{Export: x, NeedsViewing: needs, Checking: checking, CanRelease: checking && me.Role == "approver" && !mine, CanApproveViewing: needs && me.Role == "admin" && !mine,
 		CanDecide:   x.State == export.Requested && me.Role == "approver" && !mine,
-		CanCancel:   slices.Contains([]string{export.Requested, export.Approved, export.Transcoding}, x.State) && (mine || me.Role == "approver"),
+		CanCancel:   slices.Contains([]string{export.Requested, export.Approved, export.Transcoding, export.Checking, export.Reviewing}, x.State) && (mine || me.Role == "approver"),
 		CanRetry:    x.State == export.Failed && (me.Role == "operator" || me.Role == "approver"),
 		CanHandOver: x.State == export.Ready && x.Delivery == "offline" && slices.Contains(DecideRoles, me.Role)}
 	if x.State == export.Reviewing && slices.Contains(DecideRoles, me.Role) {
