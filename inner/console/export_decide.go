@@ -8,9 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// exportDecide approves, rejects, cancels or retries an export, or
-// approves its long viewing period, or releases it after the leak
-// check; the
+// exportDecide approves, rejects, cancels or retries an export, approves
+// its long viewing period, or releases it after the leak check; the
 // workflow enforces who may (roles, separation of duties).
 func (c *Console) exportDecide(e echo.Context) error {
 	id, err := strconv.ParseInt(e.Param("id"), 10, 64)

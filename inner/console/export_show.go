@@ -44,7 +44,9 @@ func (c *Console) exportShow(e echo.Context) error {
 	mine := strings.TrimPrefix(x.RequestedBy, "cli:") == me.Username
 	needs := x.State == export.Requested && x.ViewingDays > export.MaxViewingDays && x.ViewingApprovedBy == ""
 	checking := x.State == export.Checking && slices.Contains(DecideRoles, me.Role)
-	v := exportView{Export: x, NeedsViewing: needs, Checking: checking, CanRelease: checking && me.Role == "approver" && !mine, CanApproveViewing: needs && me.Role == "admin" && !mine,
+	v := exportView{Export: x,
+		NeedsViewing: needs, CanApproveViewing: needs && me.Role == "admin" && !mine,
+		Checking: checking, CanRelease: checking && me.Role == "approver" && !mine,
 		CanDecide:   x.State == export.Requested && me.Role == "approver" && !mine,
 		CanCancel:   slices.Contains([]string{export.Requested, export.Approved, export.Transcoding, export.Checking, export.Reviewing}, x.State) && (mine || me.Role == "approver"),
 		CanRetry:    x.State == export.Failed && (me.Role == "operator" || me.Role == "approver"),
