@@ -61,7 +61,11 @@ func TestExportWorkflowInTheBrowser(t *testing.T) {
 	}
 	base := "https://" + d.Addrs.Web.String()
 	clip := filepath.Join(t.TempDir(), "cam12-20261201.mp4")
-	videotest.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=s=640x360:r=10:d=4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-b:v", "4M", clip)
+	videotest.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=s=640x360:r=10:d=4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-b:v", "4M",
+		"-metadata", "creation_time=2026-12-01T10:00:00Z", clip) // when the NVR recorded it
+	recorded := func(s int) string {
+		return time.Date(2026, 12, 1, 10, 0, s, 0, time.UTC).In(time.Local).Format("2006-01-02T15:04:05")
+	}
 	raw, _ := os.ReadFile(clip)
 	sum := sha256.Sum256(raw)
 
@@ -121,6 +125,28 @@ func TestExportWorkflowInTheBrowser(t *testing.T) {
 		t.Fatal("the request form does not show the clip's SHA-256 as uploaded")
 	}
 
+	// The police name a camera and a time: the finder cuts the request
+	// to the recording that holds it, and says when it holds only part.
+	step("a period past the recording",
+		chromedp.Navigate(base+"/exports/new"),
+		chromedp.SetValue(chromedp.ID("camera"), "1"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('from').value = '`+recorded(0)+`'`),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('to').value = '`+recorded(9)+`'`),
+		chromedp.Click(chromedp.ID("find-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-field="to"]`)),
+	)
+	if msg := js(`document.querySelector('[data-field="to"]').textContent`); !strings.Contains(msg, "the recording holds") {
+		t.Errorf("the finder says %q for a period past the recording", msg)
+	}
+	step("find the recording by camera and period",
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('to').value = '`+recorded(3)+`'`),
+		chromedp.Click(chromedp.ID("find-submit")),
+		chromedp.WaitVisible(chromedp.ID("export-form")),
+	)
+	if got := js(`document.getElementById('from').value + ' ' + document.querySelector('[name=footage]').value`); got != recorded(0)[:16]+" 1" { // a browser drops :00 seconds
+		t.Errorf("the finder's request form starts %q, want %q", got, recorded(0)[:16]+" 1")
+	}
+
 	// A cut past the clip's end is refused on the form, by field, in Korean.
 	step("a wrong field",
 		chromedp.SetValue(chromedp.ID("reason"), "assault"),
@@ -129,7 +155,7 @@ func TestExportWorkflowInTheBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("agency"), "강남경찰서"),
 		chromedp.SendKeys(chromedp.ID("document_no"), "강남-2026-77"),
 		chromedp.SendKeys(chromedp.ID("recipient"), "officer.kim"),
-		chromedp.SendKeys(chromedp.ID("to"), "99"),
+		chromedp.SetValue(chromedp.ID("to"), "99"),
 		chromedp.Click(chromedp.ID("export-submit")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-field="to"]`)),
 	)

@@ -200,7 +200,8 @@ type exportCmd struct {
 type exportRequestCmd struct {
 	daemon.ConfigFlag
 	asFlag
-	Footage       int64  `required:"" help:"Footage id (footage list)."`
+	Footage       int64  `help:"Footage id (footage list)."`
+	Camera        int64  `help:"Instead of --footage: the camera whose recording covers --from to --to (times of day: RFC 3339, or 2006-01-02T15:04:05 in the appliance's zone)."`
 	Reason        string `required:"" enum:"theft,assault,traffic_accident,missing_person,property_damage,other" help:"Reason code: theft, assault, traffic_accident, missing_person, property_damage, other."`
 	Detail        string `required:"" help:"What happened, why the footage is needed."`
 	RequesterName string `name:"requester-name" required:"" help:"The requesting officer's name."`
@@ -209,7 +210,7 @@ type exportRequestCmd struct {
 	DocumentNo    string `name:"document-no" required:"" help:"The official request document's number."`
 	Recipient     string `required:"" help:"The officer's account at the outer portal who receives the clip."`
 	ViewingDays   int    `name:"viewing-days" required:"" help:"Viewing period in days: 7, 15 or 30."`
-	From          string `help:"Cut from: seconds (90), h:m:s (00:01:30), or an RFC 3339 time."`
+	From          string `help:"Cut from: seconds (90), h:m:s (00:01:30), or a time of day (RFC 3339, or 2006-01-02T15:04:05 in the appliance's zone)."`
 	To            string `help:"Cut to, as --from."`
 	Transcode     string `default:"keep" enum:"keep,720p" help:"keep the resolution, or 720p."`
 	NoMask        bool   `name:"no-mask" help:"Do not mask (needs --justification; trust rule 4)."`
@@ -229,7 +230,7 @@ func (c *exportRequestCmd) Run(ctx context.Context, app *daemon.App) error {
 		password = strings.TrimRight(string(b), "\r\n")
 	}
 	return withWorkflow(ctx, app, c.Config, c.As, false, func(_ *config.Inner, wf *export.Workflow, a export.Actor) error {
-		id, err := wf.File(ctx, a, export.Request{Password: password, FootageID: c.Footage, ReasonCode: c.Reason, Detail: c.Detail, RequesterName: c.RequesterName,
+		id, err := wf.File(ctx, a, export.Request{Password: password, FootageID: c.Footage, CameraID: c.Camera, ReasonCode: c.Reason, Detail: c.Detail, RequesterName: c.RequesterName,
 			Agency: c.Agency, Phone: c.Phone, DocumentNo: c.DocumentNo, Recipient: c.Recipient, ViewingDays: c.ViewingDays, From: c.From,
 			To: c.To, Transcode: c.Transcode, NoMask: c.NoMask, Justification: c.Justification, Offline: c.Offline})
 		if err != nil {

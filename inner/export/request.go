@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -30,6 +29,7 @@ const MaxViewingDays = 30
 // Request is a police request for footage as the form or the CLI gives it.
 type Request struct {
 	FootageID     int64
+	CameraID      int64 // without FootageID: the camera whose recording covers From–To (wall-clock times)
 	ReasonCode    string
 	Detail        string
 	RequesterName string
@@ -60,7 +60,18 @@ func (w *Workflow) File(ctx context.Context, a Actor, r Request) (int64, error) 
 	}
 	var es FieldErrors
 	var f *Footage
-	if r.FootageID <= 0 {
+	if r.FootageID <= 0 && r.CameraID > 0 {
+		ff, err := w.FootageAt(ctx, r.CameraID, r.From, r.To)
+		var fes FieldErrors
+		switch {
+		case errors.As(err, &fes):
+			es = append(es, fes...)
+		case err != nil:
+			return 0, err
+		default:
+			f, r.FootageID = ff, ff.ID
+		}
+	} else if r.FootageID <= 0 {
 		es = append(es, &FieldError{Field: "footage", Problem: "required"})
 	} else if ff, err := w.OneFootage(ctx, r.FootageID); err != nil {
 		es = append(es, &FieldError{Field: "footage", Problem: "unknown"})
@@ -169,15 +180,16 @@ func trim(ss ...*string) {
 }
 
 // clipTime reads a cut point: seconds into the footage (90, 90.5), a clock
-// offset (1:30, 00:01:30.5), or a wall-clock time (RFC 3339) when the
-// footage knows when it started. It must fall inside the footage.
+// offset (1:30, 00:01:30.5), or a wall-clock time when the footage knows
+// when it started (RFC 3339, or the appliance's local time as a browser's
+// datetime-local gives it). It must fall inside the footage.
 func clipTime(field, s string, f *Footage, empty float64) (float64, *FieldError) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return empty, nil
 	}
 	var secs float64
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
+	if t, ok := parseWallClock(s); ok {
 		if f.StartedAt == nil {
 			return 0, &FieldError{Field: field, Problem: "no_start"}
 		}
@@ -194,6 +206,9 @@ func clipTime(field, s string, f *Footage, empty float64) (float64, *FieldError)
 			}
 			secs = secs*60 + v
 		}
+	}
+	if secs > f.DurationS && secs-f.DurationS < 1e-6 {
+		secs = f.DurationS // a wall-clock end at the recording's last instant, less float rounding
 	}
 	if secs < 0 || secs > f.DurationS {
 		return 0, &FieldError{Field: field, Problem: "outside", Arg: fmt.Sprintf("%.1f", f.DurationS)}
