@@ -28,7 +28,10 @@ metrics:
 transfer:
   outer_address: 127.0.0.1:4433
   outer_fingerprint: $(fp outer transfer)
+  outer_license: outer/keys/license.pub
 YAML
+# A demo written before online exports were sealed to the outer's key.
+grep -q outer_license "$demo/inner.yaml" || sed -i '/outer_fingerprint:/a\  outer_license: outer/keys/license.pub' "$demo/inner.yaml"
 [ -f "$demo/outer.yaml" ] || cat > "$demo/outer.yaml" <<YAML
 # Demo config written by make run; see configs/outer.example.yaml for every key.
 data_dir: outer
