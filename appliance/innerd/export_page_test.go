@@ -256,6 +256,12 @@ func TestExportWorkflowInTheBrowser(t *testing.T) {
 	if sentBack != 1 || rendered != 2 {
 		t.Errorf("sent back %d times, rendered %d times; want 1 and 2", sentBack, rendered)
 	}
+	// The first render's copy never left: its serial is withdrawn, the second issued.
+	var states string
+	pool.QueryRow(context.Background(), `SELECT string_agg(state, ',' ORDER BY serial) FROM ledger`).Scan(&states)
+	if states != "withdrawn,issued" {
+		t.Errorf("the ledger's rows after a send-back: %s, want withdrawn,issued", states)
+	}
 	var original string
 	pool.QueryRow(context.Background(), `SELECT encode(sha256, 'hex') FROM footage WHERE id = 1`).Scan(&original)
 	if original != hex.EncodeToString(sum[:]) {

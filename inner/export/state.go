@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"sealgate/inner/ledger"
 	"sealgate/shared/audit"
 )
 
@@ -78,7 +79,26 @@ func (w *Workflow) transition(ctx context.Context, tx pgx.Tx, a Actor, id int64,
 		id, a.Audited(), from, to, why); err != nil {
 		return fmt.Errorf("export: history of %d: %w", id, err)
 	}
+	if to == Reviewing || to == Cancelled {
+		// The rendered copy, if there is one, will never leave.
+		if err := w.withdraw(ctx, tx, a, id, why); err != nil {
+			return err
+		}
+	}
 	return w.record(ctx, tx, a, "export."+to, exportTarget(id), audit.OK, why)
+}
+
+// withdraw marks the ledger row of the copy export id rendered as
+// withdrawn: a render after review takes a serial of its own.
+func (w *Workflow) withdraw(ctx context.Context, tx pgx.Tx, a Actor, id int64, why string) error {
+	var serial *int64
+	if err := tx.QueryRow(ctx, `SELECT serial FROM export WHERE id = $1`, id).Scan(&serial); err != nil {
+		return fmt.Errorf("export: the serial of %d: %w", id, err)
+	}
+	if serial == nil {
+		return nil
+	}
+	return ledger.Withdraw(ctx, tx, w.audit, uint64(*serial), a.Audited(), fmt.Sprintf("%s (export %d)", why, id))
 }
 
 // Advance moves an export on from one state to the next for the actor

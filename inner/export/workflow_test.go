@@ -15,8 +15,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"sealgate/inner/export"
+	"sealgate/inner/ledger"
 	"sealgate/inner/store"
 	"sealgate/inner/video/videotest"
+	"sealgate/inner/watermark"
 	"sealgate/shared/audit"
 	"sealgate/shared/pgdb/pgtest"
 )
@@ -473,6 +475,30 @@ func TestSendBackAndRenderAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The render's marked copy, as the pipeline records it.
+	l, err := ledger.New(fx.pool, fx.log, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued, err := l.Open(ctx, ledger.Request{Requester: "경위 김민수", Reason: "강남-2026-1123", IssuedBy: "system", SourceName: "cam12.mp4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Issue(ctx, issued.Serial, [32]byte{1}, 20, 48); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.wf.SetSerial(ctx, id, issued.Serial); err != nil {
+		t.Fatal(err)
+	}
+	ledgerState := func() *ledger.Entry {
+		t.Helper()
+		p, _ := watermark.ParsePayload(issued.Payload)
+		e, err := l.Lookup(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
 	const rid = "0123456789abcdef"
 	open := func(*export.Export) (string, error) { return rid, nil }
 	if err := fx.wf.SendBack(ctx, operator, id, "얼굴 노출", open); !errors.Is(err, export.ErrForbidden) {
@@ -487,8 +513,8 @@ func TestSendBackAndRenderAgain(t *testing.T) {
 	if err := fx.wf.SendBack(ctx, approver, id, "얼굴 노출", func(*export.Export) (string, error) { return "", errors.New("disk full") }); err == nil {
 		t.Error("sent back though its workspace could not be made")
 	}
-	if e, _ := fx.wf.Show(ctx, id); e.State != export.Checking {
-		t.Fatalf("a failed send-back left the export %s", e.State)
+	if e, _ := fx.wf.Show(ctx, id); e.State != export.Checking || ledgerState().State != ledger.Issued {
+		t.Fatalf("a failed send-back left the export %s, its copy %s", e.State, ledgerState().State)
 	}
 	if err := fx.wf.SendBack(ctx, approver, id, "얼굴 노출", open); err != nil {
 		t.Fatal(err)
@@ -496,6 +522,11 @@ func TestSendBackAndRenderAgain(t *testing.T) {
 	e, _ := fx.wf.Show(ctx, id)
 	if e.State != export.Reviewing || e.ReviewID != rid {
 		t.Fatalf("sent back: %s, review %q", e.State, e.ReviewID)
+	}
+	// The discarded copy's serial stays taken, marked as never released.
+	if le := ledgerState(); le.State != ledger.Withdrawn || le.WithdrawnBy != approver.Audited() || le.Withdrawn != "얼굴 노출 (export "+fmt.Sprint(id)+")" ||
+		le.WithdrawnAt == nil || le.OutputSHA256 == "" {
+		t.Errorf("the sent-back copy's ledger row: %+v", le)
 	}
 	fx.started = nil
 	if err := fx.wf.Rerender(ctx, operator, id); err != nil {

@@ -26,6 +26,7 @@ const (
 	Rendering = "rendering" // serial taken, the marked copy is being made
 	Issued    = "issued"    // the marked copy exists; OutputSHA256 names it
 	Failed    = "failed"    // the render failed; no copy carries the serial
+	Withdrawn = "withdrawn" // the copy was made but discarded before it left (sent back, cancelled)
 )
 
 // Limits on what a person types, as the schema enforces them.
@@ -51,6 +52,9 @@ type Entry struct {
 	PSNR         float64    `json:"psnr_db,omitempty"`
 	Error        string     `json:"error,omitempty"`
 	FinishedAt   *time.Time `json:"finished_at,omitempty"`
+	WithdrawnBy  string     `json:"withdrawn_by,omitempty"`
+	WithdrawnAt  *time.Time `json:"withdrawn_at,omitempty"`
+	Withdrawn    string     `json:"withdrawn_reason,omitempty"`
 }
 
 // Request is what a new row records before the copy is made.
@@ -107,7 +111,8 @@ func New(pool *pgxpool.Pool, log *audit.Log, appliance int) (*Ledger, error) {
 }
 
 const columns = `appliance, serial, requester, reason, issued_by, issued_at, source_name, source_sha256,
-	state, output_sha256, coalesce(frames, 0), coalesce(psnr_db, 0), error, finished_at`
+	state, output_sha256, coalesce(frames, 0), coalesce(psnr_db, 0), error, finished_at,
+	coalesce(withdrawn_by, ''), withdrawn_at, withdrawn_reason`
 
 func scan(row pgx.Row) (*Entry, error) {
 	var e Entry
@@ -116,7 +121,7 @@ func scan(row pgx.Row) (*Entry, error) {
 	var src, out []byte
 	var psnr float32
 	if err := row.Scan(&appliance, &serial, &e.Requester, &e.Reason, &e.IssuedBy, &e.IssuedAt, &e.SourceName, &src,
-		&e.State, &out, &e.Frames, &psnr, &e.Error, &e.FinishedAt); err != nil {
+		&e.State, &out, &e.Frames, &psnr, &e.Error, &e.FinishedAt, &e.WithdrawnBy, &e.WithdrawnAt, &e.Withdrawn); err != nil {
 		return nil, err
 	}
 	e.Appliance, e.Serial, e.PSNR = uint16(appliance), uint64(serial), float64(psnr)
@@ -170,6 +175,24 @@ func (l *Ledger) Fail(ctx context.Context, serial uint64, cause error) (*Entry, 
 		msg = msg[:1000]
 	}
 	return l.finish(ctx, serial, Failed, nil, 0, 0, strings.ToValidUTF8(msg, "?"))
+}
+
+// Withdraw records, inside the caller's transaction tx, that the copy
+// issued for serial was discarded before it left the inner: by whom, why.
+// The serial stays taken. A row not issued is left alone: nothing was
+// made, or it is already withdrawn.
+func Withdraw(ctx context.Context, tx pgx.Tx, log *audit.Log, serial uint64, by, why string) error {
+	var appliance int32
+	err := tx.QueryRow(ctx, `UPDATE ledger SET state = 'withdrawn', withdrawn_by = $2, withdrawn_at = now(), withdrawn_reason = $3
+		WHERE serial = $1 AND state = 'issued' RETURNING appliance`, int64(serial), by, strings.ToValidUTF8(why, "?")).Scan(&appliance)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("ledger: withdraw serial %d: %w", serial, err)
+	}
+	payload := watermark.ExportPayload(uint16(appliance), serial).String()
+	return log.AppendTx(ctx, tx, audit.Entry{Actor: by, Action: "ledger.withdrawn", Target: "export:" + payload, Outcome: audit.OK, Detail: why})
 }
 
 // ErrNotRendering reports a row that was already finished.
