@@ -9,6 +9,16 @@
 // (listen_addresses is empty), and local connections are trusted: the socket
 // directory's mode is the access control, as for an SSH agent socket.
 //
+// # Roles
+//
+// initdb's superuser only administers the cluster. Every start makes sure
+// of two unprivileged roles ([EnsureRoles]): [OwnerRole] owns the database
+// and its objects and runs the migrations, and [AppRole] is what the daemon
+// serves as, with only the privileges the migrations grant it (shared/pgdb):
+// a bug or injection in the daemon's queries cannot rewrite the audit log.
+// Trust still lets the socket's user connect as any role; the anchor of the
+// audit chain (shared/audit) covers that.
+//
 // # Running as root
 //
 // PostgreSQL refuses to run as root. When the calling process is root, initdb
@@ -41,7 +51,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Superuser is the database role initdb creates; the daemon connects as it.
+// Superuser is the database role initdb creates. It administers the
+// cluster; the daemon serves as [AppRole] and migrates as [OwnerRole].
 const Superuser = "sealgate"
 
 // maxSocketPath is the longest unix socket path Linux accepts (sun_path less NUL).
@@ -144,12 +155,15 @@ func prepare(opts Options) (*Cluster, error) {
 	return c, nil
 }
 
-// URL is the connection string for the cluster's database.
+// URL is the connection string for the cluster's database as the superuser.
 func (c *Cluster) URL() string { return SocketURL(c.opts.Dir, c.opts.Database) }
 
-// SocketURL is the connection string for database db of the cluster in dir.
-func SocketURL(dir, db string) string {
-	q := url.Values{"host": {filepath.Join(dir, "run")}, "user": {Superuser}}
+// SocketURL is the connection string for database db of the cluster in dir,
+// as the superuser.
+func SocketURL(dir, db string) string { return socketURL(dir, db, Superuser) }
+
+func socketURL(dir, db, role string) string {
+	q := url.Values{"host": {filepath.Join(dir, "run")}, "user": {role}}
 	return (&url.URL{Scheme: "postgres", Path: "/" + db, RawQuery: q.Encode()}).String()
 }
 
@@ -238,23 +252,32 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 	}
 }
 
+// ensureDatabase creates the roles and the database, owned by the owner
+// role, and hands an older database (whose objects the superuser owns) to
+// it. The maintenance database "postgres" (the test harness's) is left as
+// it is.
 func (c *Cluster) ensureDatabase(ctx context.Context) error {
 	conn, err := pgx.Connect(ctx, SocketURL(c.opts.Dir, "postgres"))
 	if err != nil {
 		return fmt.Errorf("pgcluster: connect: %w", err)
 	}
 	defer conn.Close(ctx)
+	if err := EnsureRoles(ctx, conn); err != nil {
+		return err
+	}
+	if c.opts.Database == "postgres" {
+		return nil
+	}
 	var exists bool
 	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, c.opts.Database).Scan(&exists); err != nil {
 		return fmt.Errorf("pgcluster: look up database: %w", err)
 	}
-	if exists {
-		return nil
+	if !exists {
+		if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{c.opts.Database}.Sanitize()+` OWNER `+pgx.Identifier{OwnerRole}.Sanitize()); err != nil {
+			return fmt.Errorf("pgcluster: create database %q: %w", c.opts.Database, err)
+		}
 	}
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{c.opts.Database}.Sanitize()); err != nil {
-		return fmt.Errorf("pgcluster: create database %q: %w", c.opts.Database, err)
-	}
-	return nil
+	return Adopt(ctx, conn, c.opts.Dir, c.opts.Database)
 }
 
 // supervise restarts postgres when it dies while the cluster is open, with a
