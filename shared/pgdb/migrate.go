@@ -37,6 +37,9 @@ type Migration struct {
 	Version int    // 1, 2, 3… within Schema
 	Name    string
 	SQL     string
+	// AppendOnly is the owner's tables whose rows the serving role may only
+	// read and insert (Source.AppendOnly), granted by [Setup].
+	AppendOnly []string
 }
 
 // Source is one owner's directory of NNNN_name.sql files in a file system.
@@ -46,6 +49,9 @@ type Source struct {
 	Schema string
 	FS     fs.FS
 	Dir    string
+	// AppendOnly names tables of this owner that the serving role may read
+	// and insert into but never update, delete from or truncate.
+	AppendOnly []string
 }
 
 // Migrations reads the NNNN_name.sql files of schema from dir in fsys.
@@ -98,7 +104,7 @@ func read(src Source) ([]Migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pgdb: read migration: %w", err)
 		}
-		ms = append(ms, Migration{Schema: src.Schema, Version: v, Name: name, SQL: string(b)})
+		ms = append(ms, Migration{Schema: src.Schema, Version: v, Name: name, SQL: string(b), AppendOnly: src.AppendOnly})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	for i, m := range ms {
@@ -122,6 +128,11 @@ func latest(ms []Migration) map[string]int {
 // in its own transaction that also records it, under an advisory lock. It
 // refuses a database where an owner's schema is newer than ms knows.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, ms []Migration, appVersion string) error {
+	return migrate(ctx, pool, ms, appVersion, nil)
+}
+
+// migrate is Migrate, then after (if set) under the same lock.
+func migrate(ctx context.Context, pool *pgxpool.Pool, ms []Migration, appVersion string, after func(context.Context, *pgx.Conn) error) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("pgdb: acquire connection: %w", err)
@@ -165,6 +176,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, ms []Migration, appVersion
 		if err != nil {
 			return fmt.Errorf("pgdb: %s migration %04d_%s: %w", m.Schema, m.Version, m.Name, err)
 		}
+	}
+	if after != nil {
+		return after(ctx, conn.Conn())
 	}
 	return nil
 }

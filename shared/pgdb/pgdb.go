@@ -10,13 +10,22 @@
 // produces. [Migrate] applies the missing ones under pg_advisory_lock, in
 // the order the owners are given, each in a transaction that also records
 // (schema, version) in schema_migrations with the binary's version.
+//
+// # Roles
+//
+// The daemon serves as a role that does not own the schema. [Setup], run
+// as the owner, migrates and grants the serving role DML on the tables but
+// only SELECT and INSERT on the owners' append-only tables (the audit log),
+// so what the daemon can do to the database cannot rewrite its history.
 package pgdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -25,7 +34,9 @@ import (
 const DefaultMaxConns = 16
 
 // Open connects to url, pings the server (pgxpool.New does not connect),
-// applies migrations and confirms the schema matches the binary.
+// applies migrations if the schema is behind the binary and confirms it
+// then matches. A schema already up to date is not touched, so url may be
+// the serving role's, which may not create tables: the owner ran [Setup].
 func Open(ctx context.Context, url string, ms []Migration, appVersion string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -45,9 +56,14 @@ func Open(ctx context.Context, url string, ms []Migration, appVersion string) (*
 		pool.Close()
 		return nil, fmt.Errorf("pgdb: connect to %s: %w", redacted(cfg), err)
 	}
-	if err := Migrate(ctx, pool, ms, appVersion); err != nil {
-		pool.Close()
-		return nil, err
+	if err := CheckSchema(ctx, pool, ms); errors.Is(err, ErrSchemaStale) {
+		if err := Migrate(ctx, pool, ms, appVersion); err != nil {
+			pool.Close()
+			if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "42501" { // insufficient_privilege
+				err = fmt.Errorf("%w (the schema needs migrating, which %s may not do: run the migrations as the schema's owner, see docs/operations.md)", err, redacted(cfg))
+			}
+			return nil, err
+		}
 	}
 	if err := CheckSchema(ctx, pool, ms); err != nil {
 		pool.Close()

@@ -2,6 +2,11 @@
 // package, started from the system's binaries on first use, and a fresh
 // database per test cloned from a migrated template.
 //
+// Databases are laid out as the daemon's: the owner role
+// (pgcluster.OwnerRole) owns them and ran the migrations with [pgdb.Setup],
+// which granted the app role (pgcluster.AppRole) its privileges. [NewPool]
+// connects as the superuser; [RolePool] as either role.
+//
 // Use it from TestMain so the cluster is stopped when the package's tests end:
 //
 //	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -15,6 +20,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"sync"
 	"testing"
@@ -92,7 +98,7 @@ func NewDatabase(t testing.TB, ms []pgdb.Migration) string {
 	}
 	serial++
 	name := fmt.Sprintf("test_%d", serial)
-	if err := exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` TEMPLATE `+pgx.Identifier{tmpl}.Sanitize()); err != nil {
+	if err := exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` TEMPLATE `+pgx.Identifier{tmpl}.Sanitize()+owner); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -112,26 +118,55 @@ func NewPool(t testing.TB, ms []pgdb.Migration) *pgxpool.Pool {
 	return pool
 }
 
+// owner makes the owner role own a database, as in the daemon's cluster.
+var owner = ` OWNER ` + pgx.Identifier{pgcluster.OwnerRole}.Sanitize()
+
+// RoleURL is url (from [NewDatabase]) with role (pgcluster.OwnerRole or
+// pgcluster.AppRole) in place of the superuser.
+func RoleURL(t testing.TB, dbURL, role string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	q := u.Query()
+	q.Set("user", role)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// RolePool is a pool on the test database at dbURL as role, closed when
+// the test ends.
+func RolePool(t testing.TB, dbURL, role string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), RoleURL(t, dbURL, role))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
 // template returns a database migrated with ms, creating it on first use.
 func template(ctx context.Context, ms []pgdb.Migration) (string, error) {
 	h := sha256.New()
 	for _, m := range ms {
-		fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00", m.Schema, m.Version, m.Name, m.SQL)
+		fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00%q\x00", m.Schema, m.Version, m.Name, m.SQL, m.AppendOnly)
 	}
 	key := hex.EncodeToString(h.Sum(nil))[:16]
 	if name, ok := templates[key]; ok {
 		return name, nil
 	}
 	name := "template_" + key
-	if err := exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
+	if err := exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+owner); err != nil {
 		return "", fmt.Errorf("create template: %w", err)
 	}
-	pool, err := pgxpool.New(ctx, pgcluster.SocketURL(clusterDir, name))
+	pool, err := pgxpool.New(ctx, pgcluster.RoleURL(clusterDir, name, pgcluster.OwnerRole))
 	if err != nil {
 		return "", err
 	}
 	defer pool.Close()
-	if err := pgdb.Migrate(ctx, pool, ms, "test"); err != nil {
+	if err := pgdb.Setup(ctx, pool, ms, "test", pgcluster.AppRole); err != nil {
 		return "", err
 	}
 	templates[key] = name
