@@ -10,5 +10,6 @@ import (
 var schemaFiles embed.FS
 
 // Schema holds the migrations of the audit log, which this package owns in
-// both daemons' databases.
-var Schema = pgdb.Source{Schema: "audit", FS: schemaFiles, Dir: "schema"}
+// both daemons' databases. The serving role may only read and append to
+// audit_log (pgdb.Setup grants it so).
+var Schema = pgdb.Source{Schema: "audit", FS: schemaFiles, Dir: "schema", AppendOnly: []string{"audit_log"}}
