@@ -120,7 +120,11 @@ func (e *BrokenError) Error() string {
 
 // Verify walks the whole chain in order and returns how many entries hold,
 // or a *BrokenError naming the first entry altered, missing or out of place.
-func (l *Log) Verify(ctx context.Context) (int64, error) {
+func (l *Log) Verify(ctx context.Context) (int64, error) { return l.verify(ctx, nil) }
+
+// verify walks the chain as Verify does and calls each (if set) with every
+// entry that holds; an error from it stops the walk.
+func (l *Log) verify(ctx context.Context, each func(*Entry) error) (int64, error) {
 	rows, err := l.pool.Query(ctx, `SELECT seq, at, actor, action, target, outcome, remote, detail, mac FROM audit_log ORDER BY seq`)
 	if err != nil {
 		return 0, fmt.Errorf("audit: %w", err)
@@ -138,6 +142,11 @@ func (l *Log) Verify(ctx context.Context) (int64, error) {
 		}
 		if !hmac.Equal(e.MAC, l.mac(prev, &e)) {
 			return want - 1, &BrokenError{Seq: e.Seq, Reason: fmt.Sprintf("altered or out of order (%s %s by %s at %s)", e.Action, e.Target, e.Actor, e.At.Format(time.RFC3339))}
+		}
+		if each != nil {
+			if err := each(&e); err != nil {
+				return want - 1, err
+			}
 		}
 		prev = e.MAC
 		want++
