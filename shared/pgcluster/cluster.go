@@ -111,7 +111,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		c.stop(5 * time.Second)
 		return nil, err
 	}
-	if err := c.ensureDatabase(ctx); err != nil {
+	if err := Provision(ctx, c.opts.Dir, c.opts.Database); err != nil {
 		c.stop(5 * time.Second)
 		return nil, err
 	}
@@ -250,34 +250,6 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-// ensureDatabase creates the roles and the database, owned by the owner
-// role, and hands an older database (whose objects the superuser owns) to
-// it. The maintenance database "postgres" (the test harness's) is left as
-// it is.
-func (c *Cluster) ensureDatabase(ctx context.Context) error {
-	conn, err := pgx.Connect(ctx, SocketURL(c.opts.Dir, "postgres"))
-	if err != nil {
-		return fmt.Errorf("pgcluster: connect: %w", err)
-	}
-	defer conn.Close(ctx)
-	if err := EnsureRoles(ctx, conn); err != nil {
-		return err
-	}
-	if c.opts.Database == "postgres" {
-		return nil
-	}
-	var exists bool
-	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, c.opts.Database).Scan(&exists); err != nil {
-		return fmt.Errorf("pgcluster: look up database: %w", err)
-	}
-	if !exists {
-		if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{c.opts.Database}.Sanitize()+` OWNER `+pgx.Identifier{OwnerRole}.Sanitize()); err != nil {
-			return fmt.Errorf("pgcluster: create database %q: %w", c.opts.Database, err)
-		}
-	}
-	return Adopt(ctx, conn, c.opts.Dir, c.opts.Database)
 }
 
 // supervise restarts postgres when it dies while the cluster is open, with a

@@ -27,6 +27,36 @@ func (c *Cluster) OwnerURL() string { return RoleURL(c.opts.Dir, c.opts.Database
 // AppURL is the connection string for the cluster's database as the app role.
 func (c *Cluster) AppURL() string { return RoleURL(c.opts.Dir, c.opts.Database, AppRole) }
 
+// Provision makes the roles, and database db owned by the owner role, in
+// the running cluster in dir, over the superuser's connection; an older
+// database is handed to the owner ([Adopt]). [Start] does it; a command
+// using a cluster another process started (perhaps an older release) does
+// it itself. The maintenance database "postgres" (the test harness's) is
+// left as it is.
+func Provision(ctx context.Context, dir, db string) error {
+	conn, err := pgx.Connect(ctx, SocketURL(dir, "postgres"))
+	if err != nil {
+		return fmt.Errorf("pgcluster: connect: %w", err)
+	}
+	defer conn.Close(ctx)
+	if err := EnsureRoles(ctx, conn); err != nil {
+		return err
+	}
+	if db == "postgres" {
+		return nil
+	}
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, db).Scan(&exists); err != nil {
+		return fmt.Errorf("pgcluster: look up database: %w", err)
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{db}.Sanitize()+` OWNER `+pgx.Identifier{OwnerRole}.Sanitize()); err != nil {
+			return fmt.Errorf("pgcluster: create database %q: %w", db, err)
+		}
+	}
+	return Adopt(ctx, conn, dir, db)
+}
+
 // EnsureRoles creates the owner and app roles over a superuser connection
 // when they are missing, and keeps them unprivileged. Roles belong to the
 // whole cluster, so this runs once per start, not per database.
