@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -60,14 +59,19 @@ type CLI struct {
 	} `cmd:"" help:"Manage user accounts."`
 	Audit struct {
 		Verify AuditVerifyCmd `cmd:"" help:"Check the audit log's chain; exit 0 only when intact, else name the first bad entry."`
+		Anchor AuditAnchorCmd `cmd:"" help:"Export a signed anchor of the chain's head, to keep off the appliance for audit verify --anchor."`
 	} `cmd:"" help:"Check the audit log."`
+	Database struct {
+		Migrate DatabaseMigrateCmd `cmd:"" help:"Migrate an external database as its owner and grant database.url's role what the daemon needs."`
+	} `cmd:"" help:"Prepare an external database."`
 	Version VersionCmd `cmd:"" help:"${version_help}"`
 }
 
 // Main parses args into root (a [CLI], or a struct embedding one with the
 // daemon's own commands) and runs the chosen command with ctx and app bound.
 func Main(ctx context.Context, app *App, root any, args []string) int {
-	vars := kong.Vars{"config_env": app.EnvPrefix + "CONFIG", "config_default": "/etc/sealgate/" + strings.TrimPrefix(app.Name, "sealgate-") + ".yaml"}
+	vars := kong.Vars{"config_env": app.EnvPrefix + "CONFIG", "config_default": "/etc/sealgate/" + strings.TrimPrefix(app.Name, "sealgate-") + ".yaml",
+		"owner_url_env": app.EnvPrefix + "DATABASE_OWNER_URL"}
 	maps.Copy(vars, app.Help)
 	return cli.Run(ctx, app.Name, root, args, app.Stdout, app.Stderr, vars, app)
 }
@@ -151,37 +155,6 @@ func (c *UserAddCmd) Run(ctx context.Context, app *App) error {
 			return cli.PrintJSON(app.Stdout, map[string]any{"username": u.Username, "role": u.Role, "must_change_password": true})
 		}
 		fmt.Fprintf(app.Stdout, "Added %s %q on %s; the password must be changed at first sign-in.\n", u.Role, u.Username, app.Name)
-		return nil
-	})
-}
-
-// AuditVerifyCmd checks the audit chain.
-type AuditVerifyCmd struct {
-	ConfigFlag
-	JSON bool `help:"Print one JSON object."`
-}
-
-// Run walks the chain; it fails naming the first altered, deleted or
-// reordered entry.
-func (c *AuditVerifyCmd) Run(ctx context.Context, app *App) error {
-	return withAccounts(ctx, app, c.Config, func(_ *account.Service, log *audit.Log) error {
-		n, err := log.Verify(ctx)
-		if c.JSON {
-			out := map[string]any{"intact": err == nil, "entries": n}
-			var be *audit.BrokenError
-			if errors.As(err, &be) {
-				out["first_bad_entry"], out["reason"] = be.Seq, be.Reason
-			}
-			if perr := cli.PrintJSON(app.Stdout, out); perr != nil {
-				return perr
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if !c.JSON {
-			fmt.Fprintf(app.Stdout, "audit log intact: %d entries\n", n)
-		}
 		return nil
 	})
 }
