@@ -21,6 +21,7 @@ import (
 	"sealgate/shared/keys"
 	"sealgate/shared/pgcluster"
 	"sealgate/shared/pgdb"
+	"sealgate/shared/pgdb/pgtest"
 )
 
 var migrations = pgdb.MustMigrations(account.Schema, audit.Schema)
@@ -154,5 +155,52 @@ func TestAuditVerifyAgainstAnAnchorReportsADeletedTail(t *testing.T) {
 	code, out := run(t, app, "audit", "verify", "--config", configPath, "--anchor", anchorFile, "--json")
 	if code == 0 || !strings.Contains(out, `"first_bad_entry":2`) || !strings.Contains(out, "truncated") {
 		t.Fatalf("audit verify --anchor after the deletion: %d %s; want entry 2 missing", code, out)
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// An external database, as the operator prepares it (docs/operations.md):
+// database.url names the serving role, the owner migrates.
+func TestDatabaseMigrateGrantsAnExternalServingRole(t *testing.T) {
+	url := pgtest.NewDatabase(t, nil)
+	ownerURL, appURL := pgtest.RoleURL(t, url, pgcluster.OwnerRole), pgtest.RoleURL(t, url, pgcluster.AppRole)
+	app, configPath, _ := testApp(t)
+	app.Environ = []string{config.InnerEnvPrefix + "DATABASE_URL=" + appURL}
+
+	if code, out := run(t, app, "audit", "verify", "--config", configPath); code == 0 || !strings.Contains(out, "as the schema's owner") {
+		t.Fatalf("the serving role on an unmigrated database: %d %s; want a refusal naming the owner", code, out)
+	}
+	if code, out := run(t, app, "database", "migrate", "--config", configPath); code == 0 || !strings.Contains(out, "--owner-url") {
+		t.Fatalf("database migrate without the owner's URL: %d %s", code, out)
+	}
+	t.Setenv("SEALGATE_TEST_DATABASE_OWNER_URL", ownerURL)
+	if code, out := run(t, app, "database", "migrate", "--config", configPath); code != 0 || !strings.Contains(out, `"sealgate_app" may serve`) {
+		t.Fatalf("database migrate: %d %s", code, out)
+	}
+	if code, out := run(t, app, "admin", "create", "--config", configPath, "--username", "chief"); code != 0 {
+		t.Fatalf("admin create as the serving role: %d %s", code, out)
+	}
+	if code, out := run(t, app, "audit", "verify", "--config", configPath); code != 0 || !strings.Contains(out, "intact: 1 entries") {
+		t.Fatalf("audit verify as the serving role: %d %s", code, out)
+	}
+
+	// One role for both is refused by the command, and warned about by the daemon.
+	app.Environ = []string{config.InnerEnvPrefix + "DATABASE_URL=" + ownerURL}
+	if code, out := run(t, app, "database", "migrate", "--config", configPath); code == 0 || !strings.Contains(out, "owns the schema") {
+		t.Fatalf("database migrate with database.url the owner's: %d %s", code, out)
+	}
+	base, err := app.LoadConfig(configPath, app.Environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	db, err := daemon.OpenDatabase(context.Background(), base, migrations, daemon.Owner, slog.New(slog.NewTextHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if !strings.Contains(logged.String(), "can rewrite the audit log") {
+		t.Fatalf("no warning serving as the owner; logged:\n%s", logged.String())
 	}
 }
