@@ -1,7 +1,8 @@
 // Package daemon is what sealgate-inner and sealgate-outer share as
 // processes: opening the database (external or private), serving the
 // HTTPS web UI and the metrics listener, readiness, graceful shutdown, and
-// the admin commands both have (keys show, admin create).
+// the admin commands both have (keys show, admin create, audit verify and
+// anchor, database migrate).
 package daemon
 
 import (
