@@ -104,7 +104,8 @@ func Adopt(ctx context.Context, super *pgx.Conn, dir, db string) error {
 	return nil
 }
 
-// adoptSQL changes the owner of the superuser's relations, standalone
+// adoptSQL (with the role names of Superuser and OwnerRole written out)
+// changes the owner of the superuser's relations, standalone
 // sequences, routines and types in schema public. REASSIGN OWNED would be
 // shorter but refuses the bootstrap superuser, who owns the catalogs.
 const adoptSQL = `DO $$
