@@ -135,6 +135,10 @@ func New(cfg Config) (*Pipeline, error) {
 		// beside River's notifications starts it at once even when the
 		// notification went to another node.
 		FetchPollInterval: 200 * time.Millisecond,
+		// REINDEX needs the tables' owner, and the daemon serves as a role
+		// that is not (docs/operations.md, "Database roles"); at a control
+		// center's few jobs a day the indexes do not bloat.
+		ReindexerSchedule: river.NeverSchedule(),
 		Logger:            cfg.Log.With(slog.String("component", "river")),
 	})
 	if err != nil {
