@@ -13,19 +13,23 @@ import (
 	"sealgate/shared/audit"
 )
 
-// Lockout policy.
-const (
-	MaxFailures = 5                // consecutive wrong passwords before lockout
-	LockFor     = 15 * time.Minute // timed release; an admin may unlock sooner
-)
-
 // Sentinel errors of sign-in.
 var (
 	// ErrBadCredentials covers an unknown user, a wrong password, a disabled
 	// and a locked account alike, so the answer reveals nothing.
 	ErrBadCredentials = errors.New("account: invalid user name or password, or the account is locked")
 	ErrBadCode        = errors.New("account: invalid or already used code")
+	// ErrBadCurrentCode refuses a TOTP re-enrolment without the right
+	// current code; it is also an ErrBadCode.
+	ErrBadCurrentCode = fmt.Errorf("%w: the current second factor", ErrBadCode)
+	// ErrLocked comes joined to ErrBadCredentials or ErrBadCode from the
+	// steps a session takes when the account is (now) locked, so the page
+	// can end a half-finished sign-in. Login never says it.
+	ErrLocked = errors.New("account: locked after repeated failures")
 )
+
+// lockedErr is base that also says the account is locked.
+func lockedErr(base error) error { return fmt.Errorf("%w; %w", base, ErrLocked) }
 
 // Service is the account logic of one daemon: sign-in with lockout,
 // password changes, TOTP, recovery codes and user administration, each
@@ -85,33 +89,46 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, a Actor, action, target
 
 // Login checks a password. Unknown users, wrong passwords, disabled and
 // locked accounts all take the same time and give ErrBadCredentials. The
-// fifth consecutive failure locks the account for LockFor.
+// attempt is counted before the password is checked, in the statement that
+// checks the lock, and a right password only takes its count back: the
+// count resets when the whole sign-in succeeds ([Service.Advance]), so a
+// known password buys no further second-factor guesses.
 func (s *Service) Login(ctx context.Context, username, password, remote string) (*User, error) {
+	username = CleanUsername(username) // before anything is looked up or recorded
+	anon := Actor{Name: "-", Remote: remote}
 	u, hash, err := s.byName(ctx, username)
 	if errors.Is(err, ErrNoUser) {
 		s.hasher.Verify(ctx, s.dummy, password) // same cost as a real check
-		return nil, s.denied(ctx, Actor{Name: "-", Remote: remote}, username, "unknown user")
+		return nil, s.denied(ctx, anon, username, "unknown user")
+	}
+	if err != nil {
+		return nil, err
+	}
+	at, err := s.reserve(ctx, u)
+	if errors.Is(err, errNoAttempt) {
+		s.hasher.Verify(ctx, hash, password) // same cost, result unused
+		why := "account locked"
+		if u.Disabled {
+			why = "account disabled"
+		}
+		return nil, s.denied(ctx, anon, username, why)
 	}
 	if err != nil {
 		return nil, err
 	}
 	verr := s.hasher.Verify(ctx, hash, password)
-	now := s.now()
 	switch {
-	case u.Disabled:
-		return nil, s.denied(ctx, Actor{Name: "-", Remote: remote}, username, "account disabled")
-	case u.LockedUntil.After(now):
-		return nil, s.denied(ctx, Actor{Name: "-", Remote: remote}, username, "account locked")
 	case errors.Is(verr, ErrMismatch):
-		if err := s.countFailure(ctx, Actor{Name: "-", Remote: remote}, u, "login", "wrong password"); err != nil {
+		if err := s.failed(ctx, anon, u, at, "login", "wrong password"); err != nil {
 			return nil, err
 		}
 		return nil, ErrBadCredentials
-	case verr != nil:
-		return nil, verr
+	case verr != nil: // no check happened (the request gave up waiting)
+		return nil, errors.Join(verr, s.refund(ctx, at))
 	}
+	ctx = context.WithoutCancel(ctx) // the password was right: do not leave it counted
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1`, u.ID); err != nil {
+		if err := s.refundTx(ctx, tx, at); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, Actor{Name: u.Username, Remote: remote}, "login", u.Username, audit.OK, "password accepted")
@@ -122,26 +139,6 @@ func (s *Service) Login(ctx context.Context, username, password, remote string) 
 	return u, nil
 }
 
-// countFailure records a failed sign-in step and locks the account at the
-// MaxFailures-th consecutive one.
-func (s *Service) countFailure(ctx context.Context, a Actor, u *User, action, why string) error {
-	now := s.now()
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var failures int
-		if err := tx.QueryRow(ctx, `
-			UPDATE users SET failed_logins = failed_logins + 1,
-			       locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3::timestamptz ELSE locked_until END
-			WHERE id = $1 RETURNING failed_logins`, u.ID, MaxFailures, now.Add(LockFor)).Scan(&failures); err != nil {
-			return fmt.Errorf("account: count failure: %w", err)
-		}
-		detail := fmt.Sprintf("%s (%d of %d)", why, failures, MaxFailures)
-		if failures >= MaxFailures {
-			detail += "; locked until " + now.Add(LockFor).Format(time.RFC3339)
-		}
-		return s.record(ctx, tx, a, action, u.Username, audit.Denied, detail)
-	})
-}
-
 func (s *Service) denied(ctx context.Context, a Actor, target, detail string) error {
 	if err := s.audit.Append(ctx, audit.Entry{Actor: a.Name, Action: "login", Target: target, Outcome: audit.Denied, Remote: a.Remote, Detail: detail}); err != nil {
 		return fmt.Errorf("account: record failed login: %w", err)
@@ -150,15 +147,35 @@ func (s *Service) denied(ctx context.Context, a Actor, target, detail string) er
 }
 
 // ChangePassword sets a new password after checking the current one and
-// the policy, and ends the user's other sessions.
+// the policy, and ends the user's other sessions. A wrong current password
+// counts toward the lockout like any sign-in step.
 func (s *Service) ChangePassword(ctx context.Context, a Actor, userID int64, current, next string, keepSession []byte) error {
 	u, hash, err := s.byID(ctx, userID)
 	if err != nil {
 		return err
 	}
-	if err := s.hasher.Verify(ctx, hash, current); err != nil {
-		s.audit.Append(ctx, audit.Entry{Actor: a.Name, Action: "password.change", Target: u.Username, Outcome: audit.Denied, Remote: a.Remote, Detail: "current password wrong"})
+	at, err := s.reserve(ctx, u)
+	if errors.Is(err, errNoAttempt) {
+		s.audit.Append(ctx, audit.Entry{Actor: a.Name, Action: "password.change", Target: u.Username, Outcome: audit.Denied, Remote: a.Remote, Detail: "account locked"})
+		return lockedErr(ErrBadCredentials)
+	}
+	if err != nil {
+		return err
+	}
+	if verr := s.hasher.Verify(ctx, hash, current); verr != nil {
+		if !errors.Is(verr, ErrMismatch) {
+			return errors.Join(verr, s.refund(ctx, at))
+		}
+		if err := s.failed(ctx, a, u, at, "password.change", "current password wrong"); err != nil {
+			return err
+		}
+		if at.locked {
+			return lockedErr(ErrBadCredentials)
+		}
 		return ErrBadCredentials
+	}
+	if err := s.refund(ctx, at); err != nil {
+		return err
 	}
 	if next == current {
 		return &PolicyError{"pw.same"}

@@ -210,11 +210,11 @@ func TestTOTPAndRecoveryCodes(t *testing.T) {
 	if again.Secret != e.Secret {
 		t.Fatal("a reloaded enrolment shows another secret")
 	}
-	if _, err := f.svc.ConfirmTOTP(ctx, admin, u, "000000"); !errors.Is(err, account.ErrBadCode) {
+	if _, err := f.svc.ConfirmTOTP(ctx, admin, u, "000000", ""); !errors.Is(err, account.ErrBadCode) {
 		t.Fatalf("wrong confirmation code: %v", err)
 	}
 	code, _ := totp.GenerateCode(e.Secret, f.now)
-	codes, err := f.svc.ConfirmTOTP(ctx, admin, u, code)
+	codes, err := f.svc.ConfirmTOTP(ctx, admin, u, code, "")
 	if err != nil || len(codes) != 10 {
 		t.Fatalf("ConfirmTOTP: %v", err)
 	}

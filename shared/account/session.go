@@ -52,12 +52,21 @@ func (s *Service) NextStage(u *User) string {
 
 // StartSession creates a session for u at stage and returns the cookie's
 // token. Only the token's SHA-256 is stored, so a database reader cannot
-// take over sessions.
+// take over sessions. A session that starts at StageOK is a finished
+// sign-in, which resets the failure count.
 func (s *Service) StartSession(ctx context.Context, u *User, stage, remote, userAgent string) (string, error) {
 	token, hash := newToken()
 	now := s.now()
-	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen, expires_at, remote, user_agent)
-		VALUES ($1, $2, $3, $4, $4, $5, $6, $7)`, hash, u.ID, stage, now, now.Add(AbsoluteTimeout), remote, truncate(userAgent, 200))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen, expires_at, remote, user_agent)
+			VALUES ($1, $2, $3, $4, $4, $5, $6, $7)`, hash, u.ID, stage, now, now.Add(AbsoluteTimeout), remote, truncate(userAgent, 200)); err != nil {
+			return err
+		}
+		if stage == StageOK {
+			return resetFailuresTx(ctx, tx, u.ID)
+		}
+		return nil
+	})
 	if err != nil {
 		return "", fmt.Errorf("account: start session: %w", err)
 	}
@@ -101,14 +110,33 @@ func (s *Service) Session(ctx context.Context, token string) (*Session, error) {
 
 // Advance moves a session to stage under a new token (the old one stops
 // working, so a token seen before a step up is worth nothing after it).
+// Reaching StageOK from an earlier stage is the whole sign-in succeeding:
+// only then is the failure count reset.
 func (s *Service) Advance(ctx context.Context, sess *Session, stage string) (string, error) {
 	token, hash := newToken()
-	tag, err := s.pool.Exec(ctx, `UPDATE sessions SET id_hash = $2, stage = $3, last_seen = $4 WHERE id_hash = $1`, sess.IDHash, hash, stage, s.now())
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var userID int64
+		var was string
+		err := tx.QueryRow(ctx, `SELECT user_id, stage FROM sessions WHERE id_hash = $1 FOR UPDATE`, sess.IDHash).Scan(&userID, &was)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNoSession
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET id_hash = $2, stage = $3, last_seen = $4 WHERE id_hash = $1`, sess.IDHash, hash, stage, s.now()); err != nil {
+			return err
+		}
+		if stage == StageOK && was != StageOK {
+			return resetFailuresTx(ctx, tx, userID)
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNoSession) {
+		return "", err
+	}
 	if err != nil {
 		return "", fmt.Errorf("account: advance session: %w", err)
-	}
-	if tag.RowsAffected() != 1 {
-		return "", ErrNoSession
 	}
 	sess.IDHash, sess.Stage = hash, stage
 	return token, nil

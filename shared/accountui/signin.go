@@ -128,7 +128,7 @@ func (ui *UI) showEnroll(c echo.Context, status int, errMsg string) error {
 
 func (ui *UI) enroll(c echo.Context) error {
 	s := Session(c)
-	codes, err := ui.svc.ConfirmTOTP(c.Request().Context(), actor(c), s.User, c.FormValue("code"))
+	codes, err := ui.svc.ConfirmTOTP(c.Request().Context(), actor(c), s.User, c.FormValue("code"), c.FormValue("current"))
 	if errors.Is(err, account.ErrBadCode) {
 		return ui.showEnroll(c, http.StatusBadRequest, ui.t(c, "totp.bad_code"))
 	}
