@@ -4,11 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-	"golang.org/x/time/rate"
 
 	"sealgate/shared/account"
 	"sealgate/shared/audit"
@@ -117,19 +114,4 @@ func setCookie(c echo.Context, name, value string) {
 
 func clearCookie(c echo.Context, name string) {
 	c.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
-}
-
-// loginLimiter allows each client address 10 sign-in steps a minute (a
-// burst of 10), on top of the per-account lockout: it slows guessing across
-// many accounts, which the lockout alone would not.
-func loginLimiter() echo.MiddlewareFunc {
-	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(10.0 / 60), Burst: 10, ExpiresIn: 10 * time.Minute,
-		}),
-		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
-		DenyHandler: func(c echo.Context, _ string, _ error) error {
-			return echo.NewHTTPError(http.StatusTooManyRequests, "login.rate")
-		},
-	})
 }

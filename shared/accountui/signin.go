@@ -100,12 +100,24 @@ func (ui *UI) changePassword(c echo.Context) error {
 	switch {
 	case errors.As(err, &pe):
 		return fail(ui.t(c, pe.Reason))
+	case errors.Is(err, account.ErrLocked) && s.Stage != account.StageOK:
+		return ui.startOver(c, s)
+	case errors.Is(err, account.ErrLocked):
+		return fail(ui.t(c, "signin.locked"))
 	case errors.Is(err, account.ErrBadCredentials):
 		return fail(ui.t(c, "pw.bad_current"))
 	case err != nil:
 		return err
 	}
 	return ui.advance(c, s)
+}
+
+// startOver ends a half-finished sign-in whose account is now locked: once
+// the lock runs out, the password must be given again.
+func (ui *UI) startOver(c echo.Context, s *account.Session) error {
+	ui.svc.EndSession(c.Request().Context(), actor(c), s, false)
+	clearCookie(c, SessionCookie)
+	return ui.Render(c, View{Name: "login", Title: "login.title", Error: ui.t(c, "login.failed"), Status: http.StatusUnauthorized})
 }
 
 type enrollData struct {
@@ -129,10 +141,14 @@ func (ui *UI) showEnroll(c echo.Context, status int, errMsg string) error {
 func (ui *UI) enroll(c echo.Context) error {
 	s := Session(c)
 	codes, err := ui.svc.ConfirmTOTP(c.Request().Context(), actor(c), s.User, c.FormValue("code"), c.FormValue("current"))
-	if errors.Is(err, account.ErrBadCode) {
+	switch {
+	case errors.Is(err, account.ErrLocked):
+		return ui.showEnroll(c, http.StatusUnauthorized, ui.t(c, "signin.locked"))
+	case errors.Is(err, account.ErrBadCurrentCode):
+		return ui.showEnroll(c, http.StatusUnauthorized, ui.t(c, "totp.bad_current"))
+	case errors.Is(err, account.ErrBadCode):
 		return ui.showEnroll(c, http.StatusBadRequest, ui.t(c, "totp.bad_code"))
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
 	token, err := ui.svc.Advance(c.Request().Context(), s, account.StageOK)
@@ -150,15 +166,12 @@ func (ui *UI) challengeForm(c echo.Context) error {
 func (ui *UI) challenge(c echo.Context) error {
 	s := Session(c)
 	err := ui.svc.VerifySecondFactor(c.Request().Context(), actor(c), s.User, c.FormValue("code"))
-	if errors.Is(err, account.ErrBadCode) {
-		if u, uerr := ui.svc.User(c.Request().Context(), s.User.ID); uerr == nil && u.FailedLogins >= account.MaxFailures {
-			ui.svc.EndSession(c.Request().Context(), actor(c), s, false) // locked: start over
-			clearCookie(c, SessionCookie)
-			return ui.Render(c, View{Name: "login", Title: "login.title", Error: ui.t(c, "login.failed"), Status: http.StatusUnauthorized})
-		}
+	switch {
+	case errors.Is(err, account.ErrLocked):
+		return ui.startOver(c, s)
+	case errors.Is(err, account.ErrBadCode):
 		return ui.Render(c, View{Name: "totp", Title: "totp.title", Error: ui.t(c, "totp.bad_code"), Status: http.StatusUnauthorized})
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
 	return ui.advance(c, s)

@@ -72,6 +72,7 @@ type UI struct {
 	pages   map[string]*template.Template
 	routes  []Route
 	uploads map[string]upload // by method+" "+path
+	limits  *signInLimits
 }
 
 // Route is one entry of the access table.
@@ -95,17 +96,19 @@ func New(e *echo.Echo, svc *account.Service, log *audit.Log, cfg Config, logger 
 	static, _ := fs.Sub(staticFiles, "static")
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(static))))
 
-	limit := loginLimiter()
+	// Every sign-in step draws on the same per-address and per-account budgets.
+	limits := newSignInLimits(logger)
+	ui.limits = limits
 	ui.public(http.MethodGet, "/login", ui.loginForm)
-	ui.public(http.MethodPost, "/login", ui.login, limit)
+	ui.public(http.MethodPost, "/login", limits.wrap(ui.login, typedAccount))
 	ui.public(http.MethodPost, "/lang", ui.setLang)
 	ui.staged(http.MethodPost, "/logout", ui.logout, account.StagePassword, account.StageTOTPEnroll, account.StageTOTP, account.StageOK)
 	ui.staged(http.MethodGet, "/password", ui.passwordForm, account.StagePassword, account.StageOK)
-	ui.staged(http.MethodPost, "/password", ui.changePassword, account.StagePassword, account.StageOK)
+	ui.staged(http.MethodPost, "/password", limits.wrap(ui.changePassword, sessionAccount), account.StagePassword, account.StageOK)
 	ui.staged(http.MethodGet, "/totp/enroll", ui.enrollForm, account.StageTOTPEnroll, account.StageOK)
-	ui.staged(http.MethodPost, "/totp/enroll", ui.enroll, account.StageTOTPEnroll, account.StageOK)
+	ui.staged(http.MethodPost, "/totp/enroll", limits.wrap(ui.enroll, sessionAccount), account.StageTOTPEnroll, account.StageOK)
 	ui.staged(http.MethodGet, "/totp", ui.challengeForm, account.StageTOTP)
-	ui.staged(http.MethodPost, "/totp", ui.challenge, account.StageTOTP)
+	ui.staged(http.MethodPost, "/totp", limits.wrap(ui.challenge, sessionAccount), account.StageTOTP)
 	ui.route(Route{Method: http.MethodPost, Path: "/logout/all"}, ui.logoutAll)
 	ui.route(Route{Method: http.MethodGet, Path: "/"}, ui.home)
 	ui.Handle(http.MethodGet, "/users", cfg.AdminRoles, ui.users)
