@@ -122,19 +122,44 @@ func TestStepsDrawOnTheAddressBudget(t *testing.T) {
 
 var recoveryRE = regexp.MustCompile(`<li><code>([a-z0-9-]{14})</code></li>`)
 
-// TestReenrolmentNeedsTheCurrentCode: a signed-in session alone cannot
-// replace the second factor.
+var secretRE = regexp.MustCompile(`<code id="secret">([A-Z2-7]+)</code>`)
+
+// TestReenrolmentNeedsTheCurrentCode: the first sign-in enrols TOTP with
+// the new key's code alone and clears the failure count once it is done;
+// after that a signed-in session alone cannot replace the second factor.
 func TestReenrolmentNeedsTheCurrentCode(t *testing.T) {
+	ctx := context.Background()
 	s := newSite(t)
-	u, recovery := s.totpUser(t, "approver.han", "approver")
+	u, _, err := s.svc.CreateUser(ctx, tester, account.NewUser{Username: "approver.han", Role: "approver", Password: given})
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := s.browser(t, "")
-	b.post(t, "/login", "username", "approver.han", "password", password)
-	code, loc := b.post(t, "/totp", "code", recovery[0])
-	want(t, "sign in", code, loc, http.StatusSeeOther, "/")
+	code, loc := b.post(t, "/login", "username", "approver.han", "password", "wrong")
+	want(t, "a wrong password", code, loc, http.StatusUnauthorized, "")
+	code, loc = b.post(t, "/login", "username", "approver.han", "password", given)
+	want(t, "sign in", code, loc, http.StatusSeeOther, "/password")
+	code, loc = b.post(t, "/password", "current", given, "new", password, "confirm", password)
+	want(t, "first password change", code, loc, http.StatusSeeOther, "/totp/enroll")
 	code, _, page := b.get(t, "/totp/enroll")
-	m := regexp.MustCompile(`<code id="secret">([A-Z2-7]+)</code>`).FindStringSubmatch(page)
+	m := secretRE.FindStringSubmatch(page)
+	if code != http.StatusOK || m == nil || strings.Contains(page, `name="current"`) {
+		t.Fatalf("first enrolment page: %d, secret shown %v, asks for a current code %v", code, m != nil, strings.Contains(page, `name="current"`))
+	}
+	first, _ := totp.GenerateCode(m[1], time.Now())
+	status, _, body := b.do(t, http.MethodPost, "/totp/enroll", form("code", first))
+	recovery := recoveryRE.FindAllStringSubmatch(body, -1)
+	if status != http.StatusOK || len(recovery) != 10 {
+		t.Fatalf("first enrolment: %d, %d recovery codes", status, len(recovery))
+	}
+	if got, _ := s.svc.User(ctx, u.ID); got.FailedLogins != 0 {
+		t.Fatalf("after the first sign-in finished: %d failures, want 0", got.FailedLogins)
+	}
+
+	code, _, page = b.get(t, "/totp/enroll")
+	m = secretRE.FindStringSubmatch(page)
 	if code != http.StatusOK || m == nil || !strings.Contains(page, `name="current"`) {
-		t.Fatalf("enrolment page at stage ok: %d, asks for the current code: %v", code, strings.Contains(page, `name="current"`))
+		t.Fatalf("enrolment page when signed in: %d, asks for the current code: %v", code, strings.Contains(page, `name="current"`))
 	}
 	next := func() string { c, _ := totp.GenerateCode(m[1], time.Now()); return c }
 	for _, current := range []string{"", "000000"} {
@@ -143,10 +168,10 @@ func TestReenrolmentNeedsTheCurrentCode(t *testing.T) {
 			t.Fatalf("re-enrolment with current code %q: %d, recovery codes shown: %v", current, status, recoveryRE.MatchString(body))
 		}
 	}
-	if got, _ := s.svc.User(context.Background(), u.ID); got.FailedLogins != 2 {
+	if got, _ := s.svc.User(ctx, u.ID); got.FailedLogins != 2 {
 		t.Fatalf("two wrong current codes: %d failures counted, want 2", got.FailedLogins)
 	}
-	status, _, body := b.do(t, http.MethodPost, "/totp/enroll", form("code", next(), "current", recovery[1]))
+	status, _, body = b.do(t, http.MethodPost, "/totp/enroll", form("code", next(), "current", recovery[0][1]))
 	if status != http.StatusOK || len(recoveryRE.FindAllString(body, -1)) != 10 {
 		t.Fatalf("re-enrolment with the current code: %d\n%.600s", status, body)
 	}
