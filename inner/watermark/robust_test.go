@@ -55,12 +55,20 @@ type Marked struct {
 	Result  *mask.Result
 }
 
-// MarkClip cuts 10 s of the asset (near-losslessly) and marks it.
+// Cut is the first 10 s of the asset (all of a shorter one), re-encoded
+// near-losslessly: what the tests mark and search.
+func Cut(tb testing.TB, asset string) string {
+	tb.Helper()
+	src := filepath.Join(tb.TempDir(), "src.mp4")
+	videotest.FFmpeg(tb, "-i", videotest.Asset(tb, asset), "-t", "10", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "12", src)
+	return src
+}
+
+// MarkClip cuts 10 s of the asset and marks it.
 func MarkClip(tb testing.TB, asset string) Marked {
 	tb.Helper()
 	dir := tb.TempDir()
-	src := filepath.Join(dir, "src.mp4")
-	videotest.FFmpeg(tb, "-i", videotest.Asset(tb, asset), "-t", "10", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "12", src)
+	src := Cut(tb, asset)
 	key := NewKey(tb)
 	var b [8]byte
 	rand.Read(b[:])
