@@ -3,7 +3,6 @@ package transfer
 import (
 	"crypto/ed25519"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 
@@ -16,16 +15,16 @@ import (
 var ErrUnpaired = errors.New("transfer: peer is not paired")
 
 // pinned checks the peer's certificate key against allowed fingerprints
-// (keys.CertFingerprint); a CA plays no part.
-func pinned(allowed func(fingerprint string) bool) func([][]byte, [][]*x509.Certificate) error {
-	return func(raw [][]byte, _ [][]*x509.Certificate) error {
-		if len(raw) == 0 {
+// (keys.CertFingerprint); a CA plays no part. It is a VerifyConnection
+// callback: crypto/tls calls that on every handshake, a resumed one too,
+// where VerifyPeerCertificate is skipped (a peer unpaired since its last
+// connection must not come back on a session ticket).
+func pinned(allowed func(fingerprint string) bool) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
 			return fmt.Errorf("%w: no certificate", ErrUnpaired)
 		}
-		cert, err := x509.ParseCertificate(raw[0])
-		if err != nil {
-			return fmt.Errorf("transfer: peer certificate: %w", err)
-		}
+		cert := cs.PeerCertificates[0]
 		if _, ok := cert.PublicKey.(ed25519.PublicKey); !ok {
 			return fmt.Errorf("%w: not an Ed25519 transfer key", ErrUnpaired)
 		}
@@ -39,24 +38,26 @@ func pinned(allowed func(fingerprint string) bool) func([][]byte, [][]*x509.Cert
 // ClientTLS is the inner's TLS config: its identity, and the outer's pinned key.
 func ClientTLS(identity tls.Certificate, outerFingerprint string) *tls.Config {
 	return &tls.Config{
-		Certificates:          []tls.Certificate{identity},
-		MinVersion:            tls.VersionTLS13,
-		NextProtos:            []string{ALPN},
-		ServerName:            "sealgate-outer",
-		InsecureSkipVerify:    true, // no CA: VerifyPeerCertificate pins the key instead
-		VerifyPeerCertificate: pinned(func(fp string) bool { return fp == outerFingerprint }),
+		Certificates:       []tls.Certificate{identity},
+		MinVersion:         tls.VersionTLS13,
+		NextProtos:         []string{ALPN},
+		ServerName:         "sealgate-outer",
+		InsecureSkipVerify: true, // no CA: VerifyConnection pins the key instead
+		VerifyConnection:   pinned(func(fp string) bool { return fp == outerFingerprint }),
 	}
 }
 
 // ServerTLS is the outer's TLS config: its identity, and the pinned keys of
-// every paired inner appliance.
+// every paired inner appliance. No session tickets: every connection is a
+// full handshake that proves the inner's key again.
 func ServerTLS(identity tls.Certificate, paired func(fingerprint string) bool) *tls.Config {
 	return &tls.Config{
-		Certificates:          []tls.Certificate{identity},
-		MinVersion:            tls.VersionTLS13,
-		NextProtos:            []string{ALPN},
-		ClientAuth:            tls.RequireAnyClientCert,
-		VerifyPeerCertificate: pinned(paired),
+		Certificates:           []tls.Certificate{identity},
+		MinVersion:             tls.VersionTLS13,
+		NextProtos:             []string{ALPN},
+		ClientAuth:             tls.RequireAnyClientCert,
+		VerifyConnection:       pinned(paired),
+		SessionTicketsDisabled: true,
 	}
 }
 
