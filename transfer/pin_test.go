@@ -64,7 +64,9 @@ func TestUnpairedPeerCannotResume(t *testing.T) {
 
 	client := transfer.ClientTLS(inner.Transfer, fp(outer.Transfer))
 	client.ClientSessionCache = tls.NewLRUClientSessionCache(4) // a client that would resume if it could
-	dial := func() (*quic.Conn, error) { return quic.DialAddr(ctx, ln.Addr().String(), client, transfer.ClientQUIC()) }
+	dial := func() (*quic.Conn, error) {
+		return quic.DialAddr(ctx, ln.Addr().String(), client, transfer.ClientQUIC())
+	}
 	c, err := dial()
 	if err != nil {
 		t.Fatalf("a paired inner is refused: %v", err)
