@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"sealgate/shared/web"
 )
 
 // exportEvents streams an export's state and stages as server-sent events
@@ -42,6 +44,7 @@ func (c *Console) exportEvents(e echo.Context) error {
 		if err != nil {
 			return err
 		}
+		web.KeepStreaming(w)
 		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
 			return err
 		}
@@ -67,6 +70,7 @@ func (c *Console) exportEvents(e echo.Context) error {
 				return nil
 			}
 		case <-ping.C:
+			web.KeepStreaming(w)
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return nil
 			}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"sealgate/shared/web"
 )
 
 // countingWriter counts the body bytes http.ServeContent writes.
@@ -72,6 +74,7 @@ func serveFile(e echo.Context, path, name, contentType string) (served, error) {
 	if contentType == "application/octet-stream" {
 		h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
 	}
+	web.AllowDownload(e.Response(), st.Size())
 	w := &countingWriter{ResponseWriter: e.Response().Writer}
 	http.ServeContent(w, e.Request(), name, st.ModTime(), f)
 	return served{Status: w.status, First: rangeStart(e.Request(), w.status), Bytes: w.written, Size: st.Size()}, nil

@@ -9,6 +9,7 @@ import (
 
 	"sealgate/shared/account"
 	"sealgate/shared/audit"
+	"sealgate/shared/web"
 )
 
 const sessionKey = "session"
@@ -43,6 +44,13 @@ func (ui *UI) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if c.Request().ContentLength > limit {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "error.too_large")
+		}
+		if limit > DefaultBodyLimit {
+			n := c.Request().ContentLength
+			if n < 0 {
+				n = limit
+			}
+			web.AllowUpload(c.Response(), n)
 		}
 		c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, limit)
 		return next(c)
