@@ -71,7 +71,7 @@ func TestSoakDeliveryAcrossKills(t *testing.T) {
 		c, cancel := context.WithCancel(ctx)
 		r := run{stop: cancel, done: make(chan struct{})}
 		s := send.New(send.Config{Addr: p.Addr, OuterFingerprint: p.OuterFP, Identity: p.Inner.Transfer, Streams: 8,
-			Poll: 50 * time.Millisecond, QUIC: transfertest.TestQUIC(false)}, ob, nil)
+			Poll: 50 * time.Millisecond, QUIC: transfertest.TestQUIC(false)}, ob.Sending(p.Inner.Signing.Public().(ed25519.PublicKey)), nil)
 		go func() { s.Run(c); close(r.done) }()
 		return r
 	}

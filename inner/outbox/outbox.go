@@ -178,8 +178,9 @@ func (o *Outbox) List(ctx context.Context) ([]Entry, error) {
 	})
 }
 
-// Next implements send.Queue.
-func (o *Outbox) Next(ctx context.Context) (*send.Item, error) {
+// claim takes the most urgent due package, unchecked: [Sending.Next]
+// checks it before a sender gets it.
+func (o *Outbox) claim(ctx context.Context) (*send.Item, error) {
 	var it send.Item
 	var sum []byte
 	err := o.pool.QueryRow(ctx, `

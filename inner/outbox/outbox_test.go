@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"sealgate/inner/outbox"
@@ -85,14 +88,16 @@ func TestClaimsLapseUnlessTouched(t *testing.T) {
 	}
 	p := transfertest.NewPair(t, nil)
 	path, _ := p.Package(t, 10_000)
-	if _, err := ob.Add(ctx, "test", path, p.Inner.Signing.Public().(ed25519.PublicKey), 0); err != nil {
+	signer := p.Inner.Signing.Public().(ed25519.PublicKey)
+	if _, err := ob.Add(ctx, "test", path, signer, 0); err != nil {
 		t.Fatal(err)
 	}
-	first, err := ob.Next(ctx)
+	q := ob.Sending(signer)
+	first, err := q.Next(ctx)
 	if err != nil || first == nil {
 		t.Fatalf("Next: %v, %v", first, err)
 	}
-	if again, _ := ob.Next(ctx); again != nil {
+	if again, _ := q.Next(ctx); again != nil {
 		t.Fatal("a fresh claim was taken twice")
 	}
 	age := func() {
@@ -104,12 +109,78 @@ func TestClaimsLapseUnlessTouched(t *testing.T) {
 	if err := ob.Touch(ctx, []int64{first.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := ob.Next(ctx); again != nil {
+	if again, _ := q.Next(ctx); again != nil {
 		t.Fatal("a touched claim was taken")
 	}
 	age() // the sender died: nobody touches it
-	again, err := ob.Next(ctx)
+	again, err := q.Next(ctx)
 	if err != nil || again == nil || again.ID != first.ID {
 		t.Fatalf("lapsed claim not taken again: %v, %v", again, err)
+	}
+}
+
+// A queued package whose file is swapped, or whose record is changed to
+// name another file, is checked again as it is claimed: it is not handed
+// to the sender, it is marked refused and audited, and the error says so
+// (the sender logs it as an error).
+func TestSwappedPackageIsNotSent(t *testing.T) {
+	ctx := context.Background()
+	key := make([]byte, 32)
+	rand.Read(key)
+	pool := pgtest.NewPool(t, store.Migrations())
+	log := audit.New(pool, key)
+	dir := filepath.Join(t.TempDir(), "outbox")
+	ob, err := outbox.New(pool, dir, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, stranger := transfertest.NewPair(t, nil), transfertest.NewPair(t, nil)
+	signer := p.Inner.Signing.Public().(ed25519.PublicKey)
+	q := ob.Sending(signer)
+	queue := func(priority int) (string, string) {
+		path, sum := p.Package(t, 20_000)
+		if _, err := ob.Add(ctx, "test", path, signer, priority); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(dir, sum+".sgpkg"), sum
+	}
+	swapped, swappedSum := queue(3)
+	other, _ := p.Package(t, 20_000) // ours, validly signed, but not the one recorded
+	b, _ := os.ReadFile(other)
+	if err := os.WriteFile(swapped, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, renamedSum := queue(2)
+	foreign, _ := stranger.Package(t, 20_000)
+	// The record changed to a foreign file with that file's own hash.
+	fb, _ := os.ReadFile(foreign)
+	fsum := sha256.Sum256(fb)
+	if _, err := pool.Exec(ctx, `UPDATE outbox SET path = $2, sha256 = $3, size = $4 WHERE encode(sha256, 'hex') = $1`,
+		renamedSum, foreign, fsum[:], len(fb)); err != nil {
+		t.Fatal(err)
+	}
+	_, goodSum := queue(1)
+
+	for i, want := range []string{swappedSum, hex.EncodeToString(fsum[:])} {
+		it, err := q.Next(ctx)
+		if it != nil || !errors.Is(err, outbox.ErrTampered) {
+			t.Fatalf("claim %d: %v, %v; want ErrTampered", i, it, err)
+		}
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("claim %d: %v, want it to name %s", i, err, want)
+		}
+	}
+	it, err := q.Next(ctx)
+	if err != nil || it == nil || hex.EncodeToString(it.Package.SHA256[:]) != goodSum {
+		t.Fatalf("the untouched package: %v, %v", it, err)
+	}
+	var refused, audited int
+	pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE state = 'refused' AND last_error LIKE '%does not match%'`).Scan(&refused)
+	pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'transfer.tampered' AND outcome = 'failed'`).Scan(&audited)
+	if refused != 2 || audited != 2 {
+		t.Errorf("held back: %d refused, %d audited; want 2 and 2", refused, audited)
+	}
+	if again, err := q.Next(ctx); again != nil || err != nil {
+		t.Errorf("a held-back package was claimed again: %v, %v", again, err)
 	}
 }
