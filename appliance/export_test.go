@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +207,7 @@ func TestExportFromRequestToTheOuter(t *testing.T) {
 	var slip struct {
 		Password      string
 		PackageSHA256 string `json:"package_sha256"`
+		Signer        string `json:"signer_key_id"`
 	}
 	if err := json.Unmarshal([]byte(s.inner(t, "export", "handover", "--as", "operator.kim", oid, "--out", usb, "--json")), &slip); err != nil || len(slip.Password) < 12 {
 		t.Fatalf("hand-over slip %+v: %v", slip, err)
@@ -213,7 +215,7 @@ func TestExportFromRequestToTheOuter(t *testing.T) {
 	pw := filepath.Join(s.dir, "usb-password.txt")
 	os.WriteFile(pw, []byte(slip.Password), 0o600)
 	var out, errb bytes.Buffer
-	if code := opener.Main(context.Background(), []string{"decrypt", "--password-file", pw, "--out", filepath.Join(s.dir, "opened.mp4"), usb}, &out, &errb); code != 0 {
+	if code := opener.Main(context.Background(), []string{"decrypt", "--password-file", pw, "--signer", slip.Signer, "--out", filepath.Join(s.dir, "opened.mp4"), usb}, &out, &errb); code != 0 {
 		t.Fatalf("sealgate-open decrypt: %s", errb.String())
 	}
 	if e := s.show(t, oid); e.State != "delivered" {
@@ -301,7 +303,11 @@ func handOverInTheConsole(t *testing.T, s *exportSite, ind *daemontest.Daemon, i
 	file, pw := filepath.Join(s.dir, "console.sgpkg"), filepath.Join(s.dir, "console-password.txt")
 	os.WriteFile(file, pkg, 0o600)
 	os.WriteFile(pw, []byte(chosen), 0o600)
-	if code := opener.Main(ctx, []string{"decrypt", "--password-file", pw, "--out", filepath.Join(s.dir, "console.mp4"), file}, io.Discard, &errb); code != 0 {
+	signer := regexp.MustCompile(`id="slip-signer">(sha256:[0-9a-f]{64})<`).FindStringSubmatch(slip)
+	if signer == nil {
+		t.Fatal("the slip names no signer")
+	}
+	if code := opener.Main(ctx, []string{"decrypt", "--password-file", pw, "--signer", signer[1], "--out", filepath.Join(s.dir, "console.mp4"), file}, io.Discard, &errb); code != 0 {
 		t.Fatalf("sealgate-open decrypt with the chosen password: %s", errb.String())
 	}
 	if e := s.show(t, id); e.State != "delivered" {

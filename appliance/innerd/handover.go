@@ -82,8 +82,8 @@ func printSlip(w io.Writer, s pipeline.Slip) {
 		s.Code, s.Recipient, s.Agency, s.DocumentNo)
 	fmt.Fprintf(w, "패키지 / Package:             %s\nSHA-256:                      %s\n서명 키 / Signer:             %s\n",
 		s.Package, s.PackageSHA256, s.Signer)
-	fmt.Fprintf(w, "%s\n열기 / To open:\n  sealgate-open verify --signer signing.pub %s\n  sealgate-open decrypt --password-file PASSWORD.txt --out video.mp4 %s\n",
-		rule, s.Package, s.Package)
+	fmt.Fprintf(w, "%s\n열기 / To open:\n  sealgate-open decrypt --signer %s --password-file PASSWORD.txt --out video.mp4 %s\n",
+		rule, s.Signer, s.Package)
 	fmt.Fprintf(w, "%s\n암호 (한 번만 표시, 매체와 따로 전달) / Password (shown once; hand it over apart from the medium):\n  %s\n%s\n",
 		rule, s.Password, rule)
 }

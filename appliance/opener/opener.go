@@ -6,10 +6,11 @@ package opener
 
 import (
 	"context"
-	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -35,7 +36,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 type verifyCmd struct {
-	Signer  string `required:"" type:"existingfile" help:"The control center's signing.pub."`
+	Signer  string `required:"" help:"Who must have signed: the control center's signing.pub, or its key id as the hand-over slip prints it (sha256:…)."`
 	Package string `arg:"" type:"existingfile" help:"Package file."`
 	JSON    bool   `help:"Print one JSON object."`
 }
@@ -54,7 +55,7 @@ func (c *verifyCmd) Run(e *env) error {
 }
 
 type inspectCmd struct {
-	Signer  string `type:"existingfile" help:"The control center's signing.pub; without it the signature is checked against the key the package names, which proves integrity but not who signed."`
+	Signer  string `required:"" help:"Who must have signed: the control center's signing.pub, or its key id as the hand-over slip prints it (sha256:…)."`
 	Package string `arg:"" type:"existingfile" help:"Package file."`
 	JSON    bool   `help:"Print one JSON object."`
 }
@@ -65,19 +66,17 @@ func (c *inspectCmd) Run(e *env) error {
 		return err
 	}
 	if c.JSON {
-		return cli.PrintJSON(e.stdout, map[string]any{"manifest": p.Manifest, "size": p.Size, "signer_pinned": c.Signer != ""})
+		return cli.PrintJSON(e.stdout, map[string]any{"manifest": p.Manifest, "size": p.Size, "signed_by": seal.KeyID(p.Signer)})
 	}
 	printManifest(e.stdout, p.Manifest)
-	if c.Signer == "" {
-		fmt.Fprintf(e.stdout, "\nSignature valid, but the signer %s was not pinned: pass --signer signing.pub to prove who signed.\n", p.Manifest.SignerKeyID)
-	}
+	fmt.Fprintf(e.stdout, "\nSigned by %s, the key you named.\n", seal.KeyID(p.Signer))
 	return nil
 }
 
 type decryptCmd struct {
 	PasswordFile string `required:"" type:"existingfile" help:"File holding the package's password."`
 	Out          string `required:"" help:"Video file to create (never overwritten)."`
-	Signer       string `type:"existingfile" help:"The control center's signing.pub, to check who signed."`
+	Signer       string `required:"" help:"Who must have signed: the control center's signing.pub, or its key id as the hand-over slip prints it (sha256:…)."`
 	Package      string `arg:"" type:"existingfile" help:"Package file."`
 }
 
@@ -101,7 +100,8 @@ func (c *decryptCmd) Run(e *env) error {
 	if err := p.DecryptFile(f, k, c.Out); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Decrypted %s to %s (%d bytes; SHA-256 %s matches the signed manifest).\n", c.Package, c.Out, p.PayloadSize, p.Manifest.DeliveredSHA256)
+	fmt.Fprintf(e.stdout, "Decrypted %s to %s (%d bytes; SHA-256 %s matches the manifest signed by %s).\n", c.Package, c.Out, p.PayloadSize,
+		p.Manifest.DeliveredSHA256, seal.KeyID(p.Signer))
 	return nil
 }
 
@@ -126,15 +126,34 @@ func open(path, signerPath string) (*seal.Package, error) {
 	return p, nil
 }
 
-func openFile(path, signerPath string) (*os.File, *seal.Package, error) {
-	var signer ed25519.PublicKey
-	if signerPath != "" {
-		var err error
-		if signer, err = keys.ReadSigningPub(signerPath); err != nil {
+// ErrSignerNotNamed: the package was signed by another key than the one
+// the user named.
+var ErrSignerNotNamed = errors.New("the package is signed by another key than the one named with --signer")
+
+// openFile opens and verifies a package against the signer the user
+// named: a signing.pub file, or a key id (sha256:…) from the hand-over
+// slip, compared with the key that verified the signature (never with
+// what the manifest says of itself).
+func openFile(path, signer string) (*os.File, *seal.Package, error) {
+	if id, ok := strings.CutPrefix(signer, "sha256:"); ok {
+		if len(id) != 64 || strings.Trim(strings.ToLower(id), "0123456789abcdef") != "" {
+			return nil, nil, fmt.Errorf("--signer %s: a key id is sha256: and 64 hex digits", signer)
+		}
+		f, p, err := seal.OpenFile(path, nil)
+		if err != nil {
 			return nil, nil, err
 		}
+		if got := seal.KeyID(p.Signer); got != "sha256:"+strings.ToLower(id) {
+			f.Close()
+			return nil, nil, fmt.Errorf("%w: signed by %s, named %s", ErrSignerNotNamed, got, signer)
+		}
+		return f, p, nil
 	}
-	return seal.OpenFile(path, signer)
+	pub, err := keys.ReadSigningPub(signer)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--signer: %w", err)
+	}
+	return seal.OpenFile(path, pub)
 }
 
 // checkWindow refuses to decrypt outside the manifest's viewing period:

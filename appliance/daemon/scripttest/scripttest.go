@@ -12,7 +12,9 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"sealgate/shared/keys"
 	"sealgate/shared/pgcluster"
+	"sealgate/shared/seal"
 )
 
 // Run runs every script in testdata/.
@@ -37,6 +39,7 @@ func Run(t *testing.T) {
 			"randfile":  randfile,
 			"flipbyte":  flipbyte,
 			"truncate":  truncate,
+			"keyid":     keyid,
 		},
 	})
 }
@@ -102,4 +105,15 @@ func truncate(ts *testscript.TestScript, neg bool, args []string) {
 	n, err := strconv.ParseInt(args[1], 10, 64)
 	ts.Check(err)
 	ts.Check(os.Truncate(ts.MkAbs(args[0]), n))
+}
+
+// keyid VAR PUB: sets $VAR to the key id (sha256:…) of the signing.pub
+// PUB, as a hand-over slip prints it.
+func keyid(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: keyid VAR PUB")
+	}
+	pub, err := keys.ReadSigningPub(ts.MkAbs(args[1]))
+	ts.Check(err)
+	ts.Setenv(args[0], seal.KeyID(pub))
 }
