@@ -5,7 +5,11 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"sealgate/shared/seal"
 )
@@ -14,7 +18,7 @@ import (
 func printManifest(w io.Writer, m *seal.Manifest) {
 	row := func(label, value string) {
 		if value != "" {
-			fmt.Fprintf(w, "%-18s %s\n", label+":", value)
+			fmt.Fprintf(w, "%-18s %s\n", label+":", printable(value))
 		}
 	}
 	when := func(t time.Time) string {
@@ -47,6 +51,17 @@ func printManifest(w io.Writer, m *seal.Manifest) {
 	for _, k := range slices.Sorted(maps.Keys(m.ToolVersions)) {
 		row("tool", k+" "+m.ToolVersions[k])
 	}
+}
+
+// printable is s as a terminal may show it: a string with control or
+// format characters (escape sequences that rewrite the screen, bidi
+// overrides that reorder it) or invalid UTF-8, which a hostile package's
+// manifest may hold, is shown quoted with those escaped.
+func printable(s string) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) }) < 0 {
+		return s
+	}
+	return strconv.QuoteToGraphic(s)
 }
 
 func join(parts ...string) string {
