@@ -247,9 +247,21 @@ func (s *Service) SetRole(ctx context.Context, a Actor, id int64, role string) e
 	})
 }
 
-// keepAnAdmin refuses to take away the last enabled admin.
+// keepAnAdmin refuses to take away the last enabled admin. The check and
+// the change it guards commit in one transaction, and every such
+// transaction takes the same lock first: two admins disabling each other
+// at once run one after the other, and the second finds itself the last.
+// The account is read again under the lock (it may have changed since it
+// was looked up).
 func (s *Service) keepAnAdmin(ctx context.Context, tx pgx.Tx, u *User) error {
-	if u.Role != "admin" || u.Disabled {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('sealgate.account.last_admin'))`); err != nil {
+		return fmt.Errorf("account: lock the admins: %w", err)
+	}
+	var admin bool
+	if err := tx.QueryRow(ctx, `SELECT role = 'admin' AND NOT disabled FROM users WHERE id = $1`, u.ID).Scan(&admin); err != nil {
+		return fmt.Errorf("account: %s: %w", u.Username, err)
+	}
+	if !admin {
 		return nil
 	}
 	var n int
