@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -231,6 +232,14 @@ func TestReviewEditor(t *testing.T) {
 	sum, _ := saved.SHA256()
 	if created != 1 || saves != 1 || !strings.Contains(detail, sum) || !strings.Contains(detail, "1 manual, 1 subjects") {
 		t.Fatalf("audit: %d created, %d saves (%q); plan sha256 %s", created, saves, detail, sum)
+	}
+	// The unmasked frames the editor showed are on record, as ranges.
+	var rawViews int
+	var rawDetail string
+	pool.QueryRow(context.Background(), `SELECT count(*), coalesce(min(detail), '') FROM audit_log WHERE action = 'mask.review.view_raw' AND actor = 'kim' AND target = $1`,
+		"review:"+id).Scan(&rawViews, &rawDetail)
+	if rawViews == 0 || !regexp.MustCompile(`^unmasked frames \d+(-\d+)?(, \d+(-\d+)?)*$`).MatchString(rawDetail) {
+		t.Errorf("raw frames seen: %d audit entries (%q)", rawViews, rawDetail)
 	}
 
 	step("delete", chromedp.Click(chromedp.ID("delete")), chromedp.WaitVisible(chromedp.ID("reviews")))

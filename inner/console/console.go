@@ -111,6 +111,7 @@ type Console struct {
 	workDir  string
 	signer   string
 	views    viewGrants
+	raw      *rawViews
 }
 
 // New builds the console and adds its routes to cfg.UI. It removes uploads
@@ -124,7 +125,8 @@ func New(cfg Config) (*Console, error) {
 	c := &Console{ui: cfg.UI, audit: cfg.Audit, ledger: cfg.Ledger, reviews: ws,
 		workers: review.NewPool(maxWorkers, workerIdle), analyser: review.NewAnalyser(ws, cfg.Log.With(slog.String("component", "review"))),
 		keyDir: cfg.KeyDir, tmpDir: filepath.Join(cfg.DataDir, "tmp"), busy: make(chan struct{}, 1), log: cfg.Log,
-		workflow: cfg.Workflow, uploads: cfg.Uploads, live: newLive(cfg.DB), workDir: cfg.WorkDir, signer: cfg.Signer}
+		workflow: cfg.Workflow, uploads: cfg.Uploads, live: newLive(cfg.DB), workDir: cfg.WorkDir, signer: cfg.Signer,
+		raw: newRawViews(cfg.Audit, cfg.Log.With(slog.String("component", "review")))}
 	if err := os.MkdirAll(c.tmpDir, 0o700); err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
@@ -143,7 +145,7 @@ type Runner interface {
 
 // Background are the parts the daemon must run beside the console.
 func (c *Console) Background() []Runner {
-	return []Runner{c.analyser, c.workers, c.live, runnerFunc(c.expireUploads)}
+	return []Runner{c.analyser, c.workers, c.live, runnerFunc(c.expireUploads), c.raw}
 }
 
 type runnerFunc func(context.Context) error

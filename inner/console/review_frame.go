@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -28,6 +29,12 @@ func (c *Console) reviewFrame(e echo.Context) error {
 			return httpError(err)
 		}
 		spec = &review.MaskSpec{Style: p.Style, Margin: p.Margin, Boxes: p.BoxesAt(n)}
+	}
+	if spec == nil {
+		a := actor(e)
+		if err := c.raw.seen(ctx, a.User, a.Remote, w.ID, n); err != nil {
+			return fmt.Errorf("console: record the raw frame seen: %w", err)
+		}
 	}
 	worker, err := c.worker(e, w)
 	if err != nil {
