@@ -30,6 +30,7 @@ import (
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
 	"sealgate/shared/pgdb/pgtest"
+	"sealgate/transfer"
 )
 
 // exportSite is a paired inner and outer whose inner seals online exports
@@ -104,6 +105,7 @@ type shownExport struct {
 	Leaks         *struct{ Suspects []json.RawMessage }
 	Error         string
 	PackageSHA256 string `json:"package_sha256"`
+	Receipt       string
 	Stages        []struct {
 		Stage, State string
 		Progress     float64
@@ -184,8 +186,8 @@ func TestExportFromRequestToTheOuter(t *testing.T) {
 	})
 	id := s.request(t, "-f", "lavfi", "-i", "testsrc2=s=640x360:r=10:d=3")
 	e := s.waitFor(t, id, 2*time.Minute, delivered)
-	if e.PackageSHA256 == "" || len(e.Stages) != 4 {
-		t.Fatalf("delivered export: %+v", e)
+	if e.PackageSHA256 == "" || len(e.Stages) != 4 || len(e.Receipt) != 2*transfer.ReplySize {
+		t.Fatalf("delivered export (with the outer's receipt): %+v", e)
 	}
 	if !s.outerHolds(t, e.PackageSHA256) {
 		t.Errorf("the outer does not hold package %s", e.PackageSHA256)

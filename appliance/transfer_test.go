@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hpke"
 	"crypto/rand"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -24,6 +25,7 @@ import (
 	"sealgate/appliance/outerd"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
+	"sealgate/transfer"
 	"sealgate/shared/pgdb/pgtest"
 	"sealgate/shared/seal"
 	"sealgate/transfer/transfertest"
@@ -155,8 +157,20 @@ func TestPairedDaemonsDeliverAPackage(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if out := mainOf(t, imain, "outbox", "list", "--config", innerConf, "--json"); !strings.Contains(out, `"state":"delivered"`) {
-		t.Fatalf("outbox list after delivery: %s", out)
+	var sent struct{ Packages []struct{ State, Receipt string } }
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		json.Unmarshal([]byte(mainOf(t, imain, "outbox", "list", "--config", innerConf, "--json")), &sent)
+		if len(sent.Packages) == 1 && sent.Packages[0].State == "delivered" || time.Now().After(end) {
+			break
+		}
+	}
+	if len(sent.Packages) != 1 || sent.Packages[0].State != "delivered" {
+		t.Fatalf("outbox list after delivery: %+v", sent)
+	}
+	// The outer's signed receipt is kept: proof of delivery, verifiable later.
+	receipt, _ := hex.DecodeString(sent.Packages[0].Receipt)
+	if r, err := transfer.VerifyReceipt(receipt, ok.Transfer.PrivateKey.(ed25519.PrivateKey).Public().(ed25519.PublicKey), psum); err != nil || r.Status != transfer.Stored {
+		t.Fatalf("the kept receipt %x: %+v, %v", receipt, r, err)
 	}
 	if m := outer.Metrics(t); !strings.Contains(m, `sealgate_receive_packages_total{peer="city-hall"} 1`) {
 		t.Fatal("outer metrics do not count the package")

@@ -165,11 +165,32 @@ func ParseReply(b []byte, key ed25519.PublicKey, want [32]byte, lane int) (Reply
 	return r, nil
 }
 
-// ReadReply reads exactly one reply from r and parses it.
-func ReadReply(r io.Reader, key ed25519.PublicKey, want [32]byte, lane int) (Reply, error) {
+// VerifyReceipt checks a kept receipt: a reply signed by key saying that
+// the outer holds the whole package want (Stored or Already), about
+// whichever lane completed it.
+func VerifyReceipt(b []byte, key ed25519.PublicKey, want [32]byte) (Reply, error) {
+	if len(b) != ReplySize {
+		return Reply{}, fmt.Errorf("%w: a receipt is %d bytes, not %d", ErrProtocol, ReplySize, len(b))
+	}
+	r, err := ParseReply(b, key, want, int(b[38]))
+	if err != nil {
+		return Reply{}, err
+	}
+	if r.Status != Stored && r.Status != Already {
+		return Reply{}, fmt.Errorf("%w: reply status %d is not a receipt", ErrProtocol, r.Status)
+	}
+	return r, nil
+}
+
+// ReadReply reads exactly one reply from r and parses it. It returns the
+// reply's bytes as the outer signed them too: a Stored or Already reply is
+// the outer's receipt for the package, which the inner keeps as proof of
+// delivery (ParseReply checks it again later).
+func ReadReply(r io.Reader, key ed25519.PublicKey, want [32]byte, lane int) (Reply, []byte, error) {
 	b := make([]byte, ReplySize)
 	if _, err := io.ReadFull(r, b); err != nil {
-		return Reply{}, fmt.Errorf("transfer: read reply: %w", err)
+		return Reply{}, nil, fmt.Errorf("transfer: read reply: %w", err)
 	}
-	return ParseReply(b, key, want, lane)
+	rep, err := ParseReply(b, key, want, lane)
+	return rep, b, err
 }

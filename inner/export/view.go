@@ -55,6 +55,8 @@ type Export struct {
 	PackagePath    string     `json:"-"`
 	PackageSHA256  string     `json:"package_sha256,omitempty"`
 	OutboxID       *int64     `json:"outbox_id,omitempty"`
+	DeliveredAt    *time.Time `json:"delivered_at,omitempty"`
+	Receipt        string     `json:"receipt,omitempty"` // hex: the outer's signed receipt (transfer.VerifyReceipt)
 	Error          string     `json:"error,omitempty"`
 	UpdatedAt      time.Time  `json:"updated_at"`
 	Stages         []Stage    `json:"stages"`
@@ -91,7 +93,7 @@ const exportColumns = `e.id, CASE WHEN e.state = 'queued' AND o.state = 'sending
 	e.recipient, e.viewing_days, e.clip_from_s, e.clip_to_s, e.transcode, e.masked, e.unmasked_reason, e.delivery, e.requested_by,
 	e.requested_at, coalesce(e.decided_by, ''), e.decided_at, e.decision_reason, e.serial, e.mask_plan_sha256, coalesce(e.package_path, ''),
 	e.package_sha256, e.outbox_id, e.error, e.updated_at, coalesce(e.viewing_approved_by, ''), e.viewing_reason,
-	e.leak_report, coalesce(e.released_by, ''), coalesce(e.review_id, '')
+	e.leak_report, coalesce(e.released_by, ''), coalesce(e.review_id, ''), o.delivered_at, coalesce(encode(o.receipt, 'hex'), '')
 	FROM export e JOIN footage f ON f.id = e.footage_id JOIN camera c ON c.id = f.camera_id LEFT JOIN outbox o ON o.id = e.outbox_id`
 
 func scanExport(row pgx.Row) (*Export, error) {
@@ -100,7 +102,8 @@ func scanExport(row pgx.Row) (*Export, error) {
 	err := row.Scan(&e.ID, &e.State, &e.FootageID, &e.CameraID, &e.CameraName, &e.CameraLocation, &e.ReasonCode, &e.Detail,
 		&e.RequesterName, &e.Agency, &e.Phone, &e.DocumentNo, &e.Recipient, &e.ViewingDays, &e.FromS, &e.ToS, &e.Transcode, &e.Masked,
 		&e.UnmaskedReason, &e.Delivery, &e.RequestedBy, &e.RequestedAt, &e.DecidedBy, &e.DecidedAt, &e.DecisionReason, &e.Serial,
-		&plan, &e.PackagePath, &pkg, &e.OutboxID, &e.Error, &e.UpdatedAt, &e.ViewingApprovedBy, &e.ViewingReason, &leaks, &e.ReleasedBy, &e.ReviewID)
+		&plan, &e.PackagePath, &pkg, &e.OutboxID, &e.Error, &e.UpdatedAt, &e.ViewingApprovedBy, &e.ViewingReason, &leaks, &e.ReleasedBy, &e.ReviewID,
+		&e.DeliveredAt, &e.Receipt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("%w: export", ErrNotFound)
 	}

@@ -45,6 +45,7 @@ type Entry struct {
 	Resumed     int64      `json:"resumed_bytes"`
 	CreatedAt   time.Time  `json:"created_at"`
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	Receipt     string     `json:"receipt,omitempty"` // hex of the outer's signed receipt (transfer.ParseReply)
 }
 
 // Outbox is the queue; packages are copied into dir when added.
@@ -165,14 +166,14 @@ func sameContent(pkg send.Package) error {
 // List returns every package, most urgent first.
 func (o *Outbox) List(ctx context.Context) ([]Entry, error) {
 	rows, err := o.pool.Query(ctx, `SELECT id, sha256, size, priority, state, attempts, next_attempt_at, last_error,
-		resumed_bytes, created_at, delivered_at FROM outbox ORDER BY state = 'delivered', priority DESC, created_at`)
+		resumed_bytes, created_at, delivered_at, coalesce(encode(receipt, 'hex'), '') FROM outbox ORDER BY state = 'delivered', priority DESC, created_at`)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: list: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) {
 		var e Entry
 		var sum []byte
-		err := r.Scan(&e.ID, &sum, &e.Size, &e.Priority, &e.State, &e.Attempts, &e.NextAttempt, &e.LastError, &e.Resumed, &e.CreatedAt, &e.DeliveredAt)
+		err := r.Scan(&e.ID, &sum, &e.Size, &e.Priority, &e.State, &e.Attempts, &e.NextAttempt, &e.LastError, &e.Resumed, &e.CreatedAt, &e.DeliveredAt, &e.Receipt)
 		e.SHA256 = hex.EncodeToString(sum)
 		return e, err
 	})
@@ -212,12 +213,12 @@ func (o *Outbox) Touch(ctx context.Context, ids []int64) error {
 func (o *Outbox) Delivered(ctx context.Context, id int64, res send.Result) error {
 	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
 		var sum []byte
-		if err := tx.QueryRow(ctx, `UPDATE outbox SET state = 'delivered', delivered_at = now(), last_error = '', resumed_bytes = $2
-			WHERE id = $1 RETURNING sha256`, id, res.Resumed).Scan(&sum); err != nil {
+		if err := tx.QueryRow(ctx, `UPDATE outbox SET state = 'delivered', delivered_at = now(), last_error = '', resumed_bytes = $2,
+			receipt = $3 WHERE id = $1 RETURNING sha256`, id, res.Resumed, res.Receipt).Scan(&sum); err != nil {
 			return fmt.Errorf("outbox: delivered: %w", err)
 		}
 		return o.audit.AppendTx(ctx, tx, audit.Entry{Actor: "system", Action: "transfer.deliver", Target: hex.EncodeToString(sum),
-			Detail: fmt.Sprintf("status %d, %d bytes sent, resumed from %d", res.Status, res.Sent, res.Resumed)})
+			Detail: fmt.Sprintf("status %d, %d bytes sent, resumed from %d; receipt %x", res.Status, res.Sent, res.Resumed, res.Receipt)})
 	})
 }
 

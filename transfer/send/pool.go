@@ -303,9 +303,9 @@ func (p *Pool) Send(ctx context.Context, pkg Package, write func(context.Context
 					firstErr = err
 					cancel() // one lane refused or lost: the package is retried as a whole, each lane resuming
 				case lr.Status == transfer.Stored:
-					res.Status = transfer.Stored
+					res.Status, res.Receipt = transfer.Stored, lr.Receipt
 				case lr.Status == transfer.Already && res.Status == 0:
-					res.Status = transfer.Already
+					res.Status, res.Receipt = transfer.Already, lr.Receipt
 				}
 				mu.Unlock()
 				if err != nil {
@@ -329,7 +329,7 @@ func (p *Pool) Send(ctx context.Context, pkg Package, write func(context.Context
 		if lr.Status != transfer.Stored && lr.Status != transfer.Already {
 			return Result{}, errors.New("send: outer holds every lane but sent no receipt")
 		}
-		res.Status = lr.Status
+		res.Status, res.Receipt = lr.Status, lr.Receipt
 	}
 	return res, nil
 }
@@ -348,7 +348,7 @@ func (p *Pool) sendLane(ctx context.Context, pkg Package, lanes, lane int, write
 			total.Resumed = lr.Resumed
 		}
 		total.Sent += lr.Sent
-		total.Status = lr.Status
+		total.Status, total.Receipt = lr.Status, lr.Receipt
 		if err == nil {
 			return total, nil
 		}

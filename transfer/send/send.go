@@ -137,6 +137,9 @@ type Result struct {
 	Status  transfer.Status // Stored or Already
 	Resumed int64           // bytes the outer already held
 	Sent    int64           // bytes sent on this stream
+	// Receipt is the outer's signed reply that it holds the package
+	// (transfer.ReplySize bytes; transfer.ParseReply verifies it).
+	Receipt []byte
 }
 
 // RefusedError is the outer's refusal of a package.
@@ -173,7 +176,7 @@ func Describe(path string) (Package, error) {
 // *RefusedError when the outer refuses.
 func (c *Conn) Send(ctx context.Context, p Package, write func(context.Context, io.Writer) io.Writer) (Result, error) {
 	lr, err := c.SendLane(ctx, p, 1, 0, write)
-	return Result{Status: lr.Status, Resumed: lr.Resumed, Sent: lr.Sent}, err
+	return Result{Status: lr.Status, Resumed: lr.Resumed, Sent: lr.Sent, Receipt: lr.Receipt}, err
 }
 
 // LaneResult is how one lane's delivery ended.
@@ -181,6 +184,7 @@ type LaneResult struct {
 	Status  transfer.Status // Stored (the receipt), Already, or Held
 	Resumed int64           // bytes of the lane the outer already held
 	Sent    int64           // bytes sent on this stream
+	Receipt []byte          // the signed reply, when Stored or Already
 }
 
 // SendLane delivers one lane of a package split into lanes, on a new stream.
@@ -203,7 +207,7 @@ func (c *Conn) SendLane(ctx context.Context, p Package, lanes, lane int, write f
 		return LaneResult{}, fmt.Errorf("send: offer: %w", err)
 	}
 	s.SetReadDeadline(time.Now().Add(transfer.IdleTimeout))
-	rep, err := transfer.ReadReply(s, c.outerKey, p.SHA256, lane)
+	rep, signed, err := transfer.ReadReply(s, c.outerKey, p.SHA256, lane)
 	end(err == nil)
 	if err != nil {
 		s.CancelRead(transfer.CodeProtocol)
@@ -213,7 +217,7 @@ func (c *Conn) SendLane(ctx context.Context, p Package, lanes, lane int, write f
 	switch {
 	case rep.Status == transfer.Already || rep.Status == transfer.Held || rep.Status == transfer.Stored:
 		s.Close()
-		return LaneResult{Status: rep.Status}, nil
+		return LaneResult{Status: rep.Status, Receipt: receipt(rep, signed)}, nil
 	case rep.Status == transfer.Refused:
 		s.Close()
 		return LaneResult{}, &RefusedError{Reason: rep.Reason}
@@ -248,13 +252,13 @@ func (c *Conn) SendLane(ctx context.Context, p Package, lanes, lane int, write f
 	// Verifying a multi-GB package takes a while: wait for the answer as
 	// long as the connection lives.
 	s.SetReadDeadline(time.Time{})
-	rep, err = transfer.ReadReply(s, c.outerKey, p.SHA256, lane)
+	rep, signed, err = transfer.ReadReply(s, c.outerKey, p.SHA256, lane)
 	if err != nil {
 		return LaneResult{}, err
 	}
 	switch rep.Status {
 	case transfer.Stored, transfer.Held, transfer.Already:
-		return LaneResult{Status: rep.Status, Resumed: resumed, Sent: n}, nil
+		return LaneResult{Status: rep.Status, Resumed: resumed, Sent: n, Receipt: receipt(rep, signed)}, nil
 	case transfer.Refused:
 		return LaneResult{}, &RefusedError{Reason: rep.Reason}
 	}
@@ -271,4 +275,13 @@ func IsRefused(err error) (transfer.Reason, bool) {
 		return re.Reason, true
 	}
 	return 0, false
+}
+
+// receipt is the signed reply when it says the outer holds the whole
+// package.
+func receipt(rep transfer.Reply, signed []byte) []byte {
+	if rep.Status == transfer.Stored || rep.Status == transfer.Already {
+		return signed
+	}
+	return nil
 }
