@@ -3,9 +3,9 @@ package appliance_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/hpke"
 	"crypto/rand"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -25,9 +25,9 @@ import (
 	"sealgate/appliance/outerd"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
-	"sealgate/transfer"
 	"sealgate/shared/pgdb/pgtest"
 	"sealgate/shared/seal"
+	"sealgate/transfer"
 	"sealgate/transfer/transfertest"
 )
 
@@ -157,7 +157,9 @@ func TestPairedDaemonsDeliverAPackage(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	var sent struct{ Packages []struct{ State, Receipt string } }
+	var sent struct {
+		Packages []struct{ State, Receipt string }
+	}
 	for end := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		json.Unmarshal([]byte(mainOf(t, imain, "outbox", "list", "--config", innerConf, "--json")), &sent)
 		if len(sent.Packages) == 1 && sent.Packages[0].State == "delivered" || time.Now().After(end) {
