@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // Dir is the store directory: each package at <sha256>.sgpkg, packages
@@ -88,6 +90,56 @@ func (d *Dir) Used() int64 {
 		return nil
 	})
 	return n
+}
+
+// Free is the bytes free on the store's filesystem for an unprivileged
+// writer, or -1 when it cannot be told.
+func (d *Dir) Free() int64 {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(d.path, &st); err != nil {
+		return -1
+	}
+	return int64(st.Bavail) * int64(st.Bsize)
+}
+
+// Idle lists the packages arriving under incoming/ whose files have not
+// changed since before: abandoned by their sender (an export cancelled,
+// an inner unpaired), or waiting for a sender that will resume them.
+func (d *Dir) Idle(before time.Time) ([][32]byte, error) {
+	es, err := os.ReadDir(filepath.Join(d.path, "incoming"))
+	if err != nil {
+		return nil, fmt.Errorf("pkgstore: %w", err)
+	}
+	seen := map[[32]byte]bool{}
+	var idle [][32]byte
+	for _, e := range es {
+		name, ok := strings.CutSuffix(e.Name(), ".partial")
+		if !ok {
+			name, ok = strings.CutSuffix(e.Name(), ".lanes")
+		}
+		var sum [32]byte
+		if b, err := hex.DecodeString(name); !ok || err != nil || len(b) != 32 {
+			continue
+		} else {
+			copy(sum[:], b)
+		}
+		if seen[sum] {
+			continue
+		}
+		seen[sum] = true
+		data, lanes := d.Incoming(sum)
+		if changedSince(data, before) || changedSince(lanes, before) {
+			continue
+		}
+		idle = append(idle, sum)
+	}
+	return idle, nil
+}
+
+// changedSince: the file exists and was written at or after t.
+func changedSince(path string, t time.Time) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.ModTime().Before(t)
 }
 
 // Reconcile records package files that have no row: Keep stores the file

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -47,7 +48,15 @@ type Store interface {
 	Keep(ctx context.Context, peer string, sum [32]byte, size int64, data string) error
 	// Used is the bytes the store holds, arrivals included.
 	Used() int64
+	// Idle lists the arrivals whose files have not changed since before.
+	Idle(before time.Time) ([][32]byte, error)
+	// Free is the bytes free on the store's filesystem (-1: unknown).
+	Free() int64
 }
+
+// DiskReserve is the free space an arrival may not eat into, whatever the
+// quota: the outer's database, logs and the portal's players need it.
+const DiskReserve = 1 << 30
 
 // Config configures a Receiver.
 type Config struct {
@@ -57,9 +66,12 @@ type Config struct {
 	Streams    int64           // parallel packages per connection (default 8)
 	MaxPackage int64           // largest package accepted (default 64 GiB)
 	Quota      int64           // bytes the store may hold; 0: limited by the disk only
-	QUIC       *quic.Config    // nil: transfer.ServerQUIC
-	Log        *slog.Logger
-	Metrics    prometheus.Registerer // may be nil
+	// PartialIdle is how long a partial package may wait for its sender
+	// to resume it before it is removed (default 7 days).
+	PartialIdle time.Duration
+	QUIC        *quic.Config // nil: transfer.ServerQUIC
+	Log         *slog.Logger
+	Metrics     prometheus.Registerer // may be nil
 }
 
 // Receiver serves the transfer protocol.
@@ -86,6 +98,9 @@ func New(cfg Config) (*Receiver, error) {
 	if cfg.QUIC == nil {
 		cfg.QUIC = transfer.ServerQUIC(cfg.Streams)
 	}
+	if cfg.PartialIdle <= 0 {
+		cfg.PartialIdle = 7 * 24 * time.Hour
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -105,6 +120,7 @@ func (r *Receiver) Serve(ctx context.Context, pc net.PacketConn) error {
 	defer ln.Close()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	wg.Go(func() { r.sweep(ctx) })
 	for {
 		conn, err := ln.Accept(ctx)
 		if err != nil {
@@ -350,14 +366,15 @@ func (r *Receiver) acquire(o transfer.Offer, signer ed25519.PublicKey) (*partial
 		}
 	}
 	path, lanes := r.cfg.Store.Incoming(o.SHA256)
-	if r.cfg.Quota > 0 {
-		var have int64
-		if fi, err := os.Stat(path); err == nil {
-			have = fi.Size()
-		}
-		if r.cfg.Store.Used()-have+o.Size > r.cfg.Quota {
-			return nil, errQuota
-		}
+	var have int64
+	if fi, err := os.Stat(path); err == nil {
+		have = fi.Size()
+	}
+	if r.cfg.Quota > 0 && r.cfg.Store.Used()-have+o.Size > r.cfg.Quota {
+		return nil, errQuota
+	}
+	if free := r.cfg.Store.Free(); free >= 0 && free-(o.Size-have) < DiskReserve {
+		return nil, errQuota // the disk, not the quota, is full: refused the same way, kept queued by the inner
 	}
 	p, err := openPartial(path, lanes, o)
 	if err != nil {
@@ -367,6 +384,59 @@ func (r *Receiver) acquire(o transfer.Offer, signer ed25519.PublicKey) (*partial
 	r.partials[o.SHA256] = p
 	go p.verify(signer)
 	return p, nil
+}
+
+// ExpirePartials removes the partial packages no sender has added to for
+// PartialIdle (their space counts against the quota), except those
+// arriving now. It returns how many it removed.
+func (r *Receiver) ExpirePartials(now time.Time) (int, error) {
+	idle, err := r.cfg.Store.Idle(now.Add(-r.cfg.PartialIdle))
+	if err != nil {
+		return 0, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, sum := range idle {
+		if r.partials[sum] != nil {
+			continue
+		}
+		data, lanes := r.cfg.Store.Incoming(sum)
+		var size int64
+		if fi, err := os.Stat(data); err == nil {
+			size = fi.Size()
+		}
+		if err := errors.Join(removeIfThere(data), removeIfThere(lanes)); err != nil {
+			return n, fmt.Errorf("receive: remove an abandoned partial package: %w", err)
+		}
+		r.cfg.Log.Info("abandoned partial package removed", slog.String("sha256", fmt.Sprintf("%x", sum)), slog.Int64("bytes", size),
+			slog.Duration("idle_for", r.cfg.PartialIdle))
+		n++
+	}
+	return n, nil
+}
+
+// sweep expires abandoned partials at start and hourly until ctx ends.
+func (r *Receiver) sweep(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if _, err := r.ExpirePartials(time.Now()); err != nil {
+			r.cfg.Log.Warn("expire partial packages", slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func removeIfThere(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // forget removes what an arrival of a package already kept left in

@@ -248,6 +248,33 @@ func TestQuotaAndSizeRefusals(t *testing.T) {
 
 func second[T any](_ T, err error) error { return err }
 
+// nearlyFull is a store on a disk with less free than the reserve.
+type nearlyFull struct{ receive.Store }
+
+func (nearlyFull) Free() int64 { return receive.DiskReserve + 1<<20 }
+
+// Without a quota, an arrival that would eat into the disk's reserve is
+// refused for now, as a full quota is, and leaves nothing behind.
+func TestDiskReserveIsKept(t *testing.T) {
+	p := transfertest.NewPair(t, func(c *receive.Config) { c.Store = nearlyFull{c.Store} })
+	c := dial(t, p, p.Addr)
+	small, sum := p.Package(t, 512<<10)
+	if _, err := c.Send(context.Background(), describe(t, small), nil); err != nil {
+		t.Fatalf("a package that leaves the reserve free: %v", err)
+	}
+	if got := storedSum(t, p, sum); got != sum {
+		t.Fatal("the small package was not kept")
+	}
+	big, _ := p.Package(t, 2<<20)
+	_, err := c.Send(context.Background(), describe(t, big), nil)
+	if reason, ok := send.IsRefused(err); !ok || reason != transfer.ReasonQuota || !reason.Retryable() {
+		t.Fatalf("a package into the disk's reserve: %v, want a retryable quota refusal", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(p.Store, "incoming", "*")); len(left) != 0 {
+		t.Errorf("a refused arrival left %v", left)
+	}
+}
+
 // unrecorded keeps packages but fails to record them, as the outer's store
 // does when its database fails after the file has moved.
 type unrecorded struct{ receive.Store }
