@@ -7,6 +7,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -100,6 +101,15 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
+	token, err := s.Base.Metrics.BearerToken()
+	if err != nil {
+		return fmt.Errorf("metrics.bearer_token_file: %w", err)
+	}
+	metricsScheme := "http"
+	var metricsTLS *tls.Config
+	if s.Base.Metrics.TLS {
+		metricsTLS, metricsScheme = web.TLSConfig(cert.TLS), "https"
+	}
 	lns, err := web.Listen(s.Web.Listen, s.Base.Metrics.Listen)
 	if err != nil {
 		return err
@@ -141,7 +151,7 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 
 	addrs := Addrs{Web: lns[0].Addr(), Metrics: lns[1].Addr(), CertFingerprint: cert.Fingerprint, Routes: ui.Routes()}
 	log.Info("serving", slog.String("daemon", s.Name), slog.String("url", "https://"+addrs.Web.String()+"/"),
-		slog.String("metrics", "http://"+addrs.Metrics.String()+"/metrics"),
+		slog.String("metrics", metricsScheme+"://"+addrs.Metrics.String()+"/metrics"),
 		slog.String("tls_fingerprint", cert.Fingerprint), slog.Bool("tls_generated", cert.Generated))
 	if s.Out != nil {
 		fmt.Fprintf(s.Out, "sealgate-%s: serving https://%s/ (certificate %s)\n", s.Name, addrs.Web, cert.Fingerprint)
@@ -158,7 +168,9 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 	g.Go(func() error {
 		return web.Serve(gctx, lns[0], e, web.TLSConfig(cert.TLS), s.Base.ShutdownGrace, httpLog)
 	})
-	g.Go(func() error { return web.Serve(gctx, lns[1], metrics.Handler(reg), nil, s.Base.ShutdownGrace, httpLog) })
+	g.Go(func() error {
+		return web.Serve(gctx, lns[1], metrics.Handler(reg, token), metricsTLS, s.Base.ShutdownGrace, httpLog)
+	})
 	err = g.Wait()
 	log.Info("stopped serving", slog.String("daemon", s.Name), slog.Any("error", err))
 	return err

@@ -14,8 +14,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -43,6 +45,40 @@ type Log struct {
 // Metrics configures the Prometheus listener, kept apart from the web UI.
 type Metrics struct {
 	Listen string `yaml:"listen"`
+	// TLS serves the metrics over HTTPS with the daemon's own certificate
+	// (the console's or the portal's), as Prometheus' web.config.file does.
+	TLS bool `yaml:"tls"`
+	// BearerTokenFile, if set, holds the token a scraper must send
+	// (Authorization: Bearer …; Prometheus' authorization.credentials_file).
+	// The file is the daemon's alone (mode 0600 or stricter).
+	BearerTokenFile string `yaml:"bearer_token_file"`
+}
+
+// MinBearerToken is the shortest metrics token accepted.
+const MinBearerToken = 32
+
+// BearerToken reads the metrics token, or "" when none is configured. Its
+// errors are the file's (the caller names the key).
+func (m *Metrics) BearerToken() (string, error) {
+	if m.BearerTokenFile == "" {
+		return "", nil
+	}
+	fi, err := os.Stat(m.BearerTokenFile)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s is mode %#o; it must be readable by the daemon only (0600)", m.BearerTokenFile, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(m.BearerTokenFile)
+	if err != nil {
+		return "", err
+	}
+	token := strings.TrimSpace(string(b))
+	if len(token) < MinBearerToken || strings.ContainsAny(token, " \t\r\n") {
+		return "", fmt.Errorf("the token must be one word of at least %d characters", MinBearerToken)
+	}
+	return token, nil
 }
 
 // HTTPS configures the operators' console or the officers' portal.
@@ -250,6 +286,7 @@ func loadFile(path, prefix string, environ []string, dst interface{ base() *Base
 	}
 	b.KeyDir = relativeTo(path, b.KeyDir)
 	b.Database.Private.BinDir = relativeTo(path, b.Database.Private.BinDir)
+	b.Metrics.BearerTokenFile = relativeTo(path, b.Metrics.BearerTokenFile)
 	return nil
 }
 
@@ -278,6 +315,9 @@ func (b *Base) validate(path string, more error) error {
 	}
 	if err := checkListen(b.Metrics.Listen); err != nil {
 		bad("metrics.listen", err)
+	}
+	if _, err := b.Metrics.BearerToken(); err != nil {
+		bad("metrics.bearer_token_file", err)
 	}
 	if b.ShutdownGrace <= 0 || b.ShutdownGrace > 5*time.Minute {
 		bad("shutdown_grace", fmt.Errorf("%s is outside (0, 5m]", b.ShutdownGrace))

@@ -114,3 +114,32 @@ func TestExampleConfigsLoad(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The metrics token file is the daemon's alone and holds a long token.
+func TestMetricsTokenFile(t *testing.T) {
+	p := write(t, "data_dir: data\nmetrics:\n  tls: true\n  bearer_token_file: metrics.token\n")
+	tok := filepath.Join(filepath.Dir(p), "metrics.token")
+	for _, c := range []struct {
+		body string
+		mode os.FileMode
+		bad  string
+	}{
+		{"short", 0o600, "at least 32"},
+		{strings.Repeat("x", 40), 0o644, "readable by the daemon only"},
+		{strings.Repeat("x", 40) + "\n", 0o600, ""},
+	} {
+		os.WriteFile(tok, []byte(c.body), c.mode)
+		os.Chmod(tok, c.mode)
+		cfg, err := config.LoadInner(p, nil)
+		switch {
+		case c.bad == "" && err != nil:
+			t.Errorf("a good token file: %v", err)
+		case c.bad == "":
+			if got, _ := cfg.Metrics.BearerToken(); got != strings.Repeat("x", 40) || !cfg.Metrics.TLS {
+				t.Errorf("token %q, tls %v", got, cfg.Metrics.TLS)
+			}
+		case err == nil || !strings.Contains(err.Error(), "metrics.bearer_token_file") || !strings.Contains(err.Error(), c.bad):
+			t.Errorf("%q mode %#o: %v, want %q", c.body, c.mode, err, c.bad)
+		}
+	}
+}

@@ -6,7 +6,10 @@
 package metrics
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -37,9 +40,28 @@ func NewRegistry(daemon string) *prometheus.Registry {
 }
 
 // Handler serves reg in the Prometheus text format at /metrics, on the
-// metrics listener only (kept off the console/portal address).
-func Handler(reg *prometheus.Registry) http.Handler {
+// metrics listener only (kept off the console/portal address). With a
+// token, a scrape without "Authorization: Bearer <token>" gets 401.
+func Handler(reg *prometheus.Registry, token string) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, EnableOpenMetrics: false}))
+	var h http.Handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, EnableOpenMetrics: false})
+	if token != "" {
+		h = bearer(token, h)
+	}
+	mux.Handle("GET /metrics", h)
 	return mux
+}
+
+func bearer(token string, next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		got := sha256.Sum256([]byte(sent)) // equal lengths: the compare is constant-time over the token's length too
+		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="sealgate metrics"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
