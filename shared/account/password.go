@@ -33,10 +33,34 @@ var ErrMismatch = errors.New("account: password does not match")
 
 // Hasher hashes and verifies passwords, running at most N hashes at once so a
 // flood of logins cannot exhaust memory (each hash takes 64 MiB).
-type Hasher struct{ sem chan struct{} }
+type Hasher struct {
+	sem  chan struct{}
+	cost PasswordCost
+}
 
-// NewHasher allows n concurrent hashes.
-func NewHasher(n int) *Hasher { return &Hasher{sem: make(chan struct{}, max(n, 1))} }
+// PasswordCost is the Argon2id cost of new hashes. The zero value is the
+// appliance's (DefaultPasswordCost); a hash records its own cost, so
+// hashes of any cost verify.
+type PasswordCost struct {
+	Time      uint32 // passes
+	MemoryKiB uint32
+}
+
+// DefaultPasswordCost is what the daemons hash with.
+var DefaultPasswordCost = PasswordCost{Time: argonTime, MemoryKiB: argonMemory}
+
+// TestPasswordCost is Argon2id's minimum, for tests of everything around
+// the hash (lockout, sessions, pages) that sign in hundreds of times; the
+// hasher's own tests and the daemons use DefaultPasswordCost.
+var TestPasswordCost = PasswordCost{Time: 1, MemoryKiB: 8 * 1024}
+
+// NewHasher allows n concurrent hashes at cost (zero: DefaultPasswordCost).
+func NewHasher(n int, cost PasswordCost) *Hasher {
+	if cost == (PasswordCost{}) {
+		cost = DefaultPasswordCost
+	}
+	return &Hasher{sem: make(chan struct{}, max(n, 1)), cost: cost}
+}
 
 func (h *Hasher) acquire(ctx context.Context) error {
 	select {
@@ -56,9 +80,10 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	defer func() { <-h.sem }()
 	salt := make([]byte, saltLen)
 	rand.Read(salt)
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	c := h.cost
+	key := argon2.IDKey([]byte(password), salt, c.Time, c.MemoryKiB, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, c.MemoryKiB, c.Time, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 // Verify checks password against a hash made by Hash, in constant time.

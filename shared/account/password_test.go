@@ -11,7 +11,7 @@ import (
 )
 
 func TestHashVerify(t *testing.T) {
-	h := account.NewHasher(2)
+	h := account.NewHasher(2, account.PasswordCost{})
 	ctx := context.Background()
 	enc, err := h.Hash(ctx, "correct horse battery staple")
 	if err != nil {
@@ -38,7 +38,7 @@ func TestHashVerify(t *testing.T) {
 }
 
 func TestHasherBoundsConcurrency(t *testing.T) {
-	h := account.NewHasher(1)
+	h := account.NewHasher(1, account.PasswordCost{})
 	enc, _ := h.Hash(context.Background(), "x")
 	go h.Verify(context.Background(), enc, "x") // holds the only slot for ~160 ms
 	time.Sleep(5 * time.Millisecond)
@@ -70,7 +70,7 @@ func TestGeneratePassword(t *testing.T) {
 
 // BenchmarkHash is the cost of one login's password check.
 func BenchmarkHash(b *testing.B) {
-	h := account.NewHasher(1)
+	h := account.NewHasher(1, account.PasswordCost{})
 	for range b.N {
 		h.Hash(context.Background(), "correct horse battery staple")
 	}

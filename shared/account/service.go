@@ -54,6 +54,9 @@ type Config struct {
 	TOTPRoles []string
 	PIIKey    []byte
 	Audit     *audit.Log
+	// PasswordCost of new hashes; zero: DefaultPasswordCost (tests of
+	// what surrounds the hash use TestPasswordCost).
+	PasswordCost PasswordCost
 }
 
 // NewService returns the account service over pool.
@@ -62,7 +65,7 @@ func NewService(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Service, 
 	if err != nil {
 		return nil, err
 	}
-	h := NewHasher(2)
+	h := NewHasher(2, cfg.PasswordCost)
 	dummy, err := h.Hash(ctx, GeneratePassword())
 	if err != nil {
 		return nil, err

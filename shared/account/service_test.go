@@ -43,7 +43,7 @@ func newFixture(t *testing.T, daemon string) *fixture {
 	if daemon == "outer" {
 		roles, totpRoles = []string{"admin", "officer"}, []string{"admin", "officer"}
 	}
-	f.svc, err = account.NewService(context.Background(), pool, account.Config{Issuer: "Sealgate test", Roles: roles, TOTPRoles: totpRoles, PIIKey: key[32:], Audit: f.audit})
+	f.svc, err = account.NewService(context.Background(), pool, account.Config{Issuer: "Sealgate test", Roles: roles, TOTPRoles: totpRoles, PIIKey: key[32:], Audit: f.audit, PasswordCost: account.TestPasswordCost})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func newSite(t *testing.T) *site {
 	s := &site{audit: audit.New(pool, key[:32])}
 	var err error
 	s.svc, err = account.NewService(ctx, pool, account.Config{Issuer: "Sealgate test",
-		Roles: []string{"admin", "operator", "approver", "auditor"}, TOTPRoles: []string{"admin", "approver"}, PIIKey: key[32:], Audit: s.audit})
+		Roles: []string{"admin", "operator", "approver", "auditor"}, TOTPRoles: []string{"admin", "approver"}, PIIKey: key[32:], Audit: s.audit, PasswordCost: account.TestPasswordCost})
 	if err != nil {
 		t.Fatal(err)
 	}
