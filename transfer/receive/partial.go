@@ -26,6 +26,7 @@ import (
 // only after the bytes it counts, so a daemon killed at any point resumes
 // each lane from bytes that are really in the file.
 type partial struct {
+	peer        string // the inner it arrives from; no other may add to it
 	sum         [32]byte
 	size        int64
 	lanes       int

@@ -169,6 +169,7 @@ const checkpointEvery = 16 << 20
 
 var (
 	errQuota   = errors.New("receive: quota full")
+	errReserve = errors.New("receive: the disk's reserve would be used")
 	errTooLong = errors.New("receive: more bytes than the lane holds")
 )
 
@@ -200,10 +201,13 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 		r.refuse(s, peer.Name, o, transfer.ReasonTooLarge, log)
 		return
 	}
-	p, err := r.acquire(o, peer.Signer)
+	p, err := r.acquire(o, peer)
 	switch {
 	case errors.Is(err, errQuota):
 		r.refuse(s, peer.Name, o, transfer.ReasonQuota, log)
+		return
+	case errors.Is(err, errReserve):
+		r.refuse(s, peer.Name, o, transfer.ReasonDiskFull, log)
 		return
 	case errors.Is(err, syscall.ENOSPC):
 		r.refuse(s, peer.Name, o, transfer.ReasonDiskFull, log)
@@ -349,13 +353,15 @@ func (r *Receiver) finish(ctx context.Context, s *quic.Stream, peer Peer, p *par
 var errHash = errors.New("receive: package does not hash to its offer")
 
 // acquire opens the partial package the offer belongs to, shared by the
-// streams of its lanes.
-func (r *Receiver) acquire(o transfer.Offer, signer ed25519.PublicKey) (*partial, error) {
+// streams of its lanes from the one inner it arrives from: it is verified
+// against that inner's key and, once kept, recorded as that inner's; an
+// offer of the same package by another inner waits (busy) until then.
+func (r *Receiver) acquire(o transfer.Offer, peer Peer) (*partial, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p := r.partials[o.SHA256]; p != nil {
 		p.mu.Lock()
-		same, gone := p.size == o.Size && p.lanes == o.Lanes, p.rec == nil || p.done
+		same, gone := p.size == o.Size && p.lanes == o.Lanes && p.peer == peer.Name, p.rec == nil || p.done
 		p.mu.Unlock()
 		switch {
 		case same && !gone:
@@ -374,15 +380,15 @@ func (r *Receiver) acquire(o transfer.Offer, signer ed25519.PublicKey) (*partial
 		return nil, errQuota
 	}
 	if free := r.cfg.Store.Free(); free >= 0 && free-(o.Size-have) < DiskReserve {
-		return nil, errQuota // the disk, not the quota, is full: refused the same way, kept queued by the inner
+		return nil, errReserve
 	}
 	p, err := openPartial(path, lanes, o)
 	if err != nil {
 		return nil, err
 	}
-	p.refs = 1
+	p.refs, p.peer = 1, peer.Name
 	r.partials[o.SHA256] = p
-	go p.verify(signer)
+	go p.verify(peer.Signer)
 	return p, nil
 }
 

@@ -254,7 +254,7 @@ type nearlyFull struct{ receive.Store }
 func (nearlyFull) Free() int64 { return receive.DiskReserve + 1<<20 }
 
 // Without a quota, an arrival that would eat into the disk's reserve is
-// refused for now, as a full quota is, and leaves nothing behind.
+// refused for now, as a full disk is, and leaves nothing behind.
 func TestDiskReserveIsKept(t *testing.T) {
 	p := transfertest.NewPair(t, func(c *receive.Config) { c.Store = nearlyFull{c.Store} })
 	c := dial(t, p, p.Addr)
@@ -267,8 +267,8 @@ func TestDiskReserveIsKept(t *testing.T) {
 	}
 	big, _ := p.Package(t, 2<<20)
 	_, err := c.Send(context.Background(), describe(t, big), nil)
-	if reason, ok := send.IsRefused(err); !ok || reason != transfer.ReasonQuota || !reason.Retryable() {
-		t.Fatalf("a package into the disk's reserve: %v, want a retryable quota refusal", err)
+	if reason, ok := send.IsRefused(err); !ok || reason != transfer.ReasonDiskFull || !reason.Retryable() {
+		t.Fatalf("a package into the disk's reserve: %v, want a retryable disk-full refusal", err)
 	}
 	if left, _ := filepath.Glob(filepath.Join(p.Store, "incoming", "*")); len(left) != 0 {
 		t.Errorf("a refused arrival left %v", left)
