@@ -125,7 +125,9 @@ func TestPairedDaemonsDeliverAPackage(t *testing.T) {
 	vsum := sha256.Sum256(video)
 	pkgPath := filepath.Join(dir, "clip.sgpkg")
 	var buf bytes.Buffer
-	if _, err := seal.Seal(&buf, bytes.NewReader(video), int64(len(video)), seal.Manifest{ExportCode: "SG-2026-000007", DeliveredSHA256: hex.EncodeToString(vsum[:])},
+	if _, err := seal.Seal(&buf, bytes.NewReader(video), int64(len(video)), seal.Manifest{ExportCode: "SG-2026-000007",
+		ExportID: "7d0c5a8e-0f39-4a52-9c1b-2d6e4f1a3b57", Recipient: seal.Recipient{Name: "officer.kim"}, ViewFrom: time.Now().Add(-time.Hour),
+		ViewUntil: time.Now().Add(7 * 24 * time.Hour), DeliveredSHA256: hex.EncodeToString(vsum[:])},
 		seal.Options{Signer: ik.Signing, Recipients: []hpke.PublicKey{ok.License.PublicKey()}}); err != nil {
 		t.Fatal(err)
 	}
@@ -187,5 +189,24 @@ func TestPairedDaemonsDeliverAPackage(t *testing.T) {
 	var errb bytes.Buffer
 	if code := imain(context.Background(), []string{"outbox", "add", "--config", innerConf, pkgPath}, io.Discard, &errb, nil); code == 0 || !strings.Contains(errb.String(), "already queued") {
 		t.Fatalf("second outbox add: %d %s", code, errb.String())
+	}
+
+	// The outer records whom it is for and until when, from the signed
+	// manifest; an admin revokes it and the file is gone.
+	out := mainOf(t, omain, "store", "list", "--config", outerConf, "--json")
+	for _, want := range []string{`"export_id":"7d0c5a8e-0f39-4a52-9c1b-2d6e4f1a3b57"`, `"recipient":"officer.kim"`, `"expires_at":"`, `"state":"available"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("store list lacks %s: %s", want, out)
+		}
+	}
+	kept := filepath.Join(ocfg.Transfer.StoreDir, want+".sgpkg")
+	if _, err := os.Stat(kept); err != nil {
+		t.Fatalf("the stored package's file: %v", err)
+	}
+	if out := mainOf(t, omain, "store", "revoke", "--config", outerConf, want, "--reason", "수사 종결 (공문 2026-91)", "--json"); !strings.Contains(out, `"state":"destroyed"`) {
+		t.Fatalf("store revoke: %s", out)
+	}
+	if _, err := os.Stat(kept); !os.IsNotExist(err) {
+		t.Errorf("the revoked package's file: %v", err)
 	}
 }

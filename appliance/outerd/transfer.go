@@ -8,6 +8,7 @@ import (
 
 	"sealgate/appliance/cli"
 	"sealgate/appliance/daemon"
+	"sealgate/outer/expiry"
 	"sealgate/outer/pkgstore"
 	"sealgate/shared/audit"
 	"sealgate/shared/config"
@@ -20,8 +21,12 @@ import (
 func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.Env) ([]daemon.Component, error) {
 	return func(env daemon.Env) ([]daemon.Component, error) {
 		db, auditLog, reg := env.DB, env.Audit, env.Metrics
+		// Expiry runs whether or not this node receives: the packages it
+		// holds are destroyed when their windows end.
+		sweeper := expiry.New(pkgstore.New(db.Pool, auditLog), log.With(slog.String("component", "expiry")))
+		parts := []daemon.Component{daemon.ComponentFunc(sweeper.Run)}
 		if cfg.Transfer.Listen == "" {
-			return nil, nil
+			return parts, nil
 		}
 		peers := map[string]receive.Peer{}
 		for _, p := range cfg.Transfer.Peers {
@@ -47,7 +52,7 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.En
 		if err != nil {
 			return nil, fmt.Errorf("transfer: listen on %s/udp: %w", cfg.Transfer.Listen, err)
 		}
-		return []daemon.Component{daemon.ComponentFunc(func(ctx context.Context) error {
+		return append(parts, daemon.ComponentFunc(func(ctx context.Context) error {
 			defer pc.Close()
 			if n, err := store.Reconcile(ctx); err != nil {
 				return err
@@ -56,12 +61,34 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.En
 			}
 			log.Info("receiving packages", slog.String("listen", pc.LocalAddr().String()+"/udp"), slog.Int("paired_inner_appliances", len(peers)))
 			return rcv.Serve(ctx, pc)
-		})}, nil
+		})), nil
 	}
 }
 
 type storeCmd struct {
-	List storeListCmd `cmd:"" help:"List the packages the outer holds."`
+	List   storeListCmd   `cmd:"" help:"List the packages the outer holds."`
+	Revoke storeRevokeCmd `cmd:"" help:"Destroy a package now, before its viewing period ends (audited with the reason)."`
+}
+
+type storeRevokeCmd struct {
+	daemon.ConfigFlag
+	ID     string `arg:"" help:"Package id (its SHA-256, as store list shows it)."`
+	Reason string `required:"" help:"Why (kept in the audit log)."`
+	JSON   bool   `help:"Print one JSON object."`
+}
+
+func (c *storeRevokeCmd) Run(ctx context.Context, app *daemon.App) error {
+	return daemon.WithDatabase(ctx, app, c.Config, func(_ *config.Base, db *daemon.Database, log *audit.Log, _ *keys.Secrets) error {
+		p, err := expiry.Revoke(ctx, pkgstore.New(db.Pool, log), "cli", c.ID, c.Reason)
+		if err != nil {
+			return err
+		}
+		if c.JSON {
+			return cli.PrintJSON(app.Stdout, p)
+		}
+		fmt.Fprintf(app.Stdout, "Package %s (export %s for %s) destroyed.\n", p.ID, p.ExportCode, p.Recipient)
+		return nil
+	})
 }
 
 type storeListCmd struct {
@@ -79,7 +106,12 @@ func (c *storeListCmd) Run(ctx context.Context, app *daemon.App) error {
 			return cli.PrintJSON(app.Stdout, map[string]any{"packages": pkgs})
 		}
 		for _, p := range pkgs {
-			fmt.Fprintf(app.Stdout, "%s  %12d  %-10s  %s  %s\n", p.ID, p.Size, p.State, p.ReceivedAt.Format("2006-01-02 15:04:05"), p.Peer)
+			until := "-"
+			if p.ExpiresAt != nil {
+				until = p.ExpiresAt.Local().Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(app.Stdout, "%s  %12d  %-10s  %s  %s  %s  %s until %s\n", p.ID, p.Size, p.State, p.ReceivedAt.Format("2006-01-02 15:04:05"),
+				p.Peer, p.ExportCode, p.Recipient, until)
 		}
 		return nil
 	})

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"sealgate/shared/seal"
 )
 
 // Dir is the store directory: each package at <sha256>.sgpkg, packages
@@ -52,7 +54,7 @@ func (d *Dir) Incoming(sum [32]byte) (data, lanes string) {
 // store, durably, and records it. The file is kept before its row: a crash
 // between the two leaves a file that Reconcile records at the next start,
 // never a row without its file.
-func (d *Dir) Keep(ctx context.Context, peer string, sum [32]byte, size int64, data string) error {
+func (d *Dir) Keep(ctx context.Context, peer string, sum [32]byte, size int64, data string, m *seal.Manifest) error {
 	final := d.Path(sum)
 	if err := os.Rename(data, final); err != nil {
 		return fmt.Errorf("pkgstore: keep package: %w", err)
@@ -65,7 +67,7 @@ func (d *Dir) Keep(ctx context.Context, peer string, sum [32]byte, size int64, d
 	if d.records == nil {
 		return nil
 	}
-	return d.records.Stored(ctx, peer, sum, size, final)
+	return d.records.Stored(ctx, peer, sum, size, final, m)
 }
 
 func syncDir(dir string) error {

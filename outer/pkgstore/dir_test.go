@@ -56,7 +56,7 @@ func TestDir(t *testing.T) {
 	if n := d.Used(); n != int64(len("first package")) {
 		t.Fatalf("Used with one arrival: %d", n)
 	}
-	if err := d.Keep(ctx, "city-hall", sum, 13, data); err != nil {
+	if err := d.Keep(ctx, "city-hall", sum, 13, data, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !d.Has(sum) || d.Path(sum) != filepath.Join(path, filepath.Base(d.Path(sum))) {
@@ -80,7 +80,7 @@ func TestDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum2, data2 := arrive(t, bare, "second package")
-	if err := bare.Keep(ctx, "city-hall", sum2, 14, data2); err != nil {
+	if err := bare.Keep(ctx, "city-hall", sum2, 14, data2, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bare.Reconcile(ctx); err == nil {

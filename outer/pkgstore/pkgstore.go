@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,16 +19,26 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"sealgate/shared/audit"
+	"sealgate/shared/seal"
 )
 
 // Package is one stored package.
 type Package struct {
-	ID         string    `json:"id"`     // the hex SHA-256 of the package file
-	SHA256     string    `json:"sha256"` // the same, by its contract name
-	Size       int64     `json:"size"`
-	State      string    `json:"state"`
-	Peer       string    `json:"peer"`
-	ReceivedAt time.Time `json:"received_at"`
+	ID              string     `json:"id"`     // the hex SHA-256 of the package file
+	SHA256          string     `json:"sha256"` // the same, by its contract name
+	Size            int64      `json:"size"`
+	State           string     `json:"state"` // available, destroyed
+	Peer            string     `json:"peer"`
+	ReceivedAt      time.Time  `json:"received_at"`
+	ExportID        string     `json:"export_id"`
+	ExportCode      string     `json:"export_code,omitempty"`
+	Recipient       string     `json:"recipient"`            // the officer's account at the portal
+	ViewFrom        *time.Time `json:"view_from,omitempty"`  // the viewing window, from the signed manifest
+	ExpiresAt       *time.Time `json:"expires_at,omitempty"` // view_until: destroyed then
+	Destroyed       *time.Time `json:"destroyed_at,omitempty"`
+	DestroyedBy     string     `json:"destroyed_by,omitempty"`
+	DestroyedReason string     `json:"destroyed_reason,omitempty"`
+	Path            string     `json:"-"`
 }
 
 // Store is the packages table.
@@ -39,37 +50,128 @@ type Store struct {
 // New returns the Store; audit records each arrival.
 func New(pool *pgxpool.Pool, log *audit.Log) *Store { return &Store{pool: pool, audit: log} }
 
-// Stored records a package the receiver has verified and stored; a second
-// record of the same package changes nothing.
-func (s *Store) Stored(ctx context.Context, peer string, sum [32]byte, size int64, path string) error {
+// Stored records a package the receiver has verified and stored, with what
+// its signed manifest says of its recipient and viewing window (nil: a file
+// recovered without one); a second record of the same package changes
+// nothing.
+func (s *Store) Stored(ctx context.Context, peer string, sum [32]byte, size int64, path string, m *seal.Manifest) error {
+	var exportID, code, recipient string
+	var from, until *time.Time
+	if m != nil {
+		exportID, code, recipient = m.ExportID, m.ExportCode, m.Recipient.Name
+		if !m.ViewFrom.IsZero() {
+			from = &m.ViewFrom
+		}
+		if !m.ViewUntil.IsZero() {
+			until = &m.ViewUntil
+		}
+	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO packages (sha256, peer, size, path) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING`,
-			sum[:], peer, size, path)
+		tag, err := tx.Exec(ctx, `INSERT INTO packages (sha256, peer, size, path, export_id, export_code, recipient, view_from, view_until)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sha256) DO NOTHING`,
+			sum[:], peer, size, path, exportID, code, recipient, from, until)
 		if err != nil {
 			return fmt.Errorf("pkgstore: record package: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
 			return nil
 		}
+		detail := fmt.Sprintf("%d bytes", size)
+		if m != nil {
+			detail += fmt.Sprintf(", export %s for %s until %s", code, recipient, formatTime(until))
+		}
 		return s.audit.AppendTx(ctx, tx, audit.Entry{Actor: "peer:" + peer, Action: "transfer.receive", Target: hex.EncodeToString(sum[:]),
-			Detail: fmt.Sprintf("%d bytes", size)})
+			Detail: detail})
 	})
+}
+
+func formatTime(t *time.Time) string {
+	if t == nil {
+		return "(no end)"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+const packageColumns = `sha256, size, state, peer, received_at, export_id, export_code, recipient, view_from, view_until,
+	destroyed_at, destroyed_by, destroyed_reason, path`
+
+func scanPackage(r pgx.Row) (Package, error) {
+	var p Package
+	var sum []byte
+	err := r.Scan(&sum, &p.Size, &p.State, &p.Peer, &p.ReceivedAt, &p.ExportID, &p.ExportCode, &p.Recipient, &p.ViewFrom, &p.ExpiresAt,
+		&p.Destroyed, &p.DestroyedBy, &p.DestroyedReason, &p.Path)
+	p.ID = hex.EncodeToString(sum)
+	p.SHA256 = p.ID
+	return p, err
 }
 
 // List returns the packages, newest first.
 func (s *Store) List(ctx context.Context) ([]Package, error) {
-	rows, err := s.pool.Query(ctx, `SELECT sha256, size, state, peer, received_at FROM packages ORDER BY received_at DESC, sha256`)
+	rows, err := s.pool.Query(ctx, `SELECT `+packageColumns+` FROM packages ORDER BY received_at DESC, sha256`)
 	if err != nil {
 		return nil, fmt.Errorf("pkgstore: list: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Package, error) {
-		var p Package
-		var sum []byte
-		err := r.Scan(&sum, &p.Size, &p.State, &p.Peer, &p.ReceivedAt)
-		p.ID = hex.EncodeToString(sum)
-		p.SHA256 = p.ID
-		return p, err
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Package, error) { return scanPackage(r) })
+}
+
+// Due lists the available packages whose viewing window has ended by now.
+func (s *Store) Due(ctx context.Context, now time.Time) ([]Package, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+packageColumns+` FROM packages WHERE state = 'available' AND view_until <= $1
+		ORDER BY view_until`, now)
+	if err != nil {
+		return nil, fmt.Errorf("pkgstore: packages due: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Package, error) { return scanPackage(r) })
+}
+
+// ErrNotFound: no such package; ErrDestroyed: it is destroyed already.
+var (
+	ErrNotFound  = errors.New("pkgstore: no such package")
+	ErrDestroyed = errors.New("pkgstore: package already destroyed")
+)
+
+// Destroy removes package id's file and records it destroyed, by whom and
+// why, in one transaction with its audit entry: the file is removed
+// before the row commits, so a failed removal leaves the package as it
+// was, and a row that fails to commit after it finds the file gone at the
+// next try (removing a missing file succeeds). The file is unlinked, not
+// overwritten: on flash storage an overwrite does not reach the old
+// blocks; the package is encrypted, and its keys go with the file.
+func (s *Store) Destroy(ctx context.Context, id, by, why string) (*Package, error) {
+	sum, err := hex.DecodeString(id)
+	if err != nil || len(sum) != 32 {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	var p Package
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		p, err = scanPackage(tx.QueryRow(ctx, `SELECT `+packageColumns+` FROM packages WHERE sha256 = $1 FOR UPDATE`, sum))
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return fmt.Errorf("%w: %s", ErrNotFound, id)
+		case err != nil:
+			return fmt.Errorf("pkgstore: %w", err)
+		case p.State == "destroyed":
+			return fmt.Errorf("%w: %s at %s", ErrDestroyed, id, p.Destroyed.UTC().Format(time.RFC3339))
+		}
+		if err := os.Remove(p.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("pkgstore: destroy %s: %w", id, err)
+		}
+		if err := syncDir(filepath.Dir(p.Path)); err != nil {
+			return fmt.Errorf("pkgstore: destroy %s: %w", id, err)
+		}
+		if err := tx.QueryRow(ctx, `UPDATE packages SET state = 'destroyed', destroyed_at = now(), destroyed_by = $2, destroyed_reason = $3
+			WHERE sha256 = $1 RETURNING state, destroyed_at, destroyed_by, destroyed_reason`, sum, by, why).
+			Scan(&p.State, &p.Destroyed, &p.DestroyedBy, &p.DestroyedReason); err != nil {
+			return fmt.Errorf("pkgstore: record destruction: %w", err)
+		}
+		return s.audit.AppendTx(ctx, tx, audit.Entry{Actor: by, Action: "package.destroy", Target: id,
+			Detail: fmt.Sprintf("export %s for %s: %s", p.ExportCode, p.Recipient, why)})
 	})
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // Reconcile records package files in dir that have no row: the receiver
@@ -101,7 +203,15 @@ func (s *Store) Reconcile(ctx context.Context, dir string) (int, error) {
 		}
 		var sum [32]byte
 		copy(sum[:], raw)
-		if err := s.Stored(ctx, "unknown (recovered at start)", sum, fi.Size(), f); err != nil {
+		// The receiver verified the file against its inner's key before
+		// keeping it; its manifest is read back for the window (a file
+		// that has none is recorded without one, for an admin to revoke).
+		var m *seal.Manifest
+		if pf, pkg, err := seal.OpenFile(f, nil); err == nil {
+			pf.Close()
+			m = pkg.Manifest
+		}
+		if err := s.Stored(ctx, "unknown (recovered at start)", sum, fi.Size(), f, m); err != nil {
 			return n, err
 		}
 		n++

@@ -26,7 +26,8 @@ import (
 // only after the bytes it counts, so a daemon killed at any point resumes
 // each lane from bytes that are really in the file.
 type partial struct {
-	peer        string // the inner it arrives from; no other may add to it
+	peer        string         // the inner it arrives from; no other may add to it
+	manifest    *seal.Manifest // once verified: what the store records of it
 	sum         [32]byte
 	size        int64
 	lanes       int
@@ -234,7 +235,11 @@ func (p *partial) verify(signer ed25519.PublicKey) {
 	h := sha256.New()
 	hr := &heldReader{p: p}
 	r := io.TeeReader(bufio.NewReaderSize(hr, 1<<20), h)
-	_, p.verr = seal.Verify(r, signer)
+	var pkg *seal.Package
+	pkg, p.verr = seal.Verify(r, signer)
+	if p.verr == nil {
+		p.manifest = pkg.Manifest
+	}
 	// Hash what Verify left unread: bytes that differ from the offer are
 	// a transfer fault worth a resend, not a bad package.
 	io.Copy(io.Discard, r)

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/quic-go/quic-go"
 
+	"sealgate/shared/seal"
 	"sealgate/transfer"
 )
 
@@ -42,10 +43,10 @@ type Store interface {
 	// at their final offsets, and the record of how far each lane has come.
 	Incoming(sum [32]byte) (data, lanes string)
 	// Keep moves a verified arrival, its bytes synced, into the store,
-	// durably, and records it. It may fail after the move (the record):
+	// durably, and records it with its verified manifest. It may fail after the move (the record):
 	// Has then reports the package kept, and the store reconciles its
 	// record later.
-	Keep(ctx context.Context, peer string, sum [32]byte, size int64, data string) error
+	Keep(ctx context.Context, peer string, sum [32]byte, size int64, data string, m *seal.Manifest) error
 	// Used is the bytes the store holds, arrivals included.
 	Used() int64
 	// Idle lists the arrivals whose files have not changed since before.
@@ -336,7 +337,7 @@ func (r *Receiver) finish(ctx context.Context, s *quic.Stream, peer Peer, p *par
 		r.refuse(s, peer.Name, o, transfer.ReasonInternal, log)
 		return
 	}
-	keep := func(data string) error { return r.cfg.Store.Keep(ctx, peer.Name, o.SHA256, o.Size, data) }
+	keep := func(data string) error { return r.cfg.Store.Keep(ctx, peer.Name, o.SHA256, o.Size, data, p.manifest) }
 	if err := p.store(keep, func() bool { return r.cfg.Store.Has(o.SHA256) }); err != nil {
 		// A package whose file is kept but not recorded gets Already at the
 		// next offer, and the daemon reconciles the record at start.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"sealgate/shared/seal"
 	"sealgate/transfer"
 	"sealgate/transfer/receive"
 	"sealgate/transfer/send"
@@ -279,8 +280,8 @@ func TestDiskReserveIsKept(t *testing.T) {
 // does when its database fails after the file has moved.
 type unrecorded struct{ receive.Store }
 
-func (u unrecorded) Keep(ctx context.Context, peer string, sum [32]byte, size int64, data string) error {
-	if err := u.Store.Keep(ctx, peer, sum, size, data); err != nil {
+func (u unrecorded) Keep(ctx context.Context, peer string, sum [32]byte, size int64, data string, m *seal.Manifest) error {
+	if err := u.Store.Keep(ctx, peer, sum, size, data, m); err != nil {
 		return err
 	}
 	return errors.New("record package: database unavailable")
