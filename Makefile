@@ -8,6 +8,7 @@ export PATH := $(PATH):/usr/local/go/bin
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X sealgate/shared/buildinfo.Version=$(VERSION)
 GOBUILD := go build -trimpath -ldflags '$(LDFLAGS)'
+CHILD_USER ?= sealgate-child
 
 # What a fresh Debian bookworm lacks. chromium is for browser tests of the
 # console and portal; opencv-data carries the fallback detection cascades; the
@@ -27,6 +28,10 @@ deps: ## Install the system packages that are missing (apt-get, as root)
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	@command -v go >/dev/null || { echo "make deps: Go 1.26 is required (https://go.dev/dl/ or the machine image)"; exit 1; }
+	@# The user a root sealgate-inner runs its decoders as (inner/child); the
+	@# daemon refuses to start without it. Also appliance/systemd/sealgate.sysusers.
+	@getent passwd $(CHILD_USER) >/dev/null || { echo "make deps: creating the system user $(CHILD_USER)"; \
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group $(CHILD_USER); }
 	@appliance/assets/fetch.sh var/assets
 
 build: deps ## Build bin/sealgate-inner (cgo+OpenCV), bin/sealgate-outer and bin/sealgate-open (pure Go; also .exe)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"sealgate/appliance/daemon"
+	"sealgate/inner/child"
 	"sealgate/inner/console"
 	"sealgate/inner/export"
 	"sealgate/inner/ledger"
@@ -44,6 +45,11 @@ var UI = accountui.Config{AppKey: "app.inner", AdminRoles: []string{"admin"}, Au
 
 // Main runs sealgate-inner with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+	// A child of the daemon confines itself before it reads anything.
+	if err := child.Enter(); err != nil {
+		fmt.Fprintln(stderr, "sealgate-inner:", err)
+		return 2
+	}
 	return daemon.Main(ctx, &daemon.App{
 		Name:      "sealgate-inner",
 		EnvPrefix: config.InnerEnvPrefix,
@@ -87,6 +93,7 @@ type innerCLI struct {
 	Export     exportCmd    `cmd:"" help:"Export requests: file, approve or reject, follow their pipeline (docs/export-workflow.md)."`
 	// The console's review editor talks to one of these per clip.
 	ReviewWorker reviewWorkerCmd `cmd:"" name:"review-worker" hidden:"" help:"Serve one clip to the console's review editor over stdin/stdout."`
+	TraceChild   traceChildCmd   `cmd:"" name:"trace-child" hidden:"" help:"Trace one suspect copy for the console, the key on stdin (a confined child)."`
 }
 
 func serveFile(ctx context.Context, path string, app *daemon.App) error {
@@ -102,6 +109,9 @@ func serveFile(ctx context.Context, path string, app *daemon.App) error {
 // Serve runs the inner daemon until ctx ends. It refuses to start without
 // safe keys. started, if set, is told the bound addresses.
 func Serve(ctx context.Context, cfg *config.Inner, out io.Writer, log *slog.Logger, started func(daemon.Addrs)) error {
+	if err := child.Configure(child.Config{User: cfg.Children.User, MemoryMB: cfg.Children.MemoryMB, CPUTime: cfg.Children.CPUTime}); err != nil {
+		return fmt.Errorf("children: %w", err)
+	}
 	k, err := keys.LoadInner(cfg.KeyDir)
 	if err != nil {
 		return fmt.Errorf("load keys (create them with `sealgate-inner keys init --dir %s`): %w", cfg.KeyDir, err)

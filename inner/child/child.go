@@ -9,6 +9,19 @@
 // stdout and keeps only the tail of its stderr, and the child dies with the
 // caller's context. A child's error names the last line it wrote to stderr,
 // which is where sealgate-inner says what went wrong.
+//
+// # Confinement
+//
+// A decoder exploited by a crafted file gets nothing worth having. Under a
+// root daemon a child runs as an unprivileged system user (Config.User),
+// with no supplementary groups, in a network namespace of its own (no
+// interface but a loopback that is down), in its own process group, and
+// dies with the daemon. Its first act ([Enter]) caps its memory and
+// processor time. It inherits only a few environment variables, never the
+// daemon's configuration. It reads only the inputs a [Job] opened for it
+// and writes only in the job's work directory, both handed over as
+// descriptors; the key directory (0700 root) is out of its reach, and a
+// secret it needs comes over its stdin.
 package child
 
 import (
@@ -18,28 +31,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 )
 
-// Env marks a process the daemon started as a child. Test binaries
-// dispatch on it to act as sealgate-inner when the code under test starts
-// one.
+// Env marks a process the daemon started as a child, and carries the
+// limits the child applies to itself ([Enter]). Test binaries dispatch on
+// it to act as sealgate-inner when the code under test starts one.
 const Env = "SEALGATE_INNER_CHILD"
-
-// Command returns `sealgate-inner args…` (this executable) as a child of
-// ctx: it is killed when ctx ends.
-func Command(ctx context.Context, args ...string) (*exec.Cmd, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("child: find this executable: %w", err)
-	}
-	cmd := exec.CommandContext(ctx, exe, args...)
-	cmd.Env = append(os.Environ(), Env+"=1")
-	return cmd, nil
-}
 
 // Options bound what Run reads back from a child.
 type Options struct {
@@ -50,10 +49,17 @@ type Options struct {
 	// reports) and says whether it consumed it; lines it does not consume
 	// are what an error quotes.
 	Line func(line []byte) (consumed bool)
+	// Stdin, if set, is the child's standard input: how a secret such as
+	// the watermark key reaches it, never on its command line.
+	Stdin io.Reader
 }
 
 // ErrOutputTooLong reports a child that wrote more than Options.MaxStdout.
 var ErrOutputTooLong = errors.New("child: output too long")
+
+// ErrCPUTime reports a child the kernel killed for using up its processor
+// time (Config.CPUTime).
+var ErrCPUTime = errors.New("child: processor time limit reached")
 
 // maxLine is the longest stderr line handed to Options.Line or quoted.
 const maxLine = 64 << 10
@@ -75,14 +81,27 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Run runs `sealgate-inner args…` to its end and returns its stdout.
+// Run runs `sealgate-inner args…`, a child with no files of ours, to its
+// end and returns its stdout.
 func Run(ctx context.Context, opts Options, args ...string) ([]byte, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	cmd, err := Command(ctx, args...)
+	j, err := NewJob()
 	if err != nil {
 		return nil, err
 	}
+	defer j.Close()
+	return j.Run(ctx, opts, args...)
+}
+
+// Run runs the job's child `sealgate-inner args…` to its end and returns
+// its stdout. Whatever the child started is killed when it ends.
+func (j *Job) Run(ctx context.Context, opts Options, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd, err := j.Command(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdin = opts.Stdin
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("child: %w", err)
@@ -108,10 +127,14 @@ func Run(ctx context.Context, opts Options, args ...string) ([]byte, error) {
 	})
 	wg.Go(func() { said = scanStderr(stderr, opts.Line) })
 	wg.Wait()
+	said = j.says(said)
 	err = cmd.Wait()
+	killGroup(cmd) //nolint:errcheck // strays of a child that has ended: nothing left to report
 	switch {
 	case oerr != nil:
 		return nil, &Error{Args: args, Err: oerr, Said: said}
+	case err != nil && j.cpuExceeded(cmd.ProcessState):
+		return nil, &Error{Args: args, Err: fmt.Errorf("%w (%d s)", ErrCPUTime, j.c.cpuMax), Said: said}
 	case err != nil:
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", context.Cause(ctx), err)
@@ -139,17 +162,22 @@ func readCapped(r io.Reader, max int) ([]byte, error) {
 }
 
 // scanStderr hands each stderr line to line and returns the last one it
-// did not consume, cut to 400 bytes for an error message.
+// did not consume, cut to 400 bytes for an error message. A child that
+// crashed (a decoder's SIGSEGV, memory it could not get) is quoted by the
+// runtime's first word on it, not the last line of the stack after it.
 func scanStderr(r io.Reader, line func([]byte) bool) string {
 	var last []byte
+	crashed := false
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4096), maxLine)
 	for sc.Scan() {
 		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 || (line != nil && line(b)) {
+		if len(b) == 0 || crashed || (line != nil && line(b)) {
 			continue
 		}
 		last = append(last[:0], b...)
+		crashed = bytes.HasPrefix(b, []byte("fatal error: ")) || bytes.HasPrefix(b, []byte("panic: ")) ||
+			bytes.HasPrefix(b, []byte("SIG"))
 	}
 	if sc.Err() != nil {
 		io.Copy(io.Discard, r) //nolint:errcheck // an over-long line: keep draining so the child can finish

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"sealgate/shared/accountui"
 	"sealgate/shared/audit"
 	"sealgate/shared/i18n"
+	"sealgate/shared/keys"
 )
 
 // maxTraceOutput bounds what a trace's child may answer.
@@ -103,11 +105,26 @@ func (c *Console) traceUpload(e echo.Context) error {
 	return c.ui.Render(e, accountui.View{Name: "trace", Title: "trace.title", Data: view})
 }
 
-// trace runs `sealgate-inner trace --json` on path in a child: FFmpeg
-// parses the suspect copy there, so a crafted file ends the trace, never
-// the daemon.
+// trace runs `sealgate-inner trace-child` on path in a confined child:
+// FFmpeg parses the suspect copy there, so a crafted file ends the trace,
+// never the daemon. The child gets the upload through a descriptor and
+// the watermark key on its stdin; the key directory stays out of its
+// reach.
 func trace(ctx context.Context, path, keyDir string) (*watermark.TraceResult, error) {
-	out, err := child.Run(ctx, child.Options{MaxStdout: maxTraceOutput}, "trace", "--in", path, "--key-dir", keyDir, "--json")
+	secret, err := keys.LoadWatermark(keyDir)
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	j, err := child.NewJob()
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	defer j.Close()
+	in, err := j.Input(path)
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	out, err := j.Run(ctx, child.Options{MaxStdout: maxTraceOutput, Stdin: bytes.NewReader(secret)}, "trace-child", "--in", in)
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}

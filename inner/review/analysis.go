@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -129,25 +127,36 @@ func (a *Analyser) renew(ctx context.Context, id string, progress *atomic.Int32)
 	}
 }
 
-// run is the child's analysis of w's clip: the plan it wrote.
+// run is the child's analysis of w's clip: the plan it wrote. The child
+// reads the clip through its descriptor and writes the plan in a work
+// directory of its own inside the workspace; the plan is read back within
+// a plan's size limit.
 func (a *Analyser) run(ctx context.Context, w *Workspace, progress *atomic.Int32) ([]byte, error) {
-	auto := filepath.Join(a.ws.Dir(w.ID), "auto.json")
-	if err := os.Remove(auto); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("review: %w", err)
+	j, err := child.NewJob()
+	if err != nil {
+		return nil, err
 	}
-	defer os.Remove(auto)
-	_, err := child.Run(ctx, child.Options{Line: func(line []byte) bool {
+	defer j.Close()
+	in, err := j.Input(a.ws.Source(w.ID))
+	if err != nil {
+		return nil, err
+	}
+	work, err := j.WorkDir(a.ws.Dir(w.ID))
+	if err != nil {
+		return nil, err
+	}
+	_, err = j.Run(ctx, child.Options{Line: func(line []byte) bool {
 		var p struct{ Frame, Frames int }
 		if json.Unmarshal(line, &p) != nil || p.Frames <= 0 {
 			return false
 		}
 		progress.Store(int32(min(100, 100*p.Frame/p.Frames)))
 		return true
-	}}, "mask", "--in", a.ws.Source(w.ID), "--plan-out", auto, "--detect", strings.Join(w.Detect, ","), "--progress", "--json")
+	}}, "mask", "--in", in, "--plan-out", work+"/auto.json", "--detect", strings.Join(w.Detect, ","), "--progress", "--json")
 	if err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(auto)
+	b, err := j.ReadFile("auto.json", plan.MaxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("review: the analysis's plan: %w", err)
 	}

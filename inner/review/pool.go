@@ -57,7 +57,18 @@ func (p *Pool) Get(ctx context.Context, id, source string) (*Worker, error) {
 		p.workers[oldest].Close()
 		delete(p.workers, oldest)
 	}
-	cmd, err := child.Command(p.ctx, "review-worker", "--in", source)
+	// The worker is a confined child that reads the clip through the
+	// descriptor its job hands over; once started it holds its own copy.
+	j, err := child.NewJob()
+	if err != nil {
+		return nil, err
+	}
+	defer j.Close()
+	in, err := j.Input(source)
+	if err != nil {
+		return nil, err
+	}
+	cmd, err := j.Command(p.ctx, "review-worker", "--in", in)
 	if err != nil {
 		return nil, err
 	}

@@ -115,6 +115,17 @@ type Inner struct {
 	Transfer        InnerTransfer `yaml:"transfer"`
 	Footage         Footage       `yaml:"footage"`
 	Pipeline        Pipeline      `yaml:"pipeline"`
+	Children        Children      `yaml:"children"`
+}
+
+// Children confines the processes that decode hostile video (inner/child,
+// docs/architecture.md "Children").
+type Children struct {
+	// User is the unprivileged system user they run as when the daemon is
+	// root; it must exist (`make deps` creates it).
+	User     string        `yaml:"user"`
+	MemoryMB int           `yaml:"memory_mb"` // memory each may map
+	CPUTime  time.Duration `yaml:"cpu_time"`  // processor time each may use
 }
 
 // Footage configures where originals are kept and for how long.
@@ -210,6 +221,7 @@ func LoadInner(path string, environ []string) (*Inner, error) {
 		Transfer:        InnerTransfer{Streams: 4, Connections: 64},
 		Footage:         Footage{RetentionDays: 30},
 		Pipeline:        Pipeline{Workers: 1, ReleaseCheck: ReleaseOnSuspects},
+		Children:        Children{User: "sealgate-child", MemoryMB: 4096, CPUTime: 6 * time.Hour},
 	}
 	if err := loadFile(path, InnerEnvPrefix, environ, c); err != nil {
 		return nil, err
@@ -241,7 +253,16 @@ func LoadInner(path string, environ []string) (*Inner, error) {
 	if c.Pipeline.ReleaseCheck != ReleaseOnSuspects && c.Pipeline.ReleaseCheck != ReleaseAlways {
 		release = &KeyError{Source: path, Key: "pipeline.release_check", Err: fmt.Errorf("%q is neither %q nor %q", c.Pipeline.ReleaseCheck, ReleaseOnSuspects, ReleaseAlways)}
 	}
-	if err := c.Base.validate(path, errors.Join(number, retention, workers, release, c.Console.validate(path, "console"), c.Transfer.validate(path))); err != nil {
+	var children error
+	switch {
+	case c.Children.User == "" || c.Children.User == "root":
+		children = &KeyError{Source: path, Key: "children.user", Err: fmt.Errorf("%q: children need an unprivileged user of their own", c.Children.User)}
+	case c.Children.MemoryMB < 256 || c.Children.MemoryMB > 1<<20:
+		children = &KeyError{Source: path, Key: "children.memory_mb", Err: fmt.Errorf("%d is outside 256…1048576", c.Children.MemoryMB)}
+	case c.Children.CPUTime < time.Minute:
+		children = &KeyError{Source: path, Key: "children.cpu_time", Err: fmt.Errorf("%v is under a minute", c.Children.CPUTime)}
+	}
+	if err := c.Base.validate(path, errors.Join(number, retention, workers, release, children, c.Console.validate(path, "console"), c.Transfer.validate(path))); err != nil {
 		return nil, err
 	}
 	return c, nil
