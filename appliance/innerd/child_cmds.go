@@ -8,6 +8,7 @@ import (
 
 	"sealgate/appliance/cli"
 	"sealgate/appliance/daemon"
+	"sealgate/inner/pipeline"
 	"sealgate/inner/watermark"
 )
 
@@ -30,6 +31,14 @@ func (c *traceChildCmd) Run(ctx context.Context, app *daemon.App) error {
 		return err
 	}
 	return cli.PrintJSON(app.Stdout, res)
+}
+
+// renderChildCmd is the pipeline's render stage of one export: the job,
+// key included, on stdin (inner/pipeline.RenderChild).
+type renderChildCmd struct{}
+
+func (c *renderChildCmd) Run(ctx context.Context, app *daemon.App) error {
+	return pipeline.RenderChild(ctx, os.Stdin, app.Stdout, app.Stderr)
 }
 
 // readWatermarkKey reads the watermark key's secret the daemon wrote on a

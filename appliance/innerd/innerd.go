@@ -94,6 +94,7 @@ type innerCLI struct {
 	// The console's review editor talks to one of these per clip.
 	ReviewWorker reviewWorkerCmd `cmd:"" name:"review-worker" hidden:"" help:"Serve one clip to the console's review editor over stdin/stdout."`
 	TraceChild   traceChildCmd   `cmd:"" name:"trace-child" hidden:"" help:"Trace one suspect copy for the console, the key on stdin (a confined child)."`
+	RenderChild  renderChildCmd  `cmd:"" name:"render-child" hidden:"" help:"Render one export for the pipeline, the job on stdin (a confined child)."`
 }
 
 func serveFile(ctx context.Context, path string, app *daemon.App) error {
@@ -197,7 +198,8 @@ func exportPipeline(cfg *config.Inner, k *keys.Inner, env daemon.Env, wf *export
 	if err != nil {
 		return nil, err
 	}
-	p, err := pipeline.New(pipeline.Config{Reviews: reviews, Workflow: wf, Issuer: &export.Issuer{Ledger: l, Key: key}, Outbox: ob, Signer: k.Signing,
+	p, err := pipeline.New(pipeline.Config{Reviews: reviews, Workflow: wf, Issuer: &export.Issuer{Ledger: l, Key: key}, WatermarkSecret: k.Watermark,
+		Outbox: ob, Signer: k.Signing,
 		License: license, WorkDir: cfg.Pipeline.WorkDir, Workers: cfg.Pipeline.Workers, Log: log,
 		AlwaysRelease: cfg.Pipeline.ReleaseCheck == config.ReleaseAlways})
 	if err != nil {

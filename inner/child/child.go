@@ -127,7 +127,7 @@ func (j *Job) Run(ctx context.Context, opts Options, args ...string) ([]byte, er
 	})
 	wg.Go(func() { said = scanStderr(stderr, opts.Line) })
 	wg.Wait()
-	said = j.says(said)
+	said = j.Explain(said)
 	err = cmd.Wait()
 	killGroup(cmd) //nolint:errcheck // strays of a child that has ended: nothing left to report
 	switch {

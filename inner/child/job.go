@@ -56,9 +56,10 @@ func (j *Job) named(f *os.File, path string) string {
 	return name
 }
 
-// says is a child's message with the daemon's names for its files:
-// "mask: /proc/self/fd/4: no video stream" names the clip.
-func (j *Job) says(msg string) string {
+// Explain is a child's message with the daemon's names for its files:
+// "mask: /proc/self/fd/4: no video stream" names the clip. [Job.Run]'s
+// errors are explained already.
+func (j *Job) Explain(msg string) string {
 	pairs := slices.Clone(j.names)
 	slices.Reverse(pairs) // fd/13 before fd/1; Reverse swaps each pair's order too
 	for i := 0; i < len(pairs); i += 2 {

@@ -90,8 +90,11 @@ func enqueueNext(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, i
 type Config struct {
 	Workflow *export.Workflow
 	Issuer   *export.Issuer // the ledger and the watermark key
-	Outbox   *outbox.Outbox
-	Signer   ed25519.PrivateKey
+	// WatermarkSecret is the secret Issuer.Key was made from: the render
+	// child gets it on its stdin, never the key directory.
+	WatermarkSecret []byte
+	Outbox          *outbox.Outbox
+	Signer          ed25519.PrivateKey
 	// License is the paired outer's license key online exports are sealed
 	// to; nil refuses online exports with a clear error.
 	License   hpke.PublicKey

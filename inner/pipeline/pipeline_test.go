@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"sealgate/inner/child"
 	"sealgate/inner/export"
 	"sealgate/inner/ledger"
 	"sealgate/inner/mask"
@@ -31,7 +32,19 @@ import (
 	"sealgate/shared/seal"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// The test binary plays sealgate-inner's render child when the pipeline
+// under test starts one.
+func TestMain(m *testing.M) {
+	if os.Getenv(child.Env) != "" {
+		child.MustEnter()
+		if err := pipeline.RenderChild(context.Background(), os.Stdin, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "sealgate-inner:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 var (
 	operator = export.Actor{User: "operator.kim", Role: "operator", Via: "console"}
@@ -124,7 +137,7 @@ func (s *site) node(t testing.TB, name string, l *logs, detect []string) (stop f
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := pipeline.New(pipeline.Config{Workflow: s.wf, Issuer: s.issuer, Outbox: s.outbox, Signer: s.inner.Signing, License: lic,
+	p, err := pipeline.New(pipeline.Config{Workflow: s.wf, Issuer: s.issuer, WatermarkSecret: s.inner.Watermark, Outbox: s.outbox, Signer: s.inner.Signing, License: lic,
 		WorkDir: filepath.Join(s.dir, "exports"), Workers: 1, ModelsDir: videotest.Dir(t), Detect: detect, Log: slog.New(l.handler(name))})
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +328,7 @@ func TestOfflineExportWaitsWithItsPassword(t *testing.T) {
 func TestOnlineExportWithoutALicenseFailsWithTheReason(t *testing.T) {
 	s := newSite(t)
 	s.license = filepath.Join(s.dir, "no-such.pub")
-	p, err := pipeline.New(pipeline.Config{Workflow: s.wf, Issuer: s.issuer, Outbox: s.outbox, Signer: s.inner.Signing,
+	p, err := pipeline.New(pipeline.Config{Workflow: s.wf, Issuer: s.issuer, WatermarkSecret: s.inner.Watermark, Outbox: s.outbox, Signer: s.inner.Signing,
 		WorkDir: filepath.Join(s.dir, "exports"), Workers: 1, Detect: []string{}, ModelsDir: videotest.Dir(t), Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -133,7 +133,9 @@ func (p *Pipeline) transcode(ctx context.Context, j *export.Job, dir string, pro
 }
 
 // render masks (unless the request justified no masking) and marks the
-// copy with the ledger's next serial, in one encode (inner/export.Issuer).
+// copy with the ledger's next serial, in one encode (inner/export.Issuer),
+// then checks the masked copy for leaks: all of it in a confined child
+// (render_child.go), since it decodes the footage.
 func (p *Pipeline) render(ctx context.Context, j *export.Job, dir string, progress func(frac, fps float64)) error {
 	src := RenderSource(p.cfg.WorkDir, j.ID, j.Footage.Path)
 	if src == j.Footage.Path {
@@ -151,12 +153,15 @@ func (p *Pipeline) render(ctx context.Context, j *export.Job, dir string, progre
 	}
 	out := filepath.Join(dir, renderedFile)
 	os.Remove(out)
-	opts := mask.Options{Detect: p.cfg.Detect, ModelsDir: p.cfg.ModelsDir, Encode: video.EncodeOptions{CRF: 20}}
-	if opts.Detect == nil {
-		opts.Detect = []string{mask.DetectSmallFaces, mask.DetectPeople, mask.DetectPlates}
+	if len(p.cfg.WatermarkSecret) == 0 {
+		return permanent{errors.New("pipeline: no watermark key secret (Config.WatermarkSecret) for the render child")}
+	}
+	job := renderJob{Detect: p.cfg.Detect, ModelsDir: p.cfg.ModelsDir, CRF: 20, Key: p.cfg.WatermarkSecret, LeakCheck: j.Masked}
+	if job.Detect == nil {
+		job.Detect = []string{mask.DetectSmallFaces, mask.DetectPeople, mask.DetectPlates}
 	}
 	if !j.Masked {
-		opts.Detect = []string{}
+		job.Detect = []string{}
 	}
 	if j.ReviewID != "" {
 		// Sent back by the approver: the reviewed plan's drawn tracks
@@ -165,24 +170,27 @@ func (p *Pipeline) render(ctx context.Context, j *export.Job, dir string, progre
 		if err != nil {
 			return err
 		}
-		opts.Plan = reviewed
-	}
-	start := time.Now()
-	opts.Progress = func(pr mask.Progress) {
-		if pr.Frames > 0 {
-			progress(float64(pr.Frame)/float64(pr.Frames), float64(pr.Frame)/max(time.Since(start).Seconds(), 1e-3))
+		if job.Plan, err = reviewed.Encode(); err != nil {
+			return fmt.Errorf("pipeline: the reviewed plan %s: %w", j.ReviewID, err)
 		}
 	}
 	reason := fmt.Sprintf("%s: %s (document %s)", j.ReasonCode, j.Detail, j.DocumentNo)
 	if r := []rune(reason); len(r) > 500 {
 		reason = string(r[:500])
 	}
+	// The ledger's serial is opened and closed here; the child only
+	// renders (mask, mark, leak check) with the mark it is given.
+	var ans *renderAnswer
 	res, _, err := p.cfg.Issuer.Issue(ctx, export.Copy{In: src, Out: out, Requester: j.RequesterName + ", " + j.Agency, Reason: reason,
 		IssuedBy: j.DecidedBy, Original: j.Footage,
 		Opened: func(ctx context.Context, serial uint64) error { return p.cfg.Workflow.SetSerial(ctx, j.ID, serial) },
 	}, func(wm *mask.Watermark) (*mask.Result, error) {
-		opts.Watermark = wm
-		return mask.Mask(ctx, src, out, opts)
+		job.Payload = wm.Payload
+		var err error
+		if ans, err = p.renderInChild(ctx, job, src, out, dir, progress); err != nil {
+			return nil, err
+		}
+		return ans.Result, nil
 	})
 	if err != nil {
 		if errors.Is(err, video.ErrNotVideo) {
@@ -196,9 +204,7 @@ func (p *Pipeline) render(ctx context.Context, j *export.Job, dir string, progre
 	}
 	next, leaks := export.Sealing, (*export.LeakReport)(nil)
 	if j.Masked {
-		if leaks, err = p.leakCheck(ctx, out, res); err != nil {
-			return err
-		}
+		leaks = leakReport(res.Leaks, ans.PlanWidth, ans.PlanHeight)
 		if len(leaks.Suspects) > 0 || p.cfg.AlwaysRelease {
 			next = export.Checking
 		}
@@ -242,19 +248,15 @@ func RenderSource(workDir string, id int64, original string) string {
 	return original
 }
 
-// leakCheck looks at the masked copy with independent detectors
-// (mask.LeakCheck): what it cannot rule out the approver sees before
-// release.
-func (p *Pipeline) leakCheck(ctx context.Context, out string, res *mask.Result) (*export.LeakReport, error) {
-	rep, err := mask.LeakCheck(ctx, out, res.Plan, p.cfg.ModelsDir)
-	if err != nil {
-		return nil, fmt.Errorf("pipeline: leak check: %w", err)
-	}
-	r := &export.LeakReport{FramesChecked: rep.FramesChecked, Width: res.Plan.Width, Height: res.Plan.Height, Suspects: []export.Suspect{}}
+// leakReport is the export's record of the leak check the render child ran
+// on the masked copy (mask.LeakCheck): what it cannot rule out the
+// approver sees before release.
+func leakReport(rep *mask.LeakReport, width, height int) *export.LeakReport {
+	r := &export.LeakReport{FramesChecked: rep.FramesChecked, Width: width, Height: height, Suspects: []export.Suspect{}}
 	for _, s := range rep.Suspects {
 		r.Suspects = append(r.Suspects, export.Suspect{Frame: s.Frame, Reason: s.Reason, X: s.X, Y: s.Y, W: s.W, H: s.H})
 	}
-	return r, nil
+	return r
 }
 
 // seal signs and encrypts the marked copy: to the paired outer's license
