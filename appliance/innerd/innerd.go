@@ -50,6 +50,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ 
 		fmt.Fprintln(stderr, "sealgate-inner:", err)
 		return 2
 	}
+	if len(args) > 0 && args[0] == child.ExecCommand { // ffmpeg's flags are its own, not ours to parse
+		fmt.Fprintln(stderr, "sealgate-inner:", child.ExecMain(args[1:]))
+		return 2
+	}
 	return daemon.Main(ctx, &daemon.App{
 		Name:      "sealgate-inner",
 		EnvPrefix: config.InnerEnvPrefix,

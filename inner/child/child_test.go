@@ -19,6 +19,9 @@ func TestMain(m *testing.M) {
 	}
 	child.MustEnter()
 	switch os.Args[1] {
+	case child.ExecCommand:
+		fmt.Fprintln(os.Stderr, "sealgate-inner:", child.ExecMain(os.Args[2:]))
+		os.Exit(2)
 	case "whoami", "write", "spin", "greedy":
 		confined(os.Args[1], os.Args[2:])
 	case "echo":

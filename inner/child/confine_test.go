@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -261,5 +262,30 @@ func TestConfigureRefusesAMissingUser(t *testing.T) {
 	}
 	if os.Geteuid() != 0 && err != nil {
 		t.Fatalf("Configure as uid %d: %v (a daemon that is not root changes no user)", os.Geteuid(), err)
+	}
+}
+
+// ffmpeg started through the exec child is the confined child itself: it
+// keeps the limits and, under a root daemon, the user (it reads both from
+// its own /proc); any other program is refused.
+func TestExecChildBecomesFFmpeg(t *testing.T) {
+	read := func(file string) []byte {
+		out, err := child.Run(context.Background(), child.Options{MaxStdout: 64 << 10}, child.ExecCommand,
+			"ffmpeg", "-nostdin", "-v", "error", "-f", "data", "-i", file, "-map", "0", "-c", "copy", "-f", "data", "-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	limits, status := read("/proc/self/limits"), read("/proc/self/status")
+	uid := regexp.MustCompile(`(?m)^Uid:\s+(\d+)\s`).FindSubmatch(status)
+	if !regexp.MustCompile(`Max cpu time +21600 +21600 +seconds`).Match(limits) || uid == nil || (os.Geteuid() == 0 && string(uid[1]) == "0") {
+		t.Fatalf("ffmpeg's own limits and status:\n%s\n%s", limits, status)
+	}
+	var err error
+	_, err = child.Run(context.Background(), child.Options{}, child.ExecCommand, "sh", "-c", "id")
+	var ce *child.Error
+	if !errors.As(err, &ce) || !strings.Contains(ce.Said, "is not one of") {
+		t.Fatalf("exec child of sh: %v", err)
 	}
 }

@@ -12,8 +12,8 @@ import (
 // Enter confines a child from the inside and must be its first act, before
 // it opens any input: up to here it runs only our code. It applies the
 // limits the daemon passed in Env (memory as RLIMIT_DATA, which counts what
-// is mapped writable rather than the address space the Go runtime and
-// ONNX Runtime reserve; processor time as RLIMIT_CPU, whose hard limit is
+// is mapped writable, not the address space the Go runtime reserves far
+// beyond its use; processor time as RLIMIT_CPU, whose hard limit is
 // SIGKILL), forbids core dumps, and makes the process non-dumpable, so
 // another child running as the same user can neither trace it nor open
 // the descriptors the daemon handed it through /proc. A process that is

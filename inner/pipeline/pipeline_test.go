@@ -32,12 +32,18 @@ import (
 	"sealgate/shared/seal"
 )
 
-// The test binary plays sealgate-inner's render child when the pipeline
-// under test starts one.
+// The test binary plays sealgate-inner's render child, or the child that
+// becomes ffmpeg, when the pipeline under test starts one.
 func TestMain(m *testing.M) {
 	if os.Getenv(child.Env) != "" {
 		child.MustEnter()
-		if err := pipeline.RenderChild(context.Background(), os.Stdin, os.Stdout, os.Stderr); err != nil {
+		var err error
+		if os.Args[1] == child.ExecCommand {
+			err = child.ExecMain(os.Args[2:])
+		} else {
+			err = pipeline.RenderChild(context.Background(), os.Stdin, os.Stdout, os.Stderr)
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "sealgate-inner:", err)
 			os.Exit(1)
 		}

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -10,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"sealgate/inner/child"
 	"sealgate/inner/export"
 	"sealgate/inner/ledger"
 	"sealgate/inner/mask"
@@ -88,34 +87,43 @@ func (p *Pipeline) transcode(ctx context.Context, j *export.Job, dir string, pro
 	}
 	out := filepath.Join(dir, cutFile)
 	os.Remove(out) // an attempt cut short
-	args := []string{"-nostdin", "-v", "error", "-y", "-progress", "pipe:1", "-ss", fmt.Sprintf("%.3f", j.FromS)}
+	// ffmpeg decodes the original, so it runs as a confined child
+	// (inner/child): the original as a descriptor, the cut written in the
+	// child's work directory and taken from there.
+	cj, err := child.NewJob()
+	if err != nil {
+		return err
+	}
+	defer cj.Close()
+	in, err := cj.Input(j.Footage.Path)
+	if err != nil {
+		return err
+	}
+	work, err := cj.WorkDir(dir)
+	if err != nil {
+		return err
+	}
+	args := []string{"ffmpeg", "-nostdin", "-v", "error", "-y", "-progress", "pipe:2", "-ss", fmt.Sprintf("%.3f", j.FromS)}
 	span := j.Footage.DurationS - j.FromS
 	if j.ToS != nil {
 		args = append(args, "-to", fmt.Sprintf("%.3f", *j.ToS))
 		span = *j.ToS - j.FromS
 	}
-	args = append(args, "-i", j.Footage.Path, "-map", "0:v:0", "-an")
+	args = append(args, "-i", in, "-map", "0:v:0", "-an")
 	if j.Transcode == "720p" && j.Footage.Height > 720 {
 		args = append(args, "-vf", "scale=-2:720")
 	}
 	// Near-lossless: the render pass encodes once more, and that is the
 	// copy the officer sees.
-	args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv420p", "-f", "mp4", out)
-	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("pipeline: run ffmpeg: %w", err)
-	}
-	// ffmpeg's -progress lines: out_time_us=…, fps=…
-	sc := bufio.NewScanner(stdout)
+	args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv420p", "-f", "mp4", work+"/"+cutFile)
+	// ffmpeg's -progress lines on stderr: out_time_us=…, fps=…; any other
+	// line is what it says went wrong.
 	var fps float64
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), "=")
+	_, err = cj.Run(ctx, child.Options{Line: func(line []byte) bool {
+		k, v, ok := strings.Cut(string(line), "=")
+		if !ok || strings.ContainsAny(k, " :") {
+			return false
+		}
 		switch k {
 		case "fps":
 			fps, _ = strconv.ParseFloat(v, 64)
@@ -124,10 +132,13 @@ func (p *Pipeline) transcode(ctx context.Context, j *export.Job, dir string, pro
 				progress(us/1e6/span, fps)
 			}
 		}
+		return true
+	}}, append([]string{child.ExecCommand}, args...)...)
+	if err != nil {
+		return fmt.Errorf("pipeline: cut %s: %w", j.Footage.FileName, err)
 	}
-	if err := cmd.Wait(); err != nil {
-		os.Remove(out)
-		return fmt.Errorf("pipeline: cut %s: %w: %s", j.Footage.FileName, err, strings.TrimSpace(stderr.String()))
+	if err := cj.Take(cutFile, out); err != nil {
+		return fmt.Errorf("pipeline: cut %s: %w", j.Footage.FileName, err)
 	}
 	return p.finish(ctx, j.ID, "transcode", "done", export.Transcoding, export.Rendering, nil)
 }
