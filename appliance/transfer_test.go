@@ -22,6 +22,7 @@ import (
 	"sealgate/appliance/daemon"
 	"sealgate/appliance/daemon/daemontest"
 	"sealgate/appliance/innerd"
+	"sealgate/inner/child"
 	"sealgate/appliance/outerd"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
@@ -31,7 +32,14 @@ import (
 	"sealgate/transfer/transfertest"
 )
 
-func TestMain(m *testing.M) { os.Exit(daemontest.Main(m)) }
+// TestMain also lets the test binary act as sealgate-inner when a daemon
+// under test starts it as a confined child (the render, the cut, a trace).
+func TestMain(m *testing.M) {
+	if os.Getenv(child.Env) != "" {
+		os.Exit(innerd.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Environ()))
+	}
+	os.Exit(daemontest.Main(m))
+}
 
 func freeUDP(t *testing.T) string {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")

@@ -8,6 +8,7 @@ import (
 
 	"sealgate/appliance/cli"
 	"sealgate/appliance/daemon"
+	"sealgate/inner/export"
 	"sealgate/inner/pipeline"
 	"sealgate/inner/watermark"
 )
@@ -39,6 +40,15 @@ type renderChildCmd struct{}
 
 func (c *renderChildCmd) Run(ctx context.Context, app *daemon.App) error {
 	return pipeline.RenderChild(ctx, os.Stdin, app.Stdout, app.Stderr)
+}
+
+// probeChildCmd probes one file for ingest (inner/export.ProbeChild).
+type probeChildCmd struct {
+	In string `required:"" type:"existingfile" help:"The file, as a descriptor path."`
+}
+
+func (c *probeChildCmd) Run(ctx context.Context, app *daemon.App) error {
+	return export.ProbeChild(ctx, c.In, app.Stdout)
 }
 
 // readWatermarkKey reads the watermark key's secret the daemon wrote on a

@@ -1,16 +1,15 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"sealgate/inner/child"
 	"sealgate/inner/export"
 	"sealgate/inner/pipeline"
 	"sealgate/shared/accountui"
@@ -49,6 +48,9 @@ func (c *Console) exportPreview(e echo.Context) error {
 		Target: fmt.Sprintf("export:%d", x.ID), Outcome: audit.OK, Remote: e.RealIP(), Detail: "the masked copy before release"})
 }
 
+// maxSuspectJPEG bounds a suspect frame's JPEG (960 px wide, q 4).
+const maxSuspectJPEG = 4 << 20
+
 // exportSuspect is one suspect frame of the leak check, as a JPEG of the
 // masked copy with the suspect's box drawn on it.
 func (c *Console) exportSuspect(e echo.Context) error {
@@ -70,14 +72,24 @@ func (c *Console) exportSuspect(e echo.Context) error {
 	filter := fmt.Sprintf("drawbox=x=%d:y=%d:w=%d:h=%d:color=red@0.9:t=3,scale='min(960,iw)':-2", sus.X, sus.Y, max(sus.W, 1), max(sus.H, 1))
 	ctx, cancel := context.WithTimeout(e.Request().Context(), 30*time.Second)
 	defer cancel()
-	var out, errb bytes.Buffer
+	// ffmpeg decodes the masked copy, itself made from hostile footage, so
+	// it runs as a confined child (inner/child), the copy as a descriptor,
+	// the JPEG read back capped.
+	cj, err := child.NewJob()
+	if err != nil {
+		return err
+	}
+	defer cj.Close()
+	in, err := cj.Input(pipeline.RenderedPath(c.workDir, x.ID))
+	if err != nil {
+		return err
+	}
 	// -ss before -i seeks to the keyframe and decodes up to the frame: exact, and fast on long clips.
-	cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-v", "error", "-ss", strconv.FormatFloat(at, 'f', 4, 64),
-		"-i", pipeline.RenderedPath(c.workDir, x.ID), "-frames:v", "1", "-vf", filter, "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "4", "-")
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil || out.Len() == 0 {
-		return fmt.Errorf("console: frame %d of export %d: %v: %s", sus.Frame, x.ID, err, errb.Bytes())
+	out, err := cj.Run(ctx, child.Options{MaxStdout: maxSuspectJPEG}, child.ExecCommand, "ffmpeg", "-nostdin", "-v", "error",
+		"-ss", strconv.FormatFloat(at, 'f', 4, 64), "-i", in, "-frames:v", "1", "-vf", filter, "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "4", "-")
+	if err != nil || len(out) == 0 {
+		return fmt.Errorf("console: frame %d of export %d: %v", sus.Frame, x.ID, err)
 	}
 	e.Response().Header().Set("Cache-Control", "no-store")
-	return e.Blob(http.StatusOK, "image/jpeg", out.Bytes())
+	return e.Blob(http.StatusOK, "image/jpeg", out)
 }

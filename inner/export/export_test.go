@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"sealgate/inner/child"
 	"sealgate/inner/export"
 	"sealgate/inner/ledger"
 	"sealgate/inner/mask"
@@ -19,7 +20,23 @@ import (
 	"sealgate/shared/pgdb/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// TestMain also lets the test binary act as sealgate-inner's probe child,
+// which ingest starts (inner/child).
+func TestMain(m *testing.M) {
+	if os.Getenv(child.Env) != "" {
+		child.MustEnter()
+		if len(os.Args) != 4 || os.Args[1] != export.ProbeCommand {
+			fmt.Fprintln(os.Stderr, "sealgate-inner: not a child of these tests:", os.Args[1:])
+			os.Exit(2)
+		}
+		if err := export.ProbeChild(context.Background(), os.Args[3], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "sealgate-inner:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 // newIssuer is an Issuer on a fresh, migrated database of the package's
 // PostgreSQL, with a random watermark key, so every test starts at serial 1.

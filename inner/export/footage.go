@@ -148,11 +148,7 @@ func (w *Workflow) Adopt(ctx context.Context, a Actor, cameraID int64, name, pat
 // keep probes the received file at tmp and, if it is video, moves it into
 // the footage directory and records it. On error the caller removes tmp.
 func (w *Workflow) keep(ctx context.Context, a Actor, cameraID int64, name, tmp string, sum [32]byte, n int64) (*Footage, error) {
-	info, err := video.Probe(ctx, tmp)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	format, err := video.ReadFormat(ctx, tmp)
+	facts, err := probe(ctx, tmp)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -163,17 +159,13 @@ func (w *Workflow) keep(ctx context.Context, a Actor, cameraID int64, name, tmp 
 	if err := os.Rename(tmp, final); err != nil {
 		return nil, fmt.Errorf("export: keeping %s: %w", name, err)
 	}
-	var started *time.Time
-	if !format.StartedAt.IsZero() {
-		started = &format.StartedAt
-	}
 	var out *Footage
 	err = w.tx(ctx, func(tx pgx.Tx) error {
 		var err error
 		out, err = scanFootage(tx.QueryRow(ctx, `INSERT INTO footage (camera_id, file_name, path, size, sha256, container, codec, width, height,
 			fps, frames, duration_s, started_at, imported_by, retain_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-			RETURNING `+footageColumns, cameraID, name, final, n, sum[:], format.Container, info.Codec, info.Width, info.Height,
-			info.FrameRate, info.Frames(), duration(info), started, a.Audited(), time.Now().Add(w.cfg.Retention)))
+			RETURNING `+footageColumns, cameraID, name, final, n, sum[:], facts.Container, facts.Codec, facts.Width, facts.Height,
+			facts.FPS, facts.Frames, facts.DurationS, facts.StartedAt, a.Audited(), time.Now().Add(w.cfg.Retention)))
 		if err != nil {
 			return fmt.Errorf("export: record footage: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"sealgate/inner/child"
 	"sealgate/inner/export"
 	"sealgate/inner/nvrimport"
 	"sealgate/inner/store"
@@ -20,7 +22,23 @@ import (
 	"sealgate/shared/pgdb/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// TestMain also lets the test binary act as sealgate-inner's probe child,
+// which ingest starts (inner/child).
+func TestMain(m *testing.M) {
+	if os.Getenv(child.Env) != "" {
+		child.MustEnter()
+		if len(os.Args) != 4 || os.Args[1] != export.ProbeCommand {
+			fmt.Fprintln(os.Stderr, "sealgate-inner: not a child of these tests:", os.Args[1:])
+			os.Exit(2)
+		}
+		if err := export.ProbeChild(context.Background(), os.Args[3], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "sealgate-inner:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 // The folder an NVR exports to: a clip in a camera's folder is ingested
 // once it has stopped changing and leaves the folder; a file that is not

@@ -38,9 +38,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv(child.Env) != "" {
 		child.MustEnter()
 		var err error
-		if os.Args[1] == child.ExecCommand {
+		switch {
+		case os.Args[1] == child.ExecCommand:
 			err = child.ExecMain(os.Args[2:])
-		} else {
+		case os.Args[1] == export.ProbeCommand && len(os.Args) == 4:
+			err = export.ProbeChild(context.Background(), os.Args[3], os.Stdout)
+		default:
 			err = pipeline.RenderChild(context.Background(), os.Stdin, os.Stdout, os.Stderr)
 		}
 		if err != nil {
