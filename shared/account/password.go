@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -82,41 +83,94 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	rand.Read(salt)
 	c := h.cost
 	key := argon2.IDKey([]byte(password), salt, c.Time, c.MemoryKiB, argonThreads, argonKeyLen)
-	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, c.MemoryKiB, c.Time, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return phc{memory: c.MemoryKiB, time: c.Time, threads: argonThreads, salt: salt, key: key}.String(), nil
 }
 
 // Verify checks password against a hash made by Hash, in constant time.
-// It returns ErrMismatch for a wrong password.
+// It returns ErrMismatch for a wrong password, ErrBadHash for a hash it
+// does not accept.
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) error {
-	var (
-		version, t, p int
-		m             uint32
-	)
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return errors.New("account: unsupported password hash")
-	}
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return errors.New("account: unsupported argon2 version")
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 1<<20 || t > 16 || p > 16 || m == 0 || t == 0 || p == 0 {
-		return errors.New("account: bad argon2 parameters")
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 {
-		return errors.New("account: malformed password hash")
+	ph, err := parsePHC(encoded)
+	if err != nil {
+		return err
 	}
 	if err := h.acquire(ctx); err != nil {
 		return err
 	}
 	defer func() { <-h.sem }()
-	got := argon2.IDKey([]byte(password), salt, uint32(t), m, uint8(p), uint32(len(want)))
-	if subtle.ConstantTimeCompare(got, want) != 1 {
+	got := argon2.IDKey([]byte(password), ph.salt, ph.time, ph.memory, ph.threads, uint32(len(ph.key)))
+	if subtle.ConstantTimeCompare(got, ph.key) != 1 {
 		return ErrMismatch
 	}
 	return nil
+}
+
+// ErrBadHash reports a stored password hash Verify does not accept.
+var ErrBadHash = errors.New("account: unsupported or malformed password hash")
+
+// Bounds on a stored hash's parameters: a hash is read from the database,
+// and one written there by someone else must not make a login cost more
+// than the semaphore budgets (argonMemory each) or panic in argon2.
+const (
+	maxArgonTime    = 10
+	maxArgonThreads = 16
+	minSaltLen      = 8
+	maxSaltLen      = 64
+	minKeyLen       = 16
+	maxKeyLen       = 64
+)
+
+// phc is a parsed $argon2id$v=19$m=…,t=…,p=…$salt$hash string.
+type phc struct {
+	memory, time uint32
+	threads      uint8
+	salt, key    []byte
+}
+
+func (p phc) String() string {
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.memory, p.time, p.threads, b64.EncodeToString(p.salt), b64.EncodeToString(p.key))
+}
+
+// parsePHC reads a hash strictly: only the canonical form Hash writes
+// (plain decimals, unpadded canonical base64), with every number and
+// length bounded.
+func parsePHC(encoded string) (phc, error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return phc{}, fmt.Errorf("%w: not argon2id", ErrBadHash)
+	}
+	if parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
+		return phc{}, fmt.Errorf("%w: argon2 version %q", ErrBadHash, parts[2])
+	}
+	var m, t, p uint64
+	params := strings.Split(parts[3], ",")
+	if len(params) != 3 || !decimal(params[0], "m=", &m) || !decimal(params[1], "t=", &t) || !decimal(params[2], "p=", &p) ||
+		t < 1 || t > maxArgonTime || p < 1 || p > maxArgonThreads || m < 8*p || m > argonMemory {
+		return phc{}, fmt.Errorf("%w: argon2 parameters %q", ErrBadHash, parts[3])
+	}
+	b64 := base64.RawStdEncoding.Strict()
+	salt, err1 := b64.DecodeString(parts[4])
+	key, err2 := b64.DecodeString(parts[5])
+	// The decoder skips newlines; re-encoding refuses them and any other
+	// second spelling of the same bytes.
+	if err1 != nil || err2 != nil || b64.EncodeToString(salt) != parts[4] || b64.EncodeToString(key) != parts[5] ||
+		len(salt) < minSaltLen || len(salt) > maxSaltLen || len(key) < minKeyLen || len(key) > maxKeyLen {
+		return phc{}, fmt.Errorf("%w: salt or hash", ErrBadHash)
+	}
+	return phc{memory: uint32(m), time: uint32(t), threads: uint8(p), salt: salt, key: key}, nil
+}
+
+// decimal parses key followed by a decimal of at most 7 digits without
+// sign or leading zero, as Hash writes it, into v.
+func decimal(s, key string, v *uint64) bool {
+	d, ok := strings.CutPrefix(s, key)
+	if !ok || len(d) == 0 || len(d) > 7 || (d[0] == '0' && len(d) > 1) {
+		return false
+	}
+	n, err := strconv.ParseUint(d, 10, 32)
+	*v = n
+	return err == nil
 }
 
 // Character classes of generated passwords; look-alikes (0 O 1 l I) are left

@@ -30,8 +30,11 @@ func TestHashVerify(t *testing.T) {
 	if enc == enc2 {
 		t.Fatal("two hashes of one password are equal: salt not random")
 	}
-	for _, bad := range []string{"", "$argon2id$v=19$m=99999999,t=3,p=2$AAAA$AAAA", "$argon2i$v=19$m=65536,t=3,p=2$AAAA$AAAA", "$argon2id$v=19$m=65536,t=3,p=2$!!$AAAA"} {
-		if err := h.Verify(ctx, bad, "x"); err == nil || errors.Is(err, account.ErrMismatch) {
+	for _, bad := range []string{"", "$argon2id$v=19$m=99999999,t=3,p=2$AAAA$AAAA", "$argon2i$v=19$m=65536,t=3,p=2$AAAA$AAAA", "$argon2id$v=19$m=65536,t=3,p=2$!!$AAAA",
+		// Passed an older check: 0 threads (argon2 panics) and 2³²−1 passes.
+		"$argon2id$v=19$m=65536,t=3,p=-256$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$argon2id$v=19$m=65536,t=-1,p=2$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"} {
+		if err := h.Verify(ctx, bad, "x"); !errors.Is(err, account.ErrBadHash) {
 			t.Errorf("Verify(%q) = %v, want a format error", bad, err)
 		}
 	}
