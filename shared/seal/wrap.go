@@ -1,7 +1,6 @@
 package seal
 
 import (
-	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hpke"
@@ -56,12 +55,37 @@ func wrapForLicense(pub hpke.PublicKey, fileKey []byte) (wrap, error) {
 	if err != nil {
 		return wrap{}, fmt.Errorf("seal: hpke wrap: %w", err)
 	}
-	id := RecipientID(pub)
-	body := append([]byte{}, id[:]...)
-	body = binary.BigEndian.AppendUint16(body, pub.KEM().ID())
-	body = binary.BigEndian.AppendUint16(body, kdf.ID())
-	body = binary.BigEndian.AppendUint16(body, aead.ID())
-	return wrap{typ: wrapHPKE, body: append(body, sealed...)}, nil
+	hw := hpkeWrap{kem: pub.KEM().ID(), kdf: kdf.ID(), aead: aead.ID(), sealed: sealed}
+	hw.id = RecipientID(pub)
+	return wrap{typ: wrapHPKE, body: hw.encode()}, nil
+}
+
+// hpkeWrap is the body of a license key wrap: the recipient's id, the HPKE
+// suite, then the encapsulated key and the sealed file key.
+type hpkeWrap struct {
+	id             [32]byte
+	kem, kdf, aead uint16
+	sealed         []byte
+}
+
+func (w hpkeWrap) encode() []byte {
+	body := append([]byte{}, w.id[:]...)
+	body = binary.BigEndian.AppendUint16(body, w.kem)
+	body = binary.BigEndian.AppendUint16(body, w.kdf)
+	body = binary.BigEndian.AppendUint16(body, w.aead)
+	return append(body, w.sealed...)
+}
+
+func parseHPKEWrap(body []byte) (hpkeWrap, error) {
+	p := parser{b: body}
+	var w hpkeWrap
+	copy(w.id[:], p.bytes(len(w.id)))
+	w.kem, w.kdf, w.aead = p.u16(), p.u16(), p.u16()
+	if p.err != nil {
+		return hpkeWrap{}, p.err
+	}
+	w.sealed = p.b
+	return w, nil
 }
 
 func wrapForPassword(password []byte, params Argon2Params, fileKey []byte) (wrap, error) {
@@ -74,12 +98,44 @@ func wrapForPassword(password []byte, params Argon2Params, fileKey []byte) (wrap
 	if err != nil {
 		return wrap{}, err
 	}
-	body := append([]byte{}, salt...)
-	body = binary.BigEndian.AppendUint32(body, params.Time)
-	body = binary.BigEndian.AppendUint32(body, params.MemoryKiB)
-	body = append(body, params.Threads)
 	// The key is unique to this salt, so the all-zero nonce is used once.
-	return wrap{typ: wrapPassword, body: aead.Seal(body, make([]byte, 12), fileKey, []byte(passwordAAD))}, nil
+	pw := passwordWrap{salt: salt, params: params, sealed: aead.Seal(nil, make([]byte, 12), fileKey, []byte(passwordAAD))}
+	return wrap{typ: wrapPassword, body: pw.encode()}, nil
+}
+
+// passwordWrap is the body of a password wrap: the salt and Argon2id cost,
+// then the sealed file key.
+type passwordWrap struct {
+	salt   []byte
+	params Argon2Params
+	sealed []byte
+}
+
+func (w passwordWrap) encode() []byte {
+	body := append([]byte{}, w.salt...)
+	body = binary.BigEndian.AppendUint32(body, w.params.Time)
+	body = binary.BigEndian.AppendUint32(body, w.params.MemoryKiB)
+	body = append(body, w.params.Threads)
+	return append(body, w.sealed...)
+}
+
+// parsePasswordWrap refuses parameters out of bounds and a sealed key of
+// the wrong size before the caller spends Argon2id's time and memory on it.
+func parsePasswordWrap(body []byte) (passwordWrap, error) {
+	p := parser{b: body}
+	w := passwordWrap{salt: p.bytes(saltSize)}
+	w.params = Argon2Params{Time: p.u32(), MemoryKiB: p.u32(), Threads: p.u8()}
+	if p.err != nil {
+		return passwordWrap{}, p.err
+	}
+	if err := w.params.check(); err != nil {
+		return passwordWrap{}, err
+	}
+	if len(p.b) != fileKeySize+tagSize {
+		return passwordWrap{}, malformed("password wrap holds %d sealed bytes, not %d", len(p.b), fileKeySize+tagSize)
+	}
+	w.sealed = p.b
+	return w, nil
 }
 
 func passwordAEAD(password, salt []byte, p Argon2Params) (cipher.AEAD, error) {
@@ -99,25 +155,23 @@ func (h *header) unwrapLicense(priv hpke.PrivateKey) ([]byte, error) {
 		if w.typ != wrapHPKE {
 			continue
 		}
-		p := parser{b: w.body}
-		id := p.bytes(32)
-		kemID, kdfID, aeadID := p.u16(), p.u16(), p.u16()
-		if p.err != nil {
-			return nil, p.err
+		hw, err := parseHPKEWrap(w.body)
+		if err != nil {
+			return nil, err
 		}
-		sealedTo = append(sealedTo, "sha256:"+hex.EncodeToString(id))
-		if !bytes.Equal(id, want[:]) {
+		sealedTo = append(sealedTo, "sha256:"+hex.EncodeToString(hw.id[:]))
+		if hw.id != want {
 			continue
 		}
-		if kemID != priv.KEM().ID() {
-			return nil, malformed("hpke wrap KEM %#04x does not match the license key", kemID)
+		if hw.kem != priv.KEM().ID() {
+			return nil, malformed("hpke wrap KEM %#04x does not match the license key", hw.kem)
 		}
-		kdf, err1 := hpke.NewKDF(kdfID)
-		aead, err2 := hpke.NewAEAD(aeadID)
+		kdf, err1 := hpke.NewKDF(hw.kdf)
+		aead, err2 := hpke.NewAEAD(hw.aead)
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, malformed("hpke wrap: %v", err)
 		}
-		key, err := hpke.Open(priv, kdf, aead, []byte(hpkeInfo), p.b)
+		key, err := hpke.Open(priv, kdf, aead, []byte(hpkeInfo), hw.sealed)
 		if err != nil || len(key) != fileKeySize {
 			return nil, fmt.Errorf("%w: the wrap for this key does not open", ErrTampered)
 		}
@@ -135,20 +189,15 @@ func (h *header) unwrapPassword(password []byte) ([]byte, error) {
 		if w.typ != wrapPassword {
 			continue
 		}
-		p := parser{b: w.body}
-		salt := p.bytes(saltSize)
-		params := Argon2Params{Time: p.u32(), MemoryKiB: p.u32(), Threads: p.u8()}
-		if p.err != nil {
-			return nil, p.err
-		}
-		if err := params.check(); err != nil {
-			return nil, err
-		}
-		aead, err := passwordAEAD(password, salt, params)
+		pw, err := parsePasswordWrap(w.body)
 		if err != nil {
 			return nil, err
 		}
-		key, err := aead.Open(nil, make([]byte, 12), p.b, []byte(passwordAAD))
+		aead, err := passwordAEAD(password, pw.salt, pw.params)
+		if err != nil {
+			return nil, err
+		}
+		key, err := aead.Open(nil, make([]byte, 12), pw.sealed, []byte(passwordAAD))
 		if err != nil || len(key) != fileKeySize {
 			return nil, ErrWrongPassword
 		}
