@@ -130,8 +130,17 @@ func reserve(f *os.File, size int64) error {
 
 func readRecord(state string, o transfer.Offer) ([]int64, bool) {
 	b, err := os.ReadFile(state)
+	if err != nil {
+		return nil, false
+	}
+	return parseRecord(b, o)
+}
+
+// parseRecord accepts a record of o's layout only, with every lane's
+// offset inside the lane.
+func parseRecord(b []byte, o transfer.Offer) ([]int64, bool) {
 	n := 4 + 8 + 1 + 8*o.Lanes + 4
-	if err != nil || len(b) != n || string(b[:4]) != recordMagic ||
+	if len(b) != n || string(b[:4]) != recordMagic ||
 		binary.BigEndian.Uint32(b[n-4:]) != crc32.ChecksumIEEE(b[:n-4]) ||
 		int64(binary.BigEndian.Uint64(b[4:12])) != o.Size || int(b[12]) != o.Lanes {
 		return nil, false
@@ -148,15 +157,18 @@ func readRecord(state string, o transfer.Offer) ([]int64, bool) {
 
 // writeRecord saves held; the caller holds mu.
 func (p *partial) writeRecord() error {
+	_, err := p.rec.WriteAt(encodeRecord(p.size, p.lanes, p.held), 0)
+	return err
+}
+
+func encodeRecord(size int64, lanes int, held []int64) []byte {
 	b := append([]byte(recordMagic), make([]byte, 8)...)
-	binary.BigEndian.PutUint64(b[4:], uint64(p.size))
-	b = append(b, byte(p.lanes))
-	for _, h := range p.held {
+	binary.BigEndian.PutUint64(b[4:], uint64(size))
+	b = append(b, byte(lanes))
+	for _, h := range held {
 		b = binary.BigEndian.AppendUint64(b, uint64(h))
 	}
-	b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
-	_, err := p.rec.WriteAt(b, 0)
-	return err
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
 }
 
 // checkpoint records lane as held up to off. It does not sync: a process
