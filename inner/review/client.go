@@ -63,12 +63,27 @@ func Start(ctx context.Context, cmd *exec.Cmd) (*Worker, error) {
 		w.kill()
 		return nil, w.explain(err)
 	}
-	if ans.Error != "" || ans.Clip == nil {
+	clip, err := hello(ans)
+	if err != nil {
 		w.kill()
+		return nil, err
+	}
+	w.Clip = *clip
+	return w, nil
+}
+
+// hello checks the worker's first answer, its clip. The worker parses
+// untrusted video, so a description no probe could give is refused.
+func hello(ans Answer) (*Clip, error) {
+	if ans.Error != "" || ans.Clip == nil {
 		return nil, fmt.Errorf("review worker: %s", ans.Error)
 	}
-	w.Clip = *ans.Clip
-	return w, nil
+	c := ans.Clip
+	if c.Width < 1 || c.Width > plan.MaxDimension || c.Height < 1 || c.Height > plan.MaxDimension ||
+		c.Frames < 0 || c.Frames > plan.MaxFrames || len(c.Times) != c.Frames || c.FrameRate < 0 {
+		return nil, fmt.Errorf("review worker: implausible clip: %d×%d, %d frames, %d times, %v fps", c.Width, c.Height, c.Frames, len(c.Times), c.FrameRate)
+	}
+	return c, nil
 }
 
 // Frame is frame i as JPEG at most width wide (by a whole factor), with

@@ -43,13 +43,10 @@ func Serve(ctx context.Context, path string, r io.Reader, w io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var req Request
-		dec := json.NewDecoder(bytes.NewReader(in.Bytes()))
-		dec.DisallowUnknownFields()
 		var ans Answer
 		var body []byte
-		if err := dec.Decode(&req); err != nil {
-			ans.Error = fmt.Sprintf("bad request: %v", err)
+		if req, err := parseRequest(in.Bytes()); err != nil {
+			ans.Error = err.Error()
 		} else if body, ans, err = s.handle(&req); err != nil {
 			ans = Answer{Error: err.Error()}
 			body = nil
@@ -59,6 +56,21 @@ func Serve(ctx context.Context, path string, r io.Reader, w io.Writer) error {
 		}
 	}
 	return in.Err()
+}
+
+// parseRequest decodes one request line strictly: unknown fields and
+// anything after the request are refused.
+func parseRequest(line []byte) (Request, error) {
+	var req Request
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return Request{}, fmt.Errorf("bad request: %v", err)
+	}
+	if rest := bytes.TrimSpace(line[dec.InputOffset():]); len(rest) != 0 {
+		return Request{}, errors.New("bad request: data after the request")
+	}
+	return req, nil
 }
 
 func send(w *bufio.Writer, a Answer, jpegBytes []byte) error {
