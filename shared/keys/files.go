@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/pem"
@@ -56,8 +57,12 @@ func readPEM(path, typ string, private bool) (*pem.Block, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
+	// pem.Decode skips text before a block, and a broken block for the next
+	// one: a file is one block alone, so it starts the file.
+	b = bytes.TrimSpace(b)
 	block, rest := pem.Decode(b)
-	if block == nil || block.Type != typ || len(strings.TrimSpace(string(rest))) != 0 {
+	if block == nil || block.Type != typ || len(bytes.TrimSpace(rest)) != 0 ||
+		!bytes.HasPrefix(b, []byte("-----BEGIN ")) || bytes.Count(b, []byte("-----BEGIN")) != 1 {
 		return nil, fmt.Errorf("keys: %s: want exactly one PEM block of type %q", path, typ)
 	}
 	return block, nil

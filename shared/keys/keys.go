@@ -236,11 +236,12 @@ func kemOf(block *pem.Block) (hpke.KEM, error) {
 	if _, err := fmt.Sscanf(block.Headers["KEM"], "0x%04x", &id); err != nil {
 		return nil, fmt.Errorf("missing or malformed KEM header %q", block.Headers["KEM"])
 	}
-	kem, err := hpke.NewKEM(id)
-	if err != nil {
-		return nil, fmt.Errorf("unsupported KEM %#04x: %w", id, err)
+	// Only the hybrid KEM: a well-formed classical key would seal packages
+	// without their post-quantum half.
+	if id != LicenseKEM().ID() {
+		return nil, fmt.Errorf("unsupported KEM %#04x (license keys are %#04x, MLKEM768X25519)", id, LicenseKEM().ID())
 	}
-	return kem, nil
+	return LicenseKEM(), nil
 }
 
 // LicenseFingerprint is the fingerprint of an HPKE public key.
