@@ -55,12 +55,16 @@ func workflowError(err error) error {
 	return err
 }
 
-// readJSON decodes a small request body strictly.
+// readJSON decodes a small request body strictly: one JSON value of v's
+// fields, and nothing after it.
 func readJSON(c echo.Context, v any) error {
 	dec := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "bad request body: "+err.Error())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return echo.NewHTTPError(http.StatusBadRequest, "bad request body: data after the JSON value")
 	}
 	return nil
 }

@@ -27,12 +27,22 @@ func (b boxRequest) box() plan.Box {
 // track has the clip's worker carry req's box up to maxTrackSeconds in
 // direction dir.
 func (c *Console) track(ctx context.Context, worker *review.Worker, req boxRequest, dir review.Direction) ([]plan.Box, error) {
-	span := int(min(max(req.Seconds, 0), maxTrackSeconds) * max(worker.Clip.FrameRate, 1))
-	boxes, err := worker.Track(ctx, req.Frame, req.box(), span, dir)
+	boxes, err := worker.Track(ctx, req.Frame, req.box(), trackSpan(req.Seconds, worker.Clip.FrameRate), dir)
 	if err != nil {
 		return nil, httpError(err)
 	}
 	return boxes, nil
+}
+
+// trackSpan is how many frames each way seconds of tracking is, at most
+// maxTrackSeconds and review.MaxSpan. It is clamped as a float: the frame
+// rate is the worker's word, and a huge one would not fit an int.
+func trackSpan(seconds, fps float64) int {
+	span := min(max(seconds, 0), maxTrackSeconds) * max(fps, 1)
+	if !(span <= review.MaxSpan) { // NaN too
+		return review.MaxSpan
+	}
+	return int(span)
 }
 
 // trackCreate tracks a box the reviewer drew both ways and adds it to the

@@ -34,30 +34,39 @@ func (c *Console) trackEdit(e echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Action string
-		Frame  int
-	}
+	var req trackEditRequest
 	if err := readJSON(e, &req); err != nil {
 		return err
 	}
-	var edit func(p *plan.Plan) error
-	switch req.Action {
-	case actSubject, actNotSensitive:
-		edit = func(p *plan.Plan) error { return p.Exclude(id, req.Action) }
-	case actMask:
-		edit = func(p *plan.Plan) error { return p.Include(id) }
-	case actDelete:
-		edit = func(p *plan.Plan) error { return p.Delete(id) }
-	case actCutBefore:
-		edit = func(p *plan.Plan) error { return p.CutBefore(id, req.Frame) }
-	case actCutAfter:
-		edit = func(p *plan.Plan) error { return p.CutAfter(id, req.Frame) }
-	default:
-		return echo.NewHTTPError(http.StatusBadRequest, "action: subject, not_sensitive, mask, delete, cut_before or cut_after")
+	edit, err := req.edit(id)
+	if err != nil {
+		return err
 	}
 	if err := c.reviews.Edit(e.Request().Context(), e.Param("id"), edit); err != nil {
 		return httpError(err)
 	}
 	return e.NoContent(http.StatusNoContent)
+}
+
+// trackEditRequest is the body of a track edit.
+type trackEditRequest struct {
+	Action string
+	Frame  int
+}
+
+// edit is the change of the plan req asks for on track id.
+func (req trackEditRequest) edit(id int) (func(p *plan.Plan) error, error) {
+	switch req.Action {
+	case actSubject, actNotSensitive:
+		return func(p *plan.Plan) error { return p.Exclude(id, req.Action) }, nil
+	case actMask:
+		return func(p *plan.Plan) error { return p.Include(id) }, nil
+	case actDelete:
+		return func(p *plan.Plan) error { return p.Delete(id) }, nil
+	case actCutBefore:
+		return func(p *plan.Plan) error { return p.CutBefore(id, req.Frame) }, nil
+	case actCutAfter:
+		return func(p *plan.Plan) error { return p.CutAfter(id, req.Frame) }, nil
+	}
+	return nil, echo.NewHTTPError(http.StatusBadRequest, "action: subject, not_sensitive, mask, delete, cut_before or cut_after")
 }
