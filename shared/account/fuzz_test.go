@@ -12,7 +12,7 @@ import (
 // hash), and what it accepts is the one canonical spelling: it re-encodes
 // to the same string.
 func FuzzParsePHC(f *testing.F) {
-	real, err := NewHasher(1).Hash(context.Background(), "correct horse battery staple")
+	real, err := NewHasher(1, PasswordCost{}).Hash(context.Background(), "correct horse battery staple")
 	if err != nil {
 		f.Fatal(err)
 	}
