@@ -55,7 +55,7 @@ func (c *verifyCmd) Run(e *env) error {
 }
 
 type inspectCmd struct {
-	Signer  string `required:"" help:"Who must have signed: the control center's signing.pub, or its key id as the hand-over slip prints it (sha256:…)."`
+	Signer  string `help:"Who must have signed: the control center's signing.pub, or its key id as the hand-over slip prints it (sha256:…); without it the signer is only reported."`
 	Package string `arg:"" type:"existingfile" help:"Package file."`
 	JSON    bool   `help:"Print one JSON object."`
 }
@@ -66,17 +66,22 @@ func (c *inspectCmd) Run(e *env) error {
 		return err
 	}
 	if c.JSON {
-		return cli.PrintJSON(e.stdout, map[string]any{"manifest": p.Manifest, "size": p.Size, "signed_by": seal.KeyID(p.Signer)})
+		return cli.PrintJSON(e.stdout, map[string]any{"manifest": p.Manifest, "size": p.Size, "signed_by": seal.KeyID(p.Signer),
+			"signer_pinned": c.Signer != ""})
 	}
 	printManifest(e.stdout, p.Manifest)
-	fmt.Fprintf(e.stdout, "\nSigned by %s, the key you named.\n", seal.KeyID(p.Signer))
+	if c.Signer != "" {
+		fmt.Fprintf(e.stdout, "\nSigned by %s, the key you named.\n", seal.KeyID(p.Signer))
+	} else {
+		unpinned(e.stdout, p)
+	}
 	return nil
 }
 
 type decryptCmd struct {
 	PasswordFile string `required:"" type:"existingfile" help:"File holding the package's password."`
 	Out          string `required:"" help:"Video file to create (never overwritten)."`
-	Signer       string `required:"" help:"Who must have signed: the control center's signing.pub, or its key id as the hand-over slip prints it (sha256:…)."`
+	Signer       string `help:"Who must have signed: the control center's signing.pub, or its key id as the hand-over slip prints it (sha256:…); without it the signer is only reported."`
 	Package      string `arg:"" type:"existingfile" help:"Package file."`
 }
 
@@ -102,6 +107,9 @@ func (c *decryptCmd) Run(e *env) error {
 	}
 	fmt.Fprintf(e.stdout, "Decrypted %s to %s (%d bytes; SHA-256 %s matches the manifest signed by %s).\n", c.Package, c.Out, p.PayloadSize,
 		p.Manifest.DeliveredSHA256, seal.KeyID(p.Signer))
+	if c.Signer == "" {
+		unpinned(e.stdout, p)
+	}
 	return nil
 }
 
@@ -126,6 +134,12 @@ func open(path, signerPath string) (*seal.Package, error) {
 	return p, nil
 }
 
+// unpinned says that the signature was checked against the key the
+// package names for itself: it proves the package intact, not who made it.
+func unpinned(w io.Writer, p *seal.Package) {
+	fmt.Fprintf(w, "\nThe signer %s was not pinned: compare it with the hand-over slip's signer key, or pass --signer.\n", seal.KeyID(p.Signer))
+}
+
 // ErrSignerNotNamed: the package was signed by another key than the one
 // the user named.
 var ErrSignerNotNamed = errors.New("the package is signed by another key than the one named with --signer")
@@ -135,6 +149,9 @@ var ErrSignerNotNamed = errors.New("the package is signed by another key than th
 // slip, compared with the key that verified the signature (never with
 // what the manifest says of itself).
 func openFile(path, signer string) (*os.File, *seal.Package, error) {
+	if signer == "" {
+		return seal.OpenFile(path, nil)
+	}
 	if id, ok := strings.CutPrefix(signer, "sha256:"); ok {
 		if len(id) != 64 || strings.Trim(strings.ToLower(id), "0123456789abcdef") != "" {
 			return nil, nil, fmt.Errorf("--signer %s: a key id is sha256: and 64 hex digits", signer)
