@@ -218,3 +218,39 @@ func (s *Store) Reconcile(ctx context.Context, dir string) (int, error) {
 	}
 	return n, nil
 }
+
+// Get returns package id, whatever its state.
+func (s *Store) Get(ctx context.Context, id string) (*Package, error) {
+	sum, err := hex.DecodeString(id)
+	if err != nil || len(sum) != 32 {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	p, err := scanPackage(s.pool.QueryRow(ctx, `SELECT `+packageColumns+` FROM packages WHERE sha256 = $1`, sum))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	case err != nil:
+		return nil, fmt.Errorf("pkgstore: %w", err)
+	}
+	return &p, nil
+}
+
+// ForRecipient returns package id if it is addressed to recipient (an
+// officer's account name) and its viewing window has begun by now. Any
+// other package, held or not, is ErrNotFound, so that an officer cannot
+// learn what exists; one of theirs that is destroyed, or whose window has
+// ended, is ErrDestroyed (the portal's 410 Gone), the package returned
+// with it for the page to say when and why.
+func (s *Store) ForRecipient(ctx context.Context, recipient, id string, now time.Time) (*Package, error) {
+	p, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if recipient == "" || p.Recipient != recipient || (p.ViewFrom != nil && now.Before(*p.ViewFrom)) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if p.State == "destroyed" || (p.ExpiresAt != nil && !now.Before(*p.ExpiresAt)) {
+		return p, fmt.Errorf("%w: %s", ErrDestroyed, id)
+	}
+	return p, nil
+}
