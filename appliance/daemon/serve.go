@@ -60,11 +60,12 @@ type Spec struct {
 
 // Env is what Spec.Setup builds a daemon's parts from.
 type Env struct {
-	UI      *accountui.UI
-	DB      *Database
-	Audit   *audit.Log
-	Metrics prometheus.Registerer
-	Log     *slog.Logger
+	UI       *accountui.UI
+	Accounts *account.Service
+	DB       *Database
+	Audit    *audit.Log
+	Metrics  prometheus.Registerer
+	Log      *slog.Logger
 }
 
 // A Component is a background part of a daemon. Run returns when ctx ends
@@ -143,7 +144,7 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 	ui := accountui.New(e, svc, auditLog, s.UI, log.With(slog.String("component", "ui")))
 	var parts []Component
 	if s.Setup != nil {
-		env := Env{UI: ui, DB: db, Audit: auditLog, Metrics: reg, Log: log}
+		env := Env{UI: ui, Accounts: svc, DB: db, Audit: auditLog, Metrics: reg, Log: log}
 		if parts, err = s.Setup(env); err != nil {
 			return fmt.Errorf("setting up the %s daemon: %w", s.Name, err)
 		}

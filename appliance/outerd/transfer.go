@@ -10,6 +10,7 @@ import (
 	"sealgate/appliance/daemon"
 	"sealgate/outer/expiry"
 	"sealgate/outer/pkgstore"
+	"sealgate/outer/portal"
 	"sealgate/shared/audit"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
@@ -25,6 +26,10 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.En
 		// holds are destroyed when their windows end.
 		sweeper := expiry.New(pkgstore.New(db.Pool, auditLog), log.With(slog.String("component", "expiry")))
 		parts := []daemon.Component{daemon.ComponentFunc(sweeper.Run)}
+		if _, err := portal.New(portal.Config{UI: env.UI, DB: db.Pool, Accounts: env.Accounts, Store: pkgstore.New(db.Pool, auditLog), Audit: auditLog,
+			Metrics: reg, Log: log.With(slog.String("component", "portal"))}); err != nil {
+			return nil, err
+		}
 		if cfg.Transfer.Listen == "" {
 			return parts, nil
 		}
