@@ -141,7 +141,9 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 		"schema":   func(ctx context.Context) error { return pgdb.CheckSchema(ctx, db.Pool, s.Migrations) },
 		"keys":     s.KeysReady,
 	})
-	ui := accountui.New(e, svc, auditLog, s.UI, log.With(slog.String("component", "ui")))
+	uiCfg := s.UI
+	uiCfg.Metrics = reg
+	ui := accountui.New(e, svc, auditLog, uiCfg, log.With(slog.String("component", "ui")))
 	var parts []Component
 	if s.Setup != nil {
 		env := Env{UI: ui, Accounts: svc, DB: db, Audit: auditLog, Metrics: reg, Log: log}

@@ -28,10 +28,11 @@ const (
 type signInLimits struct {
 	byAddr, byAccount *budget
 	log               *slog.Logger
+	metrics           *signInMetrics
 }
 
-func newSignInLimits(log *slog.Logger) *signInLimits {
-	return &signInLimits{byAddr: newBudget(), byAccount: newBudget(), log: log}
+func newSignInLimits(log *slog.Logger, m *signInMetrics) *signInLimits {
+	return &signInLimits{byAddr: newBudget(), byAccount: newBudget(), log: log, metrics: m}
 }
 
 // wrap runs h only if the client's address and the account named by
@@ -50,6 +51,7 @@ func (l *signInLimits) wrap(h echo.HandlerFunc, accountOf func(echo.Context) str
 }
 
 func (l *signInLimits) deny(c echo.Context, by string) error {
+	l.metrics.count(signInLimited)
 	l.log.Warn("sign-in step rate limited", slog.String("by", by), slog.String("path", c.Path()), slog.String("remote", c.RealIP()))
 	return echo.NewHTTPError(http.StatusTooManyRequests, "login.rate")
 }

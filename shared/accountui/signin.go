@@ -27,6 +27,7 @@ func (ui *UI) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, err := ui.svc.Login(ctx, c.FormValue("username"), c.FormValue("password"), c.RealIP())
 	if errors.Is(err, account.ErrBadCredentials) {
+		ui.signIns.count(signInBadPassword)
 		return ui.Render(c, View{Name: "login", Title: "login.title", Error: ui.t(c, "login.failed"), Status: http.StatusUnauthorized})
 	}
 	if err != nil {
@@ -70,9 +71,13 @@ func (ui *UI) advance(c echo.Context, s *account.Session) error {
 	if s.Stage == account.StageOK || s.Stage == account.StageTOTP {
 		next = account.StageOK // already past the second factor
 	}
+	was := s.Stage // Advance moves s on
 	token, err := ui.svc.Advance(c.Request().Context(), s, next)
 	if err != nil {
 		return err
+	}
+	if next == account.StageOK && was != account.StageOK {
+		ui.signIns.count(signInOK)
 	}
 	setCookie(c, SessionCookie, token)
 	return c.Redirect(http.StatusSeeOther, stagePaths[next])
@@ -115,6 +120,7 @@ func (ui *UI) changePassword(c echo.Context) error {
 // startOver ends a half-finished sign-in whose account is now locked: once
 // the lock runs out, the password must be given again.
 func (ui *UI) startOver(c echo.Context, s *account.Session) error {
+	ui.signIns.count(signInLocked)
 	ui.svc.EndSession(c.Request().Context(), actor(c), s, false)
 	clearCookie(c, SessionCookie)
 	return ui.Render(c, View{Name: "login", Title: "login.title", Error: ui.t(c, "login.failed"), Status: http.StatusUnauthorized})
@@ -143,17 +149,24 @@ func (ui *UI) enroll(c echo.Context) error {
 	codes, err := ui.svc.ConfirmTOTP(c.Request().Context(), actor(c), s.User, c.FormValue("code"), c.FormValue("current"))
 	switch {
 	case errors.Is(err, account.ErrLocked):
+		ui.signIns.count(signInLocked)
 		return ui.showEnroll(c, http.StatusUnauthorized, ui.t(c, "signin.locked"))
 	case errors.Is(err, account.ErrBadCurrentCode):
+		ui.signIns.count(signInBadCode)
 		return ui.showEnroll(c, http.StatusUnauthorized, ui.t(c, "totp.bad_current"))
 	case errors.Is(err, account.ErrBadCode):
+		ui.signIns.count(signInBadCode)
 		return ui.showEnroll(c, http.StatusBadRequest, ui.t(c, "totp.bad_code"))
 	case err != nil:
 		return err
 	}
+	was := s.Stage
 	token, err := ui.svc.Advance(c.Request().Context(), s, account.StageOK)
 	if err != nil {
 		return err
+	}
+	if was != account.StageOK {
+		ui.signIns.count(signInOK)
 	}
 	setCookie(c, SessionCookie, token)
 	return ui.Render(c, View{Name: "recovery", Title: "recovery.title", Data: codes})
@@ -170,6 +183,7 @@ func (ui *UI) challenge(c echo.Context) error {
 	case errors.Is(err, account.ErrLocked):
 		return ui.startOver(c, s)
 	case errors.Is(err, account.ErrBadCode):
+		ui.signIns.count(signInBadCode)
 		return ui.Render(c, View{Name: "totp", Title: "totp.title", Error: ui.t(c, "totp.bad_code"), Status: http.StatusUnauthorized})
 	case err != nil:
 		return err

@@ -17,6 +17,8 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"sealgate/shared/account"
 	"sealgate/shared/accountui"
 	"sealgate/shared/audit"
@@ -33,6 +35,7 @@ type site struct {
 	svc   *account.Service
 	audit *audit.Log
 	srv   *httptest.Server
+	reg   *prometheus.Registry
 }
 
 var tester = account.Actor{Name: "test", Remote: "test"}
@@ -43,7 +46,7 @@ func newSite(t *testing.T) *site {
 	pool := pgtest.NewPool(t, pgdb.MustMigrations(account.Schema, audit.Schema))
 	key := make([]byte, 96)
 	rand.Read(key)
-	s := &site{audit: audit.New(pool, key[:32])}
+	s := &site{audit: audit.New(pool, key[:32]), reg: prometheus.NewRegistry()}
 	var err error
 	s.svc, err = account.NewService(ctx, pool, account.Config{Issuer: "Sealgate test",
 		Roles: []string{"admin", "operator", "approver", "auditor"}, TOTPRoles: []string{"admin", "approver"}, PIIKey: key[32:], Audit: s.audit, PasswordCost: account.TestPasswordCost})
@@ -52,7 +55,8 @@ func newSite(t *testing.T) *site {
 	}
 	log := slog.New(slog.DiscardHandler)
 	e := web.New(log)
-	ui := accountui.New(e, s.svc, s.audit, accountui.Config{AppKey: "app.inner", AdminRoles: []string{"admin"}, AuditRoles: []string{"admin", "auditor"}}, log)
+	ui := accountui.New(e, s.svc, s.audit, accountui.Config{AppKey: "app.inner", AdminRoles: []string{"admin"}, AuditRoles: []string{"admin", "auditor"},
+		Metrics: s.reg}, log)
 	// The buckets do not refill while a test counts steps: Argon2 under
 	// -race on a shared machine is slow enough to earn extra steps.
 	frozen := time.Now()

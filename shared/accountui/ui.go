@@ -22,6 +22,7 @@ import (
 	"slices"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"sealgate/shared/account"
 	"sealgate/shared/audit"
@@ -49,6 +50,8 @@ type Config struct {
 	// Pages are the daemon's own templates (*.html defining "content"),
 	// rendered inside the shared layout with [UI.Render].
 	Pages fs.FS
+	// Metrics, if set, receives the sign-in counters.
+	Metrics prometheus.Registerer
 }
 
 // NavItem is a link in the header.
@@ -73,6 +76,7 @@ type UI struct {
 	routes  []Route
 	uploads map[string]upload // by method+" "+path
 	limits  *signInLimits
+	signIns *signInMetrics
 }
 
 // Route is one entry of the access table.
@@ -97,7 +101,8 @@ func New(e *echo.Echo, svc *account.Service, log *audit.Log, cfg Config, logger 
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(static))))
 
 	// Every sign-in step draws on the same per-address and per-account budgets.
-	limits := newSignInLimits(logger)
+	ui.signIns = newSignInMetrics(cfg.Metrics)
+	limits := newSignInLimits(logger, ui.signIns)
 	ui.limits = limits
 	ui.public(http.MethodGet, "/login", ui.loginForm)
 	ui.public(http.MethodPost, "/login", limits.wrap(ui.login, typedAccount))
