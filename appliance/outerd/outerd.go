@@ -10,6 +10,7 @@ import (
 	"log/slog"
 
 	"sealgate/appliance/daemon"
+	"sealgate/outer/portal"
 	"sealgate/outer/store"
 	"sealgate/shared/account"
 	"sealgate/shared/accountui"
@@ -22,8 +23,10 @@ import (
 // receive footage or administer.
 var Accounts = account.Config{Issuer: "Sealgate police portal", Roles: []string{"admin", "officer"}, TOTPRoles: []string{"admin", "officer"}}
 
-// UI says who manages users and who reads the audit log.
-var UI = accountui.Config{AppKey: "app.outer", AdminRoles: []string{"admin"}, AuditRoles: []string{"admin"}}
+// UI says who manages users and who reads the audit log, and the portal's
+// own pages; an officer lands on the catalog.
+var UI = accountui.Config{AppKey: "app.outer", AdminRoles: []string{"admin"}, AuditRoles: []string{"admin"},
+	Nav: portal.Nav, Homes: portal.Homes, Pages: portal.Pages()}
 
 // Main runs sealgate-outer with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {

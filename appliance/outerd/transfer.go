@@ -25,9 +25,13 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.En
 		// Expiry runs whether or not this node receives: the packages it
 		// holds are destroyed when their windows end.
 		sweeper := expiry.New(pkgstore.New(db.Pool, auditLog), log.With(slog.String("component", "expiry")))
+		if err := sweeper.Register(reg); err != nil {
+			return nil, err
+		}
 		parts := []daemon.Component{daemon.ComponentFunc(sweeper.Run)}
 		if _, err := portal.New(portal.Config{UI: env.UI, DB: db.Pool, Accounts: env.Accounts, Store: pkgstore.New(db.Pool, auditLog), Audit: auditLog,
-			Metrics: reg, Log: log.With(slog.String("component", "portal"))}); err != nil {
+			Metrics: reg, Log: log.With(slog.String("component", "portal")),
+			Expiry: sweeper, StoreDir: cfg.Transfer.StoreDir, QuotaBytes: int64(cfg.Transfer.QuotaGB) << 30, Peers: cfg.Transfer.Peers}); err != nil {
 			return nil, err
 		}
 		if cfg.Transfer.Listen == "" {

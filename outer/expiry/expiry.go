@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"sealgate/outer/pkgstore"
 )
 
@@ -22,9 +24,10 @@ const Every = time.Minute
 
 // Sweeper destroys what is due.
 type Sweeper struct {
-	store *pkgstore.Store
-	log   *slog.Logger
-	now   func() time.Time
+	store     *pkgstore.Store
+	log       *slog.Logger
+	now       func() time.Time
+	destroyed *prometheus.CounterVec // by cause; nil: not counted (Register)
 }
 
 // New returns the sweeper over store.
@@ -66,6 +69,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 			errs = append(errs, err)
 		default:
 			n++
+			s.count("expired")
 			s.log.Info("package destroyed: viewing period ended", slog.String("package", p.ID), slog.String("export", p.ExportCode),
 				slog.String("recipient", p.Recipient))
 		}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -151,4 +152,29 @@ func (d *Dir) Reconcile(ctx context.Context) (int, error) {
 		return 0, errors.New("pkgstore: reconcile needs the records")
 	}
 	return d.records.Reconcile(ctx, d.path)
+}
+
+// Arrival is a package arriving under incoming/.
+type Arrival struct {
+	SHA256   string
+	Size     int64     // of its file, whose space is reserved up front: the package's size
+	Modified time.Time // last written
+}
+
+// Arriving lists the packages arriving, most recently written first.
+func (d *Dir) Arriving() ([]Arrival, error) {
+	files, err := filepath.Glob(filepath.Join(d.path, "incoming", "*.partial"))
+	if err != nil {
+		return nil, fmt.Errorf("pkgstore: %w", err)
+	}
+	var as []Arrival
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			continue // kept or dropped since the glob
+		}
+		as = append(as, Arrival{SHA256: strings.TrimSuffix(filepath.Base(f), ".partial"), Size: fi.Size(), Modified: fi.ModTime()})
+	}
+	slices.SortFunc(as, func(a, b Arrival) int { return b.Modified.Compare(a.Modified) })
+	return as, nil
 }

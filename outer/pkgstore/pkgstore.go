@@ -38,7 +38,17 @@ type Package struct {
 	Destroyed       *time.Time `json:"destroyed_at,omitempty"`
 	DestroyedBy     string     `json:"destroyed_by,omitempty"`
 	DestroyedReason string     `json:"destroyed_reason,omitempty"`
-	Path            string     `json:"-"`
+	// What the catalog shows, from the signed manifest.
+	CameraName     string     `json:"camera_name,omitempty"`
+	CameraLocation string     `json:"camera_location,omitempty"`
+	TimeFrom       *time.Time `json:"time_from,omitempty"` // the footage's time range
+	TimeTo         *time.Time `json:"time_to,omitempty"`
+	ReasonCode     string     `json:"reason_code,omitempty"`
+	SignerKeyID    string     `json:"signer_key_id,omitempty"` // sha256: of the key the signature verified against
+	Agency         string     `json:"agency,omitempty"`        // the recipient's
+	MediaType      string     `json:"media_type,omitempty"`
+	FileName       string     `json:"file_name,omitempty"`
+	Path           string     `json:"-"`
 }
 
 // Store is the packages table.
@@ -55,21 +65,19 @@ func New(pool *pgxpool.Pool, log *audit.Log) *Store { return &Store{pool: pool, 
 // recovered without one); a second record of the same package changes
 // nothing.
 func (s *Store) Stored(ctx context.Context, peer string, sum [32]byte, size int64, path string, m *seal.Manifest) error {
-	var exportID, code, recipient string
-	var from, until *time.Time
+	var c Package // the manifest's facts; zero without one
 	if m != nil {
-		exportID, code, recipient = m.ExportID, m.ExportCode, m.Recipient.Name
-		if !m.ViewFrom.IsZero() {
-			from = &m.ViewFrom
-		}
-		if !m.ViewUntil.IsZero() {
-			until = &m.ViewUntil
-		}
+		c = Package{ExportID: m.ExportID, ExportCode: m.ExportCode, Recipient: m.Recipient.Name, Agency: m.Recipient.Agency,
+			ViewFrom: timeOrNil(m.ViewFrom), ExpiresAt: timeOrNil(m.ViewUntil), CameraName: m.Camera.Name, CameraLocation: m.Camera.Location,
+			TimeFrom: timeOrNil(m.TimeFrom), TimeTo: timeOrNil(m.TimeTo), ReasonCode: m.ReasonCode, SignerKeyID: m.SignerKeyID,
+			MediaType: m.MediaType, FileName: m.FileName}
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO packages (sha256, peer, size, path, export_id, export_code, recipient, view_from, view_until)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sha256) DO NOTHING`,
-			sum[:], peer, size, path, exportID, code, recipient, from, until)
+		tag, err := tx.Exec(ctx, `INSERT INTO packages (sha256, peer, size, path, export_id, export_code, recipient, view_from, view_until,
+				camera_name, camera_location, time_from, time_to, reason_code, signer_key_id, agency, media_type, file_name)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (sha256) DO NOTHING`,
+			sum[:], peer, size, path, c.ExportID, c.ExportCode, c.Recipient, c.ViewFrom, c.ExpiresAt,
+			c.CameraName, c.CameraLocation, c.TimeFrom, c.TimeTo, c.ReasonCode, c.SignerKeyID, c.Agency, c.MediaType, c.FileName)
 		if err != nil {
 			return fmt.Errorf("pkgstore: record package: %w", err)
 		}
@@ -78,11 +86,19 @@ func (s *Store) Stored(ctx context.Context, peer string, sum [32]byte, size int6
 		}
 		detail := fmt.Sprintf("%d bytes", size)
 		if m != nil {
-			detail += fmt.Sprintf(", export %s for %s until %s", code, recipient, formatTime(until))
+			detail += fmt.Sprintf(", export %s for %s until %s, signed by %s", c.ExportCode, c.Recipient, formatTime(c.ExpiresAt), c.SignerKeyID)
 		}
 		return s.audit.AppendTx(ctx, tx, audit.Entry{Actor: "peer:" + peer, Action: "transfer.receive", Target: hex.EncodeToString(sum[:]),
 			Detail: detail})
 	})
+}
+
+// timeOrNil is nil for a time the manifest leaves out.
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 func formatTime(t *time.Time) string {
@@ -93,13 +109,15 @@ func formatTime(t *time.Time) string {
 }
 
 const packageColumns = `sha256, size, state, peer, received_at, export_id, export_code, recipient, view_from, view_until,
-	destroyed_at, destroyed_by, destroyed_reason, path`
+	destroyed_at, destroyed_by, destroyed_reason, camera_name, camera_location, time_from, time_to, reason_code, signer_key_id,
+	agency, media_type, file_name, path`
 
 func scanPackage(r pgx.Row) (Package, error) {
 	var p Package
 	var sum []byte
 	err := r.Scan(&sum, &p.Size, &p.State, &p.Peer, &p.ReceivedAt, &p.ExportID, &p.ExportCode, &p.Recipient, &p.ViewFrom, &p.ExpiresAt,
-		&p.Destroyed, &p.DestroyedBy, &p.DestroyedReason, &p.Path)
+		&p.Destroyed, &p.DestroyedBy, &p.DestroyedReason, &p.CameraName, &p.CameraLocation, &p.TimeFrom, &p.TimeTo, &p.ReasonCode,
+		&p.SignerKeyID, &p.Agency, &p.MediaType, &p.FileName, &p.Path)
 	p.ID = hex.EncodeToString(sum)
 	p.SHA256 = p.ID
 	return p, err
@@ -249,8 +267,14 @@ func (s *Store) ForRecipient(ctx context.Context, recipient, id string, now time
 	if recipient == "" || p.Recipient != recipient || (p.ViewFrom != nil && now.Before(*p.ViewFrom)) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	if p.State == "destroyed" || (p.ExpiresAt != nil && !now.Before(*p.ExpiresAt)) {
+	if p.Gone(now) {
 		return p, fmt.Errorf("%w: %s", ErrDestroyed, id)
 	}
 	return p, nil
+}
+
+// Gone says the package cannot be had at now: it is destroyed, or its
+// viewing window has ended (the sweeper destroys it within a minute).
+func (p *Package) Gone(now time.Time) bool {
+	return p.State == "destroyed" || (p.ExpiresAt != nil && !now.Before(*p.ExpiresAt))
 }

@@ -192,5 +192,8 @@ func (ui *UI) challenge(c echo.Context) error {
 }
 
 func (ui *UI) home(c echo.Context) error {
+	if to, ok := ui.cfg.Homes[Session(c).User.Role]; ok {
+		return c.Redirect(http.StatusSeeOther, to)
+	}
 	return ui.Render(c, View{Name: "home", Title: "home.title"})
 }

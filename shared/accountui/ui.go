@@ -47,6 +47,9 @@ type Config struct {
 	// Nav lists the daemon's own pages in the header, each shown to the
 	// roles that may use it.
 	Nav []NavItem
+	// Homes are where a role lands instead of the home page (the portal's
+	// officers on their catalog), by role.
+	Homes map[string]string
 	// Pages are the daemon's own templates (*.html defining "content"),
 	// rendered inside the shared layout with [UI.Render].
 	Pages fs.FS
