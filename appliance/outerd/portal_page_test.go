@@ -3,6 +3,8 @@ package outerd_test
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/ed25519"
 	"crypto/hpke"
 	"crypto/rand"
@@ -58,6 +60,17 @@ type portal struct {
 
 func startPortal(t testing.TB) *portal {
 	t.Helper()
+	cfg, _, ik, ok := portalConfig(t)
+	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+		return outerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	})
+	return attach(t, d, cfg, ik, ok)
+}
+
+// portalConfig writes an outer config (file at path) on a fresh database,
+// with keys, paired with a new inner appliance's keys.
+func portalConfig(t testing.TB) (cfg *config.Outer, path string, ik *keys.Inner, ok *keys.Outer) {
+	t.Helper()
 	dir := daemontest.DataDir(t)
 	innerKeys := filepath.Join(dir, "inner-keys")
 	if err := keys.InitInner(innerKeys); err != nil {
@@ -67,8 +80,8 @@ func startPortal(t testing.TB) *portal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, "outer.yaml")
-	os.WriteFile(p, []byte(fmt.Sprintf(`data_dir: data
+	path = filepath.Join(dir, "outer.yaml")
+	os.WriteFile(path, []byte(fmt.Sprintf(`data_dir: data
 portal: {listen: "127.0.0.1:0"}
 metrics: {listen: "127.0.0.1:0"}
 transfer:
@@ -79,21 +92,22 @@ transfer:
       transfer_fingerprint: %s
       signing_pub: inner-keys/signing.pub
 `, transfertest.CertFP(ik.Transfer.Certificate[0]))), 0o600)
-	cfg, err := config.LoadOuter(p, nil)
-	if err != nil {
+	if cfg, err = config.LoadOuter(path, nil); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Database.URL = pgtest.NewDatabase(t, nil)
 	if err := keys.InitOuter(cfg.KeyDir); err != nil {
 		t.Fatal(err)
 	}
-	ok, err := keys.LoadOuter(cfg.KeyDir)
-	if err != nil {
+	if ok, err = keys.LoadOuter(cfg.KeyDir); err != nil {
 		t.Fatal(err)
 	}
-	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
-		return outerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
-	})
+	return cfg, path, ik, ok
+}
+
+// attach connects the test to the running daemon d's database and store.
+func attach(t testing.TB, d *daemontest.Daemon, cfg *config.Outer, ik *keys.Inner, ok *keys.Outer) *portal {
+	t.Helper()
 	pool, err := pgxpool.New(context.Background(), cfg.Database.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +118,7 @@ transfer:
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealed := filepath.Join(dir, "sealed")
+	sealed := filepath.Join(filepath.Dir(cfg.DataDir), "sealed")
 	os.Mkdir(sealed, 0o700)
 	return &portal{d: d, cfg: cfg, inner: ik, outer: ok, svc: daemontest.Accounts(t, cfg.Database.URL, outerd.Accounts, &ok.Secrets),
 		pool: pool, store: store, dir: sd, sealed: sealed}
@@ -151,28 +165,16 @@ func (p *portal) arrive(t testing.TB, m seal.Manifest, size int64) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// videoReader is size bytes of a keystream from seed: random-looking video
-// that can be read twice.
+// videoReader is size bytes of AES-CTR keystream under key seed:
+// random-looking video that can be read twice, at memory speed.
 func videoReader(seed []byte, size int64) io.Reader {
-	return io.LimitReader(&keystream{seed: seed}, size)
+	block, _ := aes.NewCipher(seed)
+	return io.LimitReader(cipher.StreamReader{S: cipher.NewCTR(block, make([]byte, aes.BlockSize)), R: zeros{}}, size)
 }
 
-type keystream struct {
-	seed  []byte
-	block []byte
-	n     uint64
-}
+type zeros struct{}
 
-func (k *keystream) Read(b []byte) (int, error) {
-	for i := range b {
-		if len(k.block) == 0 {
-			s := sha256.Sum256(append(slices.Clone(k.seed), byte(k.n), byte(k.n>>8), byte(k.n>>16), byte(k.n>>24), byte(k.n>>32)))
-			k.block, k.n = s[:], k.n+1
-		}
-		b[i], k.block = k.block[0], k.block[1:]
-	}
-	return len(b), nil
-}
+func (zeros) Read(b []byte) (int, error) { clear(b); return len(b), nil }
 
 // user creates a signed-in user of role and returns a client with its session.
 func (p *portal) user(t testing.TB, name, role string) *client {
