@@ -18,7 +18,7 @@ import (
 )
 
 // packageDownload serves the sealed package file to the officer it is
-// addressed to (DESIGN contract: 404 to anyone else, 410 once destroyed),
+// addressed to (a contract, docs/portal.md: 404 to anyone else, 410 once destroyed),
 // with Range and If-Range so a broken download resumes, streamed from the
 // open file in constant memory. Every request, refused or not, is audited
 // once, and the entry is committed before the first byte leaves: a
