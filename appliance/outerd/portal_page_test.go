@@ -258,7 +258,6 @@ func manifest(code, recipient, camera, location string, from time.Time, until ti
 // file is gone; the metrics count all of it.
 func TestPortalCatalogDownloadAndRevoke(t *testing.T) {
 	p := startPortal(t)
-	ctx := context.Background()
 	day := time.Date(2026, 11, 3, 14, 0, 0, 0, time.UTC)
 	gate := p.arrive(t, manifest("SG-2026-000101", "officer.kim", "정문 CCTV-01", "서울 중구 세종대로 110", day, 7*24*time.Hour), 300<<10)
 	bridge := p.arrive(t, manifest("SG-2026-000102", "officer.kim", "Cheonggye Bridge 3", "청계천로 85", day.Add(48*time.Hour), 2*24*time.Hour), 64<<10)
@@ -342,14 +341,14 @@ func TestPortalCatalogDownloadAndRevoke(t *testing.T) {
 		resp.Header.Get("Content-Range") != fmt.Sprintf("bytes 1000-1999/%d", len(want)) {
 		t.Fatalf("range: %d %q, %d bytes", resp.StatusCode, resp.Header.Get("Content-Range"), len(part))
 	}
-	before := downloads(t, p.pool, gate, audit.OK)
+	before := downloads(t, p, gate, audit.OK)
 	resp = kim.get(t, "/packages/"+gate+"/package")
 	first := make([]byte, 100<<10)
 	if _, err := io.ReadFull(resp.Body, first[:1]); err != nil {
 		t.Fatal(err)
 	}
 	// The first byte has arrived: the request is on record already.
-	if n := downloads(t, p.pool, gate, audit.OK); n != before+1 {
+	if n := downloads(t, p, gate, audit.OK); n != before+1 {
 		t.Fatalf("a download under way is not in the audit log: %d entries, want %d", n, before+1)
 	}
 	n, _ := io.ReadFull(resp.Body, first[1:])
@@ -366,18 +365,15 @@ func TestPortalCatalogDownloadAndRevoke(t *testing.T) {
 	}
 
 	// Each request one entry: four served, and park's refusals on record.
-	if n := downloads(t, p.pool, gate, audit.OK); n != 5 {
+	if n := downloads(t, p, gate, audit.OK); n != 5 {
 		t.Errorf("%d downloads of %s audited, want 5", n, gate)
 	}
-	if n := downloads(t, p.pool, gate, audit.Denied); n != 1 {
+	if n := downloads(t, p, gate, audit.Denied); n != 1 {
 		t.Errorf("%d refused downloads of %s audited, want 1 (officer.park's)", n, gate)
 	}
 	var details []string
-	rows, _ := p.pool.Query(ctx, `SELECT actor || ' ' || detail FROM audit_log WHERE action = 'package.download' AND target = $1 ORDER BY seq`, gate)
-	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		details = append(details, s)
+	for _, e := range auditOf(t, p, "package.download", gate) {
+		details = append(details, e.Actor+" "+e.Detail)
 	}
 	if joined := strings.Join(details, "\n"); !strings.Contains(joined, "officer.kim export SG-2026-000101, whole of") ||
 		!strings.Contains(joined, "range bytes=1000-1999") || !strings.Contains(joined, "officer.park not addressed to this officer") {
@@ -414,10 +410,8 @@ func TestPortalCatalogDownloadAndRevoke(t *testing.T) {
 		!strings.Contains(body, "destroyed") {
 		t.Fatalf("catalog after revocation: %v", listed(body))
 	}
-	var destroyedBy string
-	p.pool.QueryRow(ctx, `SELECT actor FROM audit_log WHERE action = 'package.destroy' AND target = $1`, gate).Scan(&destroyedBy)
-	if destroyedBy != "admin.lee" {
-		t.Errorf("the revocation is audited as %q", destroyedBy)
+	if es := auditOf(t, p, "package.destroy", gate); len(es) != 1 || es[0].Actor != "admin.lee" {
+		t.Errorf("the revocation is audited as %+v", es)
 	}
 
 	// The admin's pages.
@@ -450,14 +444,31 @@ func TestPortalCatalogDownloadAndRevoke(t *testing.T) {
 func signerID(p *portal) string { return seal.KeyID(p.inner.Signing.Public().(ed25519.PublicKey)) }
 
 // downloads counts the audited download requests of id with outcome.
-func downloads(t testing.TB, pool *pgxpool.Pool, id, outcome string) int {
+func downloads(t testing.TB, p *portal, id, outcome string) int {
 	t.Helper()
-	var n int
-	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'package.download' AND target = $1 AND outcome = $2`,
-		id, outcome).Scan(&n); err != nil {
-		t.Fatal(err)
+	n := 0
+	for _, e := range auditOf(t, p, "package.download", id) {
+		if e.Outcome == outcome {
+			n++
+		}
 	}
 	return n
+}
+
+// auditOf is the audit log's entries of action on target, oldest first.
+func auditOf(t testing.TB, p *portal, action, target string) []audit.Entry {
+	t.Helper()
+	es, err := audit.New(p.pool, p.outer.Audit).Query(context.Background(), audit.Filter{Action: action, Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mine []audit.Entry
+	for _, e := range slices.Backward(es) {
+		if e.Target == target {
+			mine = append(mine, e)
+		}
+	}
+	return mine
 }
 
 // TestBrowserCatalog: in headless Chromium an officer signs in (password
