@@ -181,7 +181,28 @@ type Outer struct {
 	Base     `yaml:",inline"`
 	Portal   HTTPS         `yaml:"portal"`
 	Transfer OuterTransfer `yaml:"transfer"`
+	Officers Officers      `yaml:"officers"`
 }
+
+// Officers configures officer self-registration at the portal.
+type Officers struct {
+	// EmailDomains are the official e-mail domains a registration may
+	// give (e.g. police.go.kr; its subdomains count); empty: any.
+	EmailDomains []string `yaml:"email_domains"`
+}
+
+func (o *Officers) validate(path string) error {
+	var errs []error
+	for i, d := range o.EmailDomains {
+		o.EmailDomains[i] = strings.ToLower(strings.TrimSpace(d))
+		if !domainRE.MatchString(o.EmailDomains[i]) {
+			errs = append(errs, &KeyError{Source: path, Key: "officers.email_domains", Err: fmt.Errorf("%q is not a domain name (e.g. police.go.kr)", d)})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 
 // OuterTransfer configures the receiver and the paired inner appliances.
 type OuterTransfer struct {
@@ -286,7 +307,7 @@ func LoadOuter(path string, environ []string) (*Outer, error) {
 	for i := range c.Transfer.Peers {
 		c.Transfer.Peers[i].SigningPub = relativeTo(path, c.Transfer.Peers[i].SigningPub)
 	}
-	if err := c.Base.validate(path, errors.Join(c.Portal.validate(path, "portal"), c.Transfer.validate(path))); err != nil {
+	if err := c.Base.validate(path, errors.Join(c.Portal.validate(path, "portal"), c.Transfer.validate(path), c.Officers.validate(path))); err != nil {
 		return nil, err
 	}
 	return c, nil
