@@ -9,6 +9,7 @@ import (
 	"sealgate/appliance/cli"
 	"sealgate/appliance/daemon"
 	"sealgate/outer/expiry"
+	"sealgate/outer/officers"
 	"sealgate/outer/pkgstore"
 	"sealgate/outer/portal"
 	"sealgate/shared/audit"
@@ -29,9 +30,15 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.En
 			return nil, err
 		}
 		parts := []daemon.Component{daemon.ComponentFunc(sweeper.Run)}
+		registry, err := officers.New(officers.Config{DB: db.Pool, Accounts: env.Accounts, Audit: auditLog, EmailDomains: cfg.Officers.EmailDomains, Metrics: reg,
+			Log: log.With(slog.String("component", "officers"))})
+		if err != nil {
+			return nil, err
+		}
 		if _, err := portal.New(portal.Config{UI: env.UI, DB: db.Pool, Accounts: env.Accounts, Store: pkgstore.New(db.Pool, auditLog), Audit: auditLog,
 			Metrics: reg, Log: log.With(slog.String("component", "portal")),
-			Expiry: sweeper, StoreDir: cfg.Transfer.StoreDir, QuotaBytes: int64(cfg.Transfer.QuotaGB) << 30, Peers: cfg.Transfer.Peers}); err != nil {
+			Expiry: sweeper, StoreDir: cfg.Transfer.StoreDir, QuotaBytes: int64(cfg.Transfer.QuotaGB) << 30, Peers: cfg.Transfer.Peers,
+			Officers: registry}); err != nil {
 			return nil, err
 		}
 		if cfg.Transfer.Listen == "" {

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -134,3 +135,6 @@ func (r *Registry) open(row string, s sealed, f *Person) error {
 	}
 	return nil
 }
+
+// Domains are the official e-mail domains a registration may give; empty: any.
+func (r *Registry) Domains() []string { return slices.Clone(r.domains) }

@@ -250,7 +250,7 @@ func TestDuplicatesAreRefusedUnseen(t *testing.T) {
 	f := newFixture(t)
 	f.register(t, form("이도윤", "SG-2024-01", "lee@police.go.kr", "officer.lee"))
 	f.register(t, form("이도현", "sg 2024 01", "other@police.go.kr", "officer.lee2")) // the same badge, spelled otherwise
-	f.register(t, form("이도현", "SG202402", "LEE@police.go.kr", "officer.lee3"))   // the same e-mail
+	f.register(t, form("이도현", "SG202402", "LEE@police.go.kr", "officer.lee3"))     // the same e-mail
 	if rs := f.pending(t); len(rs) != 1 || rs[0].Username != "officer.lee" {
 		t.Fatalf("pending after duplicates: %+v", rs)
 	}
@@ -262,7 +262,7 @@ func TestDuplicatesAreRefusedUnseen(t *testing.T) {
 		t.Fatalf("a request with an officer's badge was stored: %+v", rs)
 	}
 	// An admin cannot create a second officer with that badge either.
-	_, err := f.reg.Create(ctx, admin, form("이도현", "SG202401", "new@police.go.kr", "officer.lee5"))
+	_, _, err := f.reg.Create(ctx, admin, form("이도현", "SG202401", "new@police.go.kr", "officer.lee5"))
 	var es officers.FieldErrors
 	if !errors.As(err, &es) || es.Field("badge") == nil {
 		t.Fatalf("direct creation with an officer's badge: %v", err)
@@ -401,9 +401,9 @@ func TestCiphertextsAreBoundToTheirRow(t *testing.T) {
 func TestAdminCreatesAnOfficer(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	pw, err := f.reg.Create(ctx, admin, form("배수아", "B3333", "bae@police.go.kr", "officer.bae"))
-	if err != nil || len(pw) != 20 {
-		t.Fatalf("create: %q %v", pw, err)
+	name, pw, err := f.reg.Create(ctx, admin, form("배수아", "B3333", "bae@police.go.kr", " Officer.Bae"))
+	if err != nil || len(pw) != 20 || name != "officer.bae" {
+		t.Fatalf("create: %q %q %v", name, pw, err)
 	}
 	u, err := f.accounts.Login(ctx, "officer.bae", pw, "10.1.2.3")
 	if err != nil || !u.MustChangePassword || u.Role != "officer" {
@@ -413,7 +413,7 @@ func TestAdminCreatesAnOfficer(t *testing.T) {
 	if err != nil || p.Badge != "B3333" || p.Email != "bae@police.go.kr" || p.RegistrationID != 0 {
 		t.Fatalf("profile: %+v %v", p, err)
 	}
-	_, err = f.reg.Create(ctx, admin, form("배수진", "B4444", "bae2@police.go.kr", "officer.bae"))
+	_, _, err = f.reg.Create(ctx, admin, form("배수진", "B4444", "bae2@police.go.kr", "officer.bae"))
 	var es officers.FieldErrors
 	if !errors.As(err, &es) || es.Field("username") == nil {
 		t.Fatalf("a taken user name: %v", err)

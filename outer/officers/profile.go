@@ -63,14 +63,15 @@ func (r *Registry) insertProfile(ctx context.Context, tx pgx.Tx, uid int64, user
 // admin, with a generated password the officer must change at the first
 // sign-in (the admin has seen it). Wrong fields give FieldErrors; a user
 // name taken, or a badge or e-mail another officer has, a FieldError on
-// that field. It returns the password, to be shown once.
-func (r *Registry) Create(ctx context.Context, a account.Actor, f Form) (string, error) {
+// that field. It returns the account's user name and the password, to be
+// shown once.
+func (r *Registry) Create(ctx context.Context, a account.Actor, f Form) (username, password string, err error) {
 	if err := r.check(&f, false); err != nil {
-		return "", err
+		return "", "", err
 	}
 	password, hash, err := r.generate(ctx, &f)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	err = pgx.BeginFunc(ctx, r.db, func(tx pgx.Tx) error {
 		uid, err := r.accounts.CreateUserTx(ctx, tx, a, account.NewHashedUser{Username: f.Username, Role: Role,
@@ -90,9 +91,9 @@ func (r *Registry) Create(ctx context.Context, a account.Actor, f Form) (string,
 			Remote: a.Remote, Detail: "account and profile, without a registration"})
 	})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return password, nil
+	return f.Username, password, nil
 }
 
 // generate returns a generated password that passes the policy for f (a

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"sealgate/outer/expiry"
+	"sealgate/outer/officers"
 	"sealgate/outer/pkgstore"
 	"sealgate/shared/account"
 	"sealgate/shared/accountui"
@@ -59,6 +60,8 @@ type Config struct {
 	QuotaBytes int64
 	// Peers are the paired inner appliances (transfer.peers).
 	Peers []config.Peer
+	// Officers are the registrations and the officers' profiles.
+	Officers *officers.Registry
 }
 
 // Portal serves the pages.
