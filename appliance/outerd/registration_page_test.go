@@ -1,0 +1,198 @@
+package outerd_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pquerna/otp/totp"
+
+	"sealgate/appliance/daemon"
+	"sealgate/appliance/daemon/daemontest"
+	"sealgate/appliance/outerd"
+	"sealgate/outer/portal"
+	"sealgate/shared/account"
+	"sealgate/shared/keys"
+)
+
+// TestOfficerRegistersAndIsApprovedInTheBrowser: in headless Chromium a
+// visitor requests an officer account (a foreign e-mail domain is named on
+// the form), an outer admin signed in with TOTP approves it, and the
+// officer signs in with the password chosen at registration, enrols TOTP
+// and lands signed in; the review is not the officer's. Over HTTP: a
+// refused request keeps nothing personal, and a second request with the
+// same badge gets the same answer and is not stored.
+func TestOfficerRegistersAndIsApprovedInTheBrowser(t *testing.T) {
+	ctx := context.Background()
+	cfg := externalConfig(t)
+	cfg.Officers.EmailDomains = []string{"police.go.kr"}
+	cfg.Transfer.Listen = "" // no packages here; the port may be another test's
+	k, err := keys.LoadOuter(cfg.KeyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+		return outerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	})
+	svc := daemontest.Accounts(t, cfg.Database.URL, outerd.Accounts, &k.Secrets)
+	admin, adminPW, err := svc.CreateUser(ctx, account.Actor{Name: "test"}, account.NewUser{Username: "admin.choi", Role: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := pgxpool.New(ctx, cfg.Database.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	base := "https://" + d.Addrs.Web.String()
+	type id = chromedp.ID
+	b := daemontest.Browser(t)
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(b, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(b, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	const chosen = "Deoksugung 1897 stone wall!"
+	fill := func(email string) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{
+			chromedp.Navigate(base + "/register"),
+			chromedp.WaitVisible(id("full_name")),
+			chromedp.SendKeys(id("full_name"), "임하준"),
+			chromedp.SendKeys(id("agency"), "서울남대문경찰서 형사과"),
+			chromedp.SendKeys(id("badge"), "nd-20417"),
+			chromedp.SendKeys(id("phone"), "010-3141-5926"),
+			chromedp.SendKeys(id("email"), email),
+			chromedp.SendKeys(id("username"), "officer.lim"),
+			chromedp.SendKeys(id("password"), chosen),
+			chromedp.SendKeys(id("confirm"), chosen),
+			chromedp.Click(id("submit")),
+		}
+	}
+
+	step("a request with a private e-mail", append(fill("lim.hajun@gmail.com"), chromedp.WaitVisible(id("errors")))...)
+	if e := text("#errors"); !strings.Contains(e, "Official e-mail: Must be an official address: police.go.kr") { // the browser asks for English
+		t.Fatalf("the form's error: %q", e)
+	}
+	step("the request", append(fill("lim.hajun@seoul.police.go.kr"), chromedp.WaitVisible(id("received")))...)
+
+	d.SignInFirstTime(t, b, "admin.choi", adminPW, "Changgyeong 1483 pavilion?")
+	step("the review", chromedp.Navigate(base+"/registrations"), chromedp.WaitVisible(id("pending")))
+	if row := text("#pending tbody"); !strings.Contains(row, "임하준") || !strings.Contains(row, "ND20417") || !strings.Contains(row, "officer.lim") {
+		t.Fatalf("the pending request: %q", row)
+	}
+	step("approve", chromedp.Click(chromedp.CSS("#pending button.approve")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	if n := text("p.notice"); !strings.Contains(n, "officer.lim") {
+		t.Fatalf("after approval: %q", n)
+	}
+	step("sign out", chromedp.Click(id("logout")), chromedp.WaitVisible(id("username")))
+
+	// The officer's first sign-in: the chosen password is not to be
+	// changed (nobody else saw it); TOTP enrolment comes next.
+	step("the officer's password",
+		chromedp.SendKeys(id("username"), "officer.lim"),
+		chromedp.SendKeys(id("password"), chosen),
+		chromedp.Click(id("submit")),
+		chromedp.WaitVisible(id("secret")),
+	)
+	code, err := totp.GenerateCode(strings.TrimSpace(text("#secret")), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("TOTP enrolment",
+		chromedp.SendKeys(id("code"), code),
+		chromedp.Click(id("submit")),
+		chromedp.WaitVisible(id("codes")),
+		chromedp.Click(id("continue")),
+		chromedp.WaitVisible(id("welcome")),
+	)
+	if w := text("#welcome"); !strings.Contains(w, "officer.lim") {
+		t.Fatalf("home page: %q", w)
+	}
+	status, err := chromedp.Run(b, chromedp.Evaluate[int](`fetch('/registrations').then(r => r.status)`, chromedp.EvalAwaitPromise))
+	if err != nil || status != http.StatusForbidden {
+		t.Fatalf("the review as an officer: %d %v", status, err)
+	}
+
+	// Refusal and duplicates, over HTTP.
+	visitor := d.Client(t)
+	register := func(badge, email, username string) string {
+		t.Helper()
+		code, body := visitor.Do(t, http.MethodPost, "/register", url.Values{"full_name": {"남궁민"}, "agency": {"인천중부경찰서"}, "badge": {badge},
+			"phone": {"032-123-4567"}, "email": {email}, "username": {username}, "password": {chosen}, "confirm": {chosen}}, true)
+		if code != http.StatusOK || !strings.Contains(body, `id="received"`) {
+			t.Fatalf("register %s: %d %.300s", username, code, body)
+		}
+		return body
+	}
+	first := register("IC7001", "namgung@police.go.kr", "officer.namgung")
+	var rid int64
+	if err := db.QueryRow(ctx, `SELECT id FROM officer_registrations WHERE state = 'pending'`).Scan(&rid); err != nil {
+		t.Fatal(err)
+	}
+	// The same badge (spelled otherwise) as one pending, and as an officer's:
+	// the same answer, nothing stored.
+	if again := register("ic-7001", "other@police.go.kr", "officer.other"); again != first {
+		t.Fatal("a duplicate request got another answer")
+	}
+	register("ND20417", "third@police.go.kr", "officer.third")
+	var pending int
+	db.QueryRow(ctx, `SELECT count(*) FROM officer_registrations WHERE state = 'pending'`).Scan(&pending)
+	if pending != 1 {
+		t.Fatalf("%d pending requests after two duplicates, want 1", pending)
+	}
+
+	adminSession, err := svc.StartSession(ctx, admin, account.StageOK, "test", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reviewer := d.Client(t)
+	reviewer.SetSession(adminSession)
+	path := "/registrations/" + strconv.FormatInt(rid, 10) + "/refuse"
+	if code, _ := reviewer.Do(t, http.MethodPost, path, url.Values{"reason": {" "}}, true); code != http.StatusBadRequest {
+		t.Fatalf("refuse without a reason: %d", code)
+	}
+	if code, body := reviewer.Do(t, http.MethodPost, path, url.Values{"reason": {"소속 확인 불가"}}, true); code != http.StatusOK || strings.Contains(body, "남궁민") {
+		t.Fatalf("refuse: %d %.300s", code, body)
+	}
+	var state, reason string
+	var left int
+	if err := db.QueryRow(ctx, `SELECT state, reason, num_nonnulls(username, password_hash, full_name, agency, badge, badge_index, phone, email, email_index)
+		FROM officer_registrations WHERE id = $1`, rid).Scan(&state, &reason, &left); err != nil || state != "refused" || reason != "소속 확인 불가" || left != 0 {
+		t.Fatalf("the refused request: %s %q, %d personal columns left (%v)", state, reason, left, err)
+	}
+
+	m := d.Metrics(t)
+	for _, want := range []string{`sealgate_officers_registrations_total{outcome="requested"} 2`, `sealgate_officers_registrations_total{outcome="approved"} 1`,
+		`sealgate_officers_registrations_total{outcome="refused"} 1`, `sealgate_officers_registrations_total{outcome="duplicate"} 2`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	// The review's routes are in the access table, for admins only (the
+	// whole table is walked by TestEveryRouteRefusesOtherRoles).
+	for _, r := range d.Addrs.Routes {
+		if strings.HasPrefix(r.Path, "/registrations") && (r.Public || strings.Join(r.Roles, ",") != strings.Join(portal.AdminRoles, ",")) {
+			t.Errorf("%s %s: %+v, want admins only", r.Method, r.Path, r)
+		}
+		if r.Path == "/register" && !r.Public {
+			t.Errorf("%s /register is not public", r.Method)
+		}
+	}
+}
