@@ -18,7 +18,7 @@ import (
 	"sealgate/appliance/daemon"
 	"sealgate/appliance/daemon/daemontest"
 	"sealgate/appliance/outerd"
-	"sealgate/outer/portal"
+	portalpages "sealgate/outer/portal"
 	"sealgate/shared/account"
 	"sealgate/shared/keys"
 )
@@ -188,7 +188,7 @@ func TestOfficerRegistersAndIsApprovedInTheBrowser(t *testing.T) {
 	// The review's routes are in the access table, for admins only (the
 	// whole table is walked by TestEveryRouteRefusesOtherRoles).
 	for _, r := range d.Addrs.Routes {
-		if strings.HasPrefix(r.Path, "/registrations") && (r.Public || strings.Join(r.Roles, ",") != strings.Join(portal.AdminRoles, ",")) {
+		if strings.HasPrefix(r.Path, "/registrations") && (r.Public || strings.Join(r.Roles, ",") != strings.Join(portalpages.AdminRoles, ",")) {
 			t.Errorf("%s %s: %+v, want admins only", r.Method, r.Path, r)
 		}
 		if r.Path == "/register" && !r.Public {

@@ -18,7 +18,6 @@ import (
 // the review and the direct creation of an officer are the admins'
 // (docs/portal.md, "Officer accounts").
 func (p *Portal) registrationRoutes() {
-	p.ui.AddPages(registrationPages())
 	p.ui.HandlePublic(http.MethodGet, "/register", p.registrationForm)
 	p.ui.HandlePublic(http.MethodPost, "/register", p.registrationSubmit)
 	p.ui.Handle(http.MethodGet, "/registrations", AdminRoles, p.registrationList)

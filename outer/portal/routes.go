@@ -20,6 +20,7 @@ var Nav = []accountui.NavItem{
 	{Path: "/admin/packages", Key: "nav.admin_packages", Roles: AdminRoles},
 	{Path: "/admin/peers", Key: "nav.peers", Roles: AdminRoles},
 	{Path: "/admin/storage", Key: "nav.storage", Roles: AdminRoles},
+	{Path: "/registrations", Key: "nav.registrations", Roles: AdminRoles},
 }
 
 // Homes are where a role lands after signing in: an officer on the

@@ -1,8 +1,6 @@
 package accountui
 
 import (
-	"io/fs"
-	"maps"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -19,11 +17,6 @@ func (ui *UI) HandlePublic(method, path string, h echo.HandlerFunc) {
 	}
 	ui.public(method, path, h)
 }
-
-// AddPages adds templates (*.html defining "content") to those of
-// Config.Pages, for a part the daemon builds after the UI (in its Setup).
-// They are parsed at once, so a broken one stops the daemon at start.
-func (ui *UI) AddPages(pages fs.FS) { maps.Copy(ui.pages, parsePages(pages, ".")) }
 
 // wrapAddress runs h only if the client's address has a step left; else 429.
 func (l *signInLimits) wrapAddress(h echo.HandlerFunc) echo.HandlerFunc {

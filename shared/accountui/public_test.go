@@ -40,10 +40,10 @@ func TestPublicPagesShareTheSignInAddressBudget(t *testing.T) {
 	}
 	log := slog.New(slog.DiscardHandler)
 	e := web.New(log)
-	ui := accountui.New(e, svc, al, accountui.Config{AppKey: "app.outer", AdminRoles: []string{"admin"}, AuditRoles: []string{"admin"}}, log)
+	ui := accountui.New(e, svc, al, accountui.Config{AppKey: "app.outer", AdminRoles: []string{"admin"}, AuditRoles: []string{"admin"},
+		Pages: fstest.MapFS{"hello.html": {Data: []byte(`{{define "content"}}<p id="hello">{{.Data}}</p>{{end}}`)}}}, log)
 	frozen := time.Now()
 	accountui.SetLimitClock(ui, func() time.Time { return frozen })
-	ui.AddPages(fstest.MapFS{"hello.html": {Data: []byte(`{{define "content"}}<p id="hello">{{.Data}}</p>{{end}}`)}})
 	var posted atomic.Int32
 	ui.HandlePublic(http.MethodGet, "/register", func(c echo.Context) error {
 		return ui.Render(c, accountui.View{Name: "hello", Title: "login.title", Data: "form"})
