@@ -21,28 +21,18 @@ import (
 	"sealgate/shared/seal"
 )
 
-type env struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-}
+type env struct{ stdout io.Writer }
 
 type root struct {
 	Verify  verifyCmd  `cmd:"" help:"Check that a package is intact and signed by the given key; exit 0 only then."`
-	Decrypt decryptCmd `cmd:"" help:"Decrypt a package within its viewing period: an offline one with its password, a portal one with the key the portal releases to you."`
-	Play    playCmd    `cmd:"" help:"Play a package within its viewing period without writing the video to disk (offline: its password; or --portal)."`
+	Decrypt decryptCmd `cmd:"" help:"Decrypt an offline package with its password, within its viewing period."`
 	Inspect inspectCmd `cmd:"" help:"Verify a package and print its manifest."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 
 // Main runs sealgate-open with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return MainIO(ctx, args, os.Stdin, stdout, stderr)
-}
-
-// MainIO is Main with the terminal's input given: where --portal asks for
-// the password and the one-time code when no file gives them.
-func MainIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return cli.Run(ctx, "sealgate-open", &root{}, args, stdout, stderr, kong.Vars{}, &env{stdin: stdin, stdout: stdout, stderr: stderr})
+	return cli.Run(ctx, "sealgate-open", &root{}, args, stdout, stderr, kong.Vars{}, &env{stdout: stdout})
 }
 
 type verifyCmd struct {
@@ -89,14 +79,13 @@ func (c *inspectCmd) Run(e *env) error {
 }
 
 type decryptCmd struct {
-	PasswordFile string `type:"existingfile" help:"File holding the package's password (an offline package)."`
-	portalFlags  `embed:""`
+	PasswordFile string `required:"" type:"existingfile" help:"File holding the package's password."`
 	Out          string `required:"" help:"Video file to create (never overwritten)."`
 	Signer       string `help:"Who must have signed: the control center's signing.pub, or its key id as the hand-over slip prints it (sha256:…); without it the signer is only reported."`
 	Package      string `arg:"" type:"existingfile" help:"Package file."`
 }
 
-func (c *decryptCmd) Run(ctx context.Context, e *env) error {
+func (c *decryptCmd) Run(e *env) error {
 	f, p, err := openFile(c.Package, c.Signer)
 	if err != nil {
 		return err
@@ -105,7 +94,11 @@ func (c *decryptCmd) Run(ctx context.Context, e *env) error {
 	if err := checkWindow(p.Manifest, time.Now()); err != nil {
 		return err
 	}
-	k, err := unlock(ctx, e, f, p, c.PasswordFile, &c.portalFlags)
+	password, err := seal.ReadPasswordFile(c.PasswordFile)
+	if err != nil {
+		return err
+	}
+	k, err := p.UnwrapPassword(password)
 	if err != nil {
 		return err
 	}
@@ -118,24 +111,6 @@ func (c *decryptCmd) Run(ctx context.Context, e *env) error {
 		unpinned(e.stdout, p)
 	}
 	return nil
-}
-
-// unlock opens the package's key: its password wrap, or the key the
-// portal releases to the signed-in officer (exactly one of the two).
-func unlock(ctx context.Context, e *env, f *os.File, p *seal.Package, passwordFile string, pf *portalFlags) (*seal.Key, error) {
-	switch {
-	case passwordFile != "" && pf.Portal != "":
-		return nil, errors.New("give either --password-file (an offline package) or --portal, not both")
-	case pf.Portal != "":
-		return pf.key(ctx, e, f, p)
-	case passwordFile == "":
-		return nil, errors.New("give --password-file (an offline package) or --portal URL (a package the portal holds for you)")
-	}
-	password, err := seal.ReadPasswordFile(passwordFile)
-	if err != nil {
-		return nil, err
-	}
-	return p.UnwrapPassword(password)
 }
 
 type versionCmd struct {
