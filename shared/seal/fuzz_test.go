@@ -57,3 +57,21 @@ func FuzzManifest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadHeader: the header-only reader never panics, and a header it
+// accepts from a seed package is that package's own.
+func FuzzReadHeader(f *testing.F) {
+	files, _ := filepath.Glob("testdata/vectors/*.txt")
+	for _, path := range files {
+		f.Add(readVector(f, path).pkg)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, err := ReadHeader(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		if h.PayloadOffset > int64(len(data)) || h.Chunks != chunks(h.PayloadSize) {
+			t.Fatalf("accepted header with offset %d of %d bytes, %d chunks for %d", h.PayloadOffset, len(data), h.Chunks, h.PayloadSize)
+		}
+	})
+}

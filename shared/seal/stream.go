@@ -24,10 +24,11 @@ type stream struct {
 // newStream derives the payload key from the file key and the header's
 // nonce with HKDF-SHA256, so a file key is never used on data directly.
 func newStream(fileKey, nonce []byte, size int64) (*stream, error) {
-	key, err := hkdf.Key(sha256.New, fileKey, nonce, payloadInfo, 32)
+	key, err := payloadKey(fileKey, nonce)
 	if err != nil {
-		return nil, fmt.Errorf("seal: derive payload key: %w", err)
+		return nil, err
 	}
+	defer clear(key)
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, err
@@ -37,6 +38,15 @@ func newStream(fileKey, nonce []byte, size int64) (*stream, error) {
 		return nil, err
 	}
 	return &stream{aead: aead, chunks: chunks(size)}, nil
+}
+
+// payloadKey is HKDF-SHA256(file key, payload nonce) (docs/package-format.md §6).
+func payloadKey(fileKey, nonce []byte) ([]byte, error) {
+	key, err := hkdf.Key(sha256.New, fileKey, nonce, payloadInfo, 32)
+	if err != nil {
+		return nil, fmt.Errorf("seal: derive payload key: %w", err)
+	}
+	return key, nil
 }
 
 func (s *stream) nonce(i int64) []byte {
