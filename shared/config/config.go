@@ -182,6 +182,15 @@ type Outer struct {
 	Portal   HTTPS         `yaml:"portal"`
 	Transfer OuterTransfer `yaml:"transfer"`
 	Officers Officers      `yaml:"officers"`
+	License  License       `yaml:"license"`
+}
+
+// License bounds the browser player's license service (docs/portal.md,
+// "Player and license").
+type License struct {
+	// MaxPlays is how many licenses one officer may obtain for one
+	// package over its viewing window; each play of the page takes one.
+	MaxPlays int `yaml:"max_plays"`
 }
 
 // Officers configures officer self-registration at the portal.
@@ -295,6 +304,7 @@ func LoadOuter(path string, environ []string) (*Outer, error) {
 		Base:     defaultBase("/var/lib/sealgate-outer", "127.0.0.1:9102"),
 		Portal:   HTTPS{Listen: "127.0.0.1:9443"},
 		Transfer: OuterTransfer{Listen: "127.0.0.1:4433", MaxPackageGB: 64, Streams: 8},
+		License:  License{MaxPlays: 20},
 	}
 	if err := loadFile(path, OuterEnvPrefix, environ, c); err != nil {
 		return nil, err
@@ -307,7 +317,11 @@ func LoadOuter(path string, environ []string) (*Outer, error) {
 	for i := range c.Transfer.Peers {
 		c.Transfer.Peers[i].SigningPub = relativeTo(path, c.Transfer.Peers[i].SigningPub)
 	}
-	if err := c.Base.validate(path, errors.Join(c.Portal.validate(path, "portal"), c.Transfer.validate(path), c.Officers.validate(path))); err != nil {
+	var plays error
+	if c.License.MaxPlays < 1 || c.License.MaxPlays > 10000 {
+		plays = &KeyError{Source: path, Key: "license.max_plays", Err: fmt.Errorf("%d is outside 1…10000", c.License.MaxPlays)}
+	}
+	if err := c.Base.validate(path, errors.Join(c.Portal.validate(path, "portal"), c.Transfer.validate(path), c.Officers.validate(path), plays)); err != nil {
 		return nil, err
 	}
 	return c, nil
