@@ -9,6 +9,7 @@ import (
 	"sealgate/appliance/cli"
 	"sealgate/appliance/daemon"
 	"sealgate/outer/expiry"
+	"sealgate/outer/license"
 	"sealgate/outer/officers"
 	"sealgate/outer/pkgstore"
 	"sealgate/outer/portal"
@@ -35,10 +36,15 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.En
 		if err != nil {
 			return nil, err
 		}
+		lic, err := license.New(license.Config{DB: db.Pool, Store: pkgstore.New(db.Pool, auditLog), Audit: auditLog, Key: k.License,
+			MaxPlays: cfg.License.MaxPlays, Metrics: reg, Log: log.With(slog.String("component", "license"))})
+		if err != nil {
+			return nil, err
+		}
 		if _, err := portal.New(portal.Config{UI: env.UI, DB: db.Pool, Accounts: env.Accounts, Store: pkgstore.New(db.Pool, auditLog), Audit: auditLog,
 			Metrics: reg, Log: log.With(slog.String("component", "portal")),
 			Expiry: sweeper, StoreDir: cfg.Transfer.StoreDir, QuotaBytes: int64(cfg.Transfer.QuotaGB) << 30, Peers: cfg.Transfer.Peers,
-			Officers: registry}); err != nil {
+			Officers: registry, License: lic}); err != nil {
 			return nil, err
 		}
 		if cfg.Transfer.Listen == "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"sealgate/outer/expiry"
+	"sealgate/outer/license"
 	"sealgate/outer/officers"
 	"sealgate/outer/pkgstore"
 	"sealgate/shared/account"
@@ -47,6 +48,7 @@ type Config struct {
 	DB       *pgxpool.Pool
 	Accounts *account.Service
 	Store    *pkgstore.Store
+	License  *license.Service // the player's license service (outer/license)
 	Audit    *audit.Log
 	Metrics  prometheus.Registerer
 	Log      *slog.Logger

@@ -1,0 +1,202 @@
+package outerd_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/hpke"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"sealgate/appliance/daemon"
+	"sealgate/appliance/daemon/daemontest"
+	"sealgate/appliance/outerd"
+	"sealgate/outer/pkgstore"
+	"sealgate/outer/portal"
+	"sealgate/shared/account"
+	"sealgate/shared/audit"
+	"sealgate/shared/config"
+	"sealgate/shared/keys"
+	"sealgate/shared/seal"
+)
+
+// TEMPORARY until portal-a's outerd.UI carries Pages: portal.Pages(): the
+// player's page, so that these tests can render it.
+func init() {
+	if outerd.UI.Pages == nil {
+		outerd.UI.Pages = portal.PlayerPages()
+	}
+}
+
+// playerDaemon is a real outerd (HTTPS, its database) with keys, the
+// receiver off (packages are put in its store here, as the receiver does).
+func playerDaemon(t *testing.T, maxPlays int) (*config.Outer, *keys.Outer, *daemontest.Daemon, *account.Service) {
+	t.Helper()
+	cfg := externalConfig(t)
+	cfg.Transfer.Listen = ""
+	cfg.License.MaxPlays = maxPlays
+	k, err := keys.LoadOuter(cfg.KeyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+		return outerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
+	})
+	return cfg, k, d, daemontest.Accounts(t, cfg.Database.URL, outerd.Accounts, &k.Secrets)
+}
+
+// fragmentedClip makes a clip in the form the inner delivers: H.264 in
+// fragmented MP4, a keyframe (and so a fragment) every 2 s.
+func fragmentedClip(t *testing.T, seconds int) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "clip.mp4")
+	cmd := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-t", strconv.Itoa(seconds),
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "50",
+		"-movflags", "+frag_keyframe+delay_moov+default_base_moof", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg (needed for the player tests; `make deps` installs it): %v\n%s", err, b)
+	}
+	return out
+}
+
+// storeClip seals clip to the outer's license key for officer, viewable
+// from an hour ago for a day, and keeps it in the outer's store the way
+// the receiver does. It returns the package id.
+func storeClip(t *testing.T, cfg *config.Outer, k *keys.Outer, clip, officer, code string) string {
+	t.Helper()
+	ctx := context.Background()
+	_, signer, _ := ed25519.GenerateKey(rand.Reader)
+	now := time.Now().UTC()
+	pkg := filepath.Join(t.TempDir(), "clip.sgpkg")
+	m, err := seal.SealFile(clip, pkg, seal.Manifest{ExportID: "e-" + code, ExportCode: code, Recipient: seal.Recipient{Name: officer, Agency: "서울중부경찰서"},
+		ViewFrom: now.Add(-time.Hour), ViewUntil: now.Add(24 * time.Hour), MediaType: "video/mp4"},
+		seal.Options{Signer: signer, Recipients: []hpke.PublicKey{k.License.PublicKey()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	pool, err := pgxpool.New(ctx, cfg.Database.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	dir, err := pkgstore.OpenDir(cfg.Transfer.StoreDir, pkgstore.New(pool, audit.New(pool, k.Secrets.Audit)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := dir.Incoming(sum)
+	if err := os.Rename(pkg, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := dir.Keep(ctx, "city-hall", sum, int64(len(b)), data, m); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(sum[:])
+}
+
+// TestPlayerInTheBrowser plays a real sealed fMP4 clip in headless
+// Chromium: the page obtains a license, decrypts the chunks itself and
+// plays them through Media Source Extensions; the overlay names the
+// officer; a seek to the middle (past what was fetched) and one back into
+// evicted video both play; the key is not extractable; leaving the page
+// pauses and blurs the picture.
+func TestPlayerInTheBrowser(t *testing.T) {
+	cfg, k, d, svc := playerDaemon(t, 20)
+	const seconds = 200 // longer than the player's 60 s read-ahead, so seeks must fetch
+	id := storeClip(t, cfg, k, fragmentedClip(t, seconds), "officer.choi", "SG-2026-000321")
+	_, pw, err := svc.CreateUser(context.Background(), account.Actor{Name: "test"},
+		account.NewUser{Username: "officer.choi", Role: "officer", FullName: "최지훈", Affiliation: "서울중부경찰서"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := daemontest.Browser(t)
+	d.SignInFirstTime(t, ctx, "officer.choi", pw, "Cheonggyecheon 9 herons!")
+	base := "https://" + d.Addrs.Web.String()
+	js := func(expr string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return s
+	}
+	wait := func(what, cond string, timeout time.Duration) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(timeout))); err != nil {
+			t.Fatalf("%s: %v; the page says %q, video at %s, buffered %s", what, err, js(`document.getElementById('player-status').textContent`),
+				js(`String(document.getElementById('video').currentTime)`), js(buffered))
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/packages/"+id+"/play"), chromedp.WaitVisible(chromedp.ID("video"))); err != nil {
+		t.Fatal(err)
+	}
+	wait("playing past 2 s", `document.getElementById('video').currentTime > 2`, 40*time.Second)
+
+	if o := js(`document.getElementById('overlay').textContent`); !strings.Contains(o, "최지훈") || !strings.Contains(o, "SG-2026-000321") {
+		t.Errorf("the overlay says %q", o)
+	}
+	if facts := js(`document.getElementById('player').keyFacts().then(f => JSON.stringify(f))`); facts !=
+		`{"type":"secret","algorithm":"AES-GCM","extractable":false,"usages":["decrypt"],"exportRefused":true}` {
+		t.Errorf("the payload key: %s", facts)
+	}
+	if d := js(`String(Math.round(document.getElementById('video').duration))`); d != strconv.Itoa(seconds) {
+		t.Errorf("duration %s s, want %d (from the clip's fragment index)", d, seconds)
+	}
+	if got := js(`String(document.getElementById('video').buffered.end(0) < 120)`); got != "true" {
+		t.Errorf("the player read far ahead: buffered %s", js(buffered))
+	}
+
+	// The middle is past what was fetched: the player jumps to its fragment.
+	js(`String(document.getElementById('video').currentTime = 100)`)
+	wait("playing past the middle", `document.getElementById('video').currentTime > 101.5`, 30*time.Second)
+	if got := js(`String(document.getElementById('video').buffered.start(0) > 30)`); got != "true" {
+		t.Errorf("video far behind playback was kept: buffered %s", js(buffered))
+	}
+	// Back to the start, which was evicted: fetched again.
+	js(`String(document.getElementById('video').currentTime = 10)`)
+	wait("playing after a seek back", `document.getElementById('video').currentTime > 11.5 && document.getElementById('video').currentTime < 30`, 30*time.Second)
+
+	// Leaving the page (the window loses focus, or the tab is hidden)
+	// pauses and blurs the picture.
+	js(`window.dispatchEvent(new Event('blur')), ''`)
+	wait("paused on blur", `document.getElementById('video').paused && document.getElementById('stage').classList.contains('concealed')`, 5*time.Second)
+	js(`document.getElementById('video').play().then(() => '')`)
+	wait("playing again", `!document.getElementById('video').paused && !document.getElementById('stage').classList.contains('concealed')`, 5*time.Second)
+	js(`Object.defineProperty(document, 'hidden', {value: true, configurable: true}), document.dispatchEvent(new Event('visibilitychange')), ''`)
+	wait("paused when hidden", `document.getElementById('video').paused && document.getElementById('stage').classList.contains('concealed')`, 5*time.Second)
+	if got := js(`String(!document.getElementById('video').dispatchEvent(new MouseEvent('contextmenu', {bubbles: true, cancelable: true})))`); got != "true" {
+		t.Error("the video's context menu was not refused")
+	}
+	if got := js(`document.getElementById('video').getAttribute('controlslist')`); !strings.Contains(got, "nodownload") {
+		t.Errorf("controlslist %q", got)
+	}
+
+	pool, err := pgxpool.New(context.Background(), cfg.Database.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var plays int
+	pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'license.release' AND actor = 'officer.choi' AND target = $1`, id).Scan(&plays)
+	if plays != 1 {
+		t.Errorf("%d license releases audited, want 1", plays)
+	}
+}
+
+const buffered = `(() => { const b = document.getElementById('video').buffered; let s = []; for (let i = 0; i < b.length; i++) s.push(b.start(i).toFixed(1) + '-' + b.end(i).toFixed(1)); return s.join(' '); })()`
