@@ -1,14 +1,23 @@
 package outerd_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdh"
 	"crypto/ed25519"
+	"crypto/hkdf"
 	"crypto/hpke"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,13 +32,16 @@ import (
 	"sealgate/appliance/daemon"
 	"sealgate/appliance/daemon/daemontest"
 	"sealgate/appliance/outerd"
+	"sealgate/outer/license"
 	"sealgate/outer/pkgstore"
 	"sealgate/outer/portal"
 	"sealgate/shared/account"
+	"sealgate/shared/accountui"
 	"sealgate/shared/audit"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
 	"sealgate/shared/seal"
+	"sealgate/shared/web"
 )
 
 // TEMPORARY until portal-a's outerd.UI carries Pages: portal.Pages(): the
@@ -200,3 +212,194 @@ func TestPlayerInTheBrowser(t *testing.T) {
 }
 
 const buffered = `(() => { const b = document.getElementById('video').buffered; let s = []; for (let i = 0; i < b.length; i++) s.push(b.start(i).toFixed(1) + '-' + b.end(i).toFixed(1)); return s.join(' '); })()`
+
+// licenseClient speaks to the license endpoint as the page does: JSON,
+// the session cookie and the CSRF token (cookie and header).
+type licenseClient struct {
+	base, session string
+	http          *http.Client
+}
+
+const testCSRF = "sealgate-test-csrf-token-0123456789abcdefgh" // 43 characters, as web.CSRF makes them
+
+func newLicenseClient(d *daemontest.Daemon, session string) *licenseClient {
+	return &licenseClient{base: "https://" + d.Addrs.Web.String(), session: session, http: &http.Client{Timeout: 20 * time.Second,
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, // the daemon's self-signed certificate
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (c *licenseClient) do(t *testing.T, method, path, rng string, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, c.base+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", testCSRF)
+	req.AddCookie(&http.Cookie{Name: web.CSRFCookie, Value: testCSRF})
+	if c.session != "" {
+		req.AddCookie(&http.Cookie{Name: accountui.SessionCookie, Value: c.session})
+	}
+	if rng != "" {
+		req.Header.Set("Range", rng)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// license posts a public key (raw bytes) and returns the status and body.
+func (c *licenseClient) license(t *testing.T, id string, pub []byte) (int, []byte) {
+	t.Helper()
+	body, _ := json.Marshal(map[string][]byte{"public_key": pub})
+	resp, b := c.do(t, http.MethodPost, "/packages/"+id+"/license", "", body)
+	return resp.StatusCode, b
+}
+
+// TestLicenseOverHTTPS: the license endpoint of a real outerd refuses a
+// request without a session, one half-way through signing in, another
+// officer, a malformed key, the play after the last and a destroyed
+// package; a release decrypts chunk 0 of what the media route serves, and
+// the media route serves only a licensed session.
+func TestLicenseOverHTTPS(t *testing.T) {
+	cfg, k, d, svc := playerDaemon(t, 2)
+	ctx := context.Background()
+	clip := fragmentedClip(t, 4)
+	id := storeClip(t, cfg, k, clip, "officer.kim", "SG-2026-000401")
+	gone := storeClip(t, cfg, k, fragmentedClip(t, 3), "officer.kim", "SG-2026-000402")
+	session := func(name, stage string) string {
+		t.Helper()
+		u, err := svc.ByName(ctx, name)
+		if err != nil {
+			u, _, err = svc.CreateUser(ctx, account.Actor{Name: "test"}, account.NewUser{Username: name, Role: "officer", FullName: name})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := svc.StartSession(ctx, u, stage, "127.0.0.1", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	kim, kimHalf, park := session("officer.kim", account.StageOK), session("officer.kim", account.StageTOTP), session("officer.park", account.StageOK)
+	key, _ := ecdh.P256().GenerateKey(rand.Reader)
+	pub := key.PublicKey().Bytes()
+
+	if code, _ := newLicenseClient(d, "").license(t, id, pub); code != http.StatusUnauthorized {
+		t.Errorf("no session: %d, want 401", code)
+	}
+	if resp, _ := newLicenseClient(d, "").do(t, http.MethodGet, "/packages/"+id+"/media", "bytes=0-99", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("media without a session: %d, want a redirect to sign in", resp.StatusCode)
+	}
+	if code, _ := newLicenseClient(d, kimHalf).license(t, id, pub); code != http.StatusForbidden {
+		t.Errorf("a session before its TOTP: %d, want 403", code)
+	}
+	if code, _ := newLicenseClient(d, park).license(t, id, pub); code != http.StatusNotFound {
+		t.Errorf("another officer: %d, want 404", code)
+	}
+	if resp, _ := newLicenseClient(d, park).do(t, http.MethodGet, "/packages/"+id+"/play", "", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another officer's player page: %d, want 404", resp.StatusCode)
+	}
+	if code, b := newLicenseClient(d, kim).license(t, id, pub[:33]); code != http.StatusBadRequest || !strings.Contains(string(b), "player.bad_key") {
+		t.Errorf("a malformed key: %d %s", code, b)
+	}
+	if resp, _ := newLicenseClient(d, kim).do(t, http.MethodGet, "/packages/"+id+"/media", "bytes=0-99", nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("media before a license: %d, want 403", resp.StatusCode)
+	}
+	resp, _ := newLicenseClient(d, kim).do(t, http.MethodGet, "/packages/"+id+"/play", "", nil)
+	if csp := resp.Header.Get("Content-Security-Policy"); resp.StatusCode != http.StatusOK || !strings.Contains(csp, "script-src 'self';") ||
+		!strings.Contains(csp, "media-src 'self' blob:") {
+		t.Errorf("the player page: %d, CSP %q", resp.StatusCode, csp)
+	}
+
+	code, b := newLicenseClient(d, kim).license(t, id, pub)
+	if code != http.StatusOK {
+		t.Fatalf("the license: %d %s", code, b)
+	}
+	var lic license.License
+	if err := json.Unmarshal(b, &lic); err != nil {
+		t.Fatal(err)
+	}
+	payloadKey := unwrapLicense(t, key, &lic)
+	end := lic.PayloadOffset + int64(seal.ChunkSize) + 16 - 1
+	resp, sealed := newLicenseClient(d, kim).do(t, http.MethodGet, "/packages/"+id+"/media", fmt.Sprintf("bytes=%d-%d", lic.PayloadOffset, end), nil)
+	if resp.StatusCode != http.StatusPartialContent || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("media: %d %v", resp.StatusCode, resp.Header)
+	}
+	block, _ := aes.NewCipher(payloadKey)
+	gcm, _ := cipher.NewGCM(block)
+	plain, err := gcm.Open(nil, make([]byte, 12), sealed, nil)
+	video, _ := os.ReadFile(clip)
+	if err != nil || !bytes.Equal(plain, video[:seal.ChunkSize]) {
+		t.Fatalf("chunk 0 from the media route does not decrypt to the clip: %v", err)
+	}
+	if resp, _ := newLicenseClient(d, session("officer.kim", account.StageOK)).do(t, http.MethodGet, "/packages/"+id+"/media", "bytes=0-99", nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("media for another session of the same officer: %d, want 403", resp.StatusCode)
+	}
+
+	if code, _ := newLicenseClient(d, kim).license(t, id, pub); code != http.StatusOK {
+		t.Fatalf("the second play: %d", code)
+	}
+	if code, b := newLicenseClient(d, kim).license(t, id, pub); code != http.StatusForbidden || !strings.Contains(string(b), "player.play_limit") {
+		t.Errorf("past the play count: %d %s", code, b)
+	}
+
+	pool, err := pgxpool.New(ctx, cfg.Database.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pkgstore.New(pool, audit.New(pool, k.Secrets.Audit)).Destroy(ctx, gone, "admin.lee", "revoked: 수사 종결"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := newLicenseClient(d, kim).license(t, gone, pub); code != http.StatusGone {
+		t.Errorf("a destroyed package: %d, want 410", code)
+	}
+	if resp, _ := newLicenseClient(d, kim).do(t, http.MethodGet, "/packages/"+gone+"/play", "", nil); resp.StatusCode != http.StatusGone {
+		t.Errorf("a destroyed package's player: %d, want 410", resp.StatusCode)
+	}
+
+	m := d.Metrics(t)
+	for _, want := range []string{`sealgate_license_requests_total{result="released"} 2`, `sealgate_license_requests_total{result="not_found"} 1`,
+		`sealgate_license_requests_total{result="bad_key"} 1`, `sealgate_license_requests_total{result="play_limit"} 1`,
+		`sealgate_license_requests_total{result="destroyed"} 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	var refused int
+	pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'license.refuse' AND outcome = 'denied'`).Scan(&refused)
+	if refused != 4 {
+		t.Errorf("%d refusals audited, want 4", refused)
+	}
+}
+
+// unwrapLicense opens a license with the client's key, as the page does in
+// WebCrypto (docs/portal.md, "Player and license").
+func unwrapLicense(t *testing.T, k *ecdh.PrivateKey, lic *license.License) []byte {
+	t.Helper()
+	server, err := ecdh.P256().NewPublicKey(lic.ServerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := k.ECDH(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kek, err := hkdf.Key(sha256.New, secret, lic.Salt, lic.Info, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := aes.NewCipher(kek)
+	gcm, _ := cipher.NewGCM(block)
+	key, err := gcm.Open(nil, lic.IV, lic.WrappedKey, []byte(lic.Info))
+	if err != nil {
+		t.Fatalf("the wrapped key does not open: %v", err)
+	}
+	return key
+}
