@@ -22,7 +22,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"sealgate/outer/license"
 	"sealgate/outer/pkgstore"
@@ -113,13 +112,20 @@ func (f *fixture) request(officer, id string, k *ecdh.PrivateKey) license.Reques
 	return license.Request{Account: officer, PackageID: id, ClientKey: k.PublicKey().Bytes(), Remote: "192.0.2.7", Session: []byte("session-" + officer)}
 }
 
-// count reads one result's counter.
+// count reads one result's counter from the registry.
 func (f *fixture) count(result string) float64 {
-	var m dto.Metric
-	if err := f.svc.RequestsCounter(result).Write(&m); err != nil {
+	mfs, err := f.reg.Gather()
+	if err != nil {
 		panic(err)
 	}
-	return m.GetCounter().GetValue()
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if mf.GetName() == "sealgate_license_requests_total" && m.GetLabel()[0].GetValue() == result {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return -1
 }
 
 // audited counts audit entries of action with outcome.
