@@ -2,6 +2,7 @@ package seal
 
 import (
 	"crypto/hpke"
+	"fmt"
 	"io"
 )
 
@@ -47,4 +48,19 @@ func (h *Header) PayloadKey(priv hpke.PrivateKey) ([]byte, error) {
 	}
 	defer clear(fileKey)
 	return payloadKey(fileKey, h.h.nonce[:])
+}
+
+// KeyFromPayloadKey makes the Key of a verified package from its payload
+// key as a license service released it (sealgate-open decrypt --portal):
+// [Package.Decrypt] then authenticates every chunk and the video's SHA-256
+// as with any other key.
+func (p *Package) KeyFromPayloadKey(key []byte) (*Key, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("seal: a payload key is 32 bytes, not %d", len(key))
+	}
+	s, err := keyedStream(key, p.PayloadSize)
+	if err != nil {
+		return nil, err
+	}
+	return &Key{s: s}, nil
 }

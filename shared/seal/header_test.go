@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"errors"
+	"io"
 	"testing"
 
 	"sealgate/shared/keys"
@@ -50,6 +51,24 @@ func TestPayloadKeyOpensEveryChunk(t *testing.T) {
 	}
 	if !bytes.Equal(got, v) {
 		t.Fatal("the chunks do not decrypt to the video")
+	}
+
+	// A verified package opens with the payload key alone, all checks kept.
+	vp, err := seal.Verify(bytes.NewReader(pkg), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := vp.KeyFromPayloadKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := vp.Decrypt(&out, bytes.NewReader(pkg[vp.PayloadOffset:]), k); err != nil || !bytes.Equal(out.Bytes(), v) {
+		t.Fatalf("decrypt with the payload key: %v", err)
+	}
+	key[0] ^= 1
+	if k, _ := vp.KeyFromPayloadKey(key); vp.Decrypt(io.Discard, bytes.NewReader(pkg[vp.PayloadOffset:]), k) == nil {
+		t.Fatal("a wrong payload key decrypted")
 	}
 
 	other, _ := keys.LicenseKEM().GenerateKey()

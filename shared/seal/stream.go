@@ -29,6 +29,11 @@ func newStream(fileKey, nonce []byte, size int64) (*stream, error) {
 		return nil, err
 	}
 	defer clear(key)
+	return keyedStream(key, size)
+}
+
+// keyedStream is the stream of a payload key already derived.
+func keyedStream(key []byte, size int64) (*stream, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, err
