@@ -79,13 +79,23 @@ func (c *inspectCmd) Run(e *env) error {
 }
 
 type decryptCmd struct {
-	PasswordFile string `required:"" type:"existingfile" help:"File holding the package's password."`
+	PasswordFile string `type:"existingfile" help:"File holding the package's password; with --portal, your portal account's password."`
 	Out          string `required:"" help:"Video file to create (never overwritten)."`
 	Signer       string `help:"Who must have signed: the control center's signing.pub, or its key id as the hand-over slip prints it (sha256:…); without it the signer is only reported."`
+	Portal       string `help:"The police portal (https://…) a package was downloaded from: sign in there and obtain its key by license (one play) instead of a password."`
+	PortalPin    string `name:"portal-fingerprint" help:"The portal's certificate fingerprint (sha256:…) for a self-signed portal; without it the system's CAs must vouch for it."`
+	Username     string `help:"Your portal account (with --portal)."`
+	TOTP         string `name:"totp" help:"With --portal: the code your authenticator shows now, or an unused recovery code."`
 	Package      string `arg:"" type:"existingfile" help:"Package file."`
 }
 
-func (c *decryptCmd) Run(e *env) error {
+func (c *decryptCmd) Run(ctx context.Context, e *env) error {
+	if c.PasswordFile == "" {
+		return errors.New("--password-file is required (the package's password, or with --portal your account's)")
+	}
+	if c.Portal != "" && (c.Username == "" || c.TOTP == "") {
+		return errors.New("--portal needs --username and --totp as well")
+	}
 	f, p, err := openFile(c.Package, c.Signer)
 	if err != nil {
 		return err
@@ -98,7 +108,12 @@ func (c *decryptCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	k, err := p.UnwrapPassword(password)
+	var k *seal.Key
+	if c.Portal != "" {
+		k, err = c.licensed(ctx, e, f, p, string(password))
+	} else {
+		k, err = p.UnwrapPassword(password)
+	}
 	if err != nil {
 		return err
 	}
