@@ -34,7 +34,6 @@ import (
 	"sealgate/appliance/outerd"
 	"sealgate/outer/license"
 	"sealgate/outer/pkgstore"
-	"sealgate/outer/portal"
 	"sealgate/shared/account"
 	"sealgate/shared/accountui"
 	"sealgate/shared/audit"
@@ -44,13 +43,6 @@ import (
 	"sealgate/shared/web"
 )
 
-// TEMPORARY until portal-a's outerd.UI carries Pages: portal.Pages(): the
-// player's page, so that these tests can render it.
-func init() {
-	if outerd.UI.Pages == nil {
-		outerd.UI.Pages = portal.PlayerPages()
-	}
-}
 
 // playerDaemon is a real outerd (HTTPS, its database) with keys, the
 // receiver off (packages are put in its store here, as the receiver does).

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"sealgate/outer/officers"
 	"sealgate/outer/pkgstore"
 	"sealgate/shared/accountui"
 )
@@ -21,6 +22,7 @@ type playPage struct {
 	ID, ExportCode string
 	Name, Username string // the overlay: the account's name (else its username), and the username
 	Affiliation    string
+	Badge          string // from the officer's profile (outer/officers), if there is one
 	Until          *time.Time
 }
 
@@ -32,13 +34,18 @@ func (p *Portal) packagePlay(c echo.Context) error {
 	if err != nil {
 		return packageError(err)
 	}
-	name := u.FullName
-	if name == "" {
-		name = u.Username
+	page := playPage{ID: pkg.ID, ExportCode: pkg.ExportCode, Name: u.FullName, Username: u.Username, Affiliation: u.Affiliation, Until: pkg.ExpiresAt}
+	switch prof, err := p.cfg.Officers.Profile(c.Request().Context(), u.Username); {
+	case err == nil:
+		page.Name, page.Badge, page.Affiliation = prof.FullName, prof.Badge, prof.Agency
+	case !errors.Is(err, officers.ErrNoProfile):
+		return err
+	}
+	if page.Name == "" {
+		page.Name = u.Username
 	}
 	c.Response().Header().Set("Content-Security-Policy", playerCSP)
-	return p.ui.Render(c, accountui.View{Name: "package_play", Title: "player.title", Data: playPage{ID: pkg.ID, ExportCode: pkg.ExportCode,
-		Name: name, Username: u.Username, Affiliation: u.Affiliation, Until: pkg.ExpiresAt}})
+	return p.ui.Render(c, accountui.View{Name: "package_play", Title: "player.title", Data: page})
 }
 
 // packageError answers a refused package: 404 whether it exists or not,
