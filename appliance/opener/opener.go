@@ -21,18 +21,19 @@ import (
 	"sealgate/shared/seal"
 )
 
-type env struct{ stdout io.Writer }
+type env struct{ stdout, stderr io.Writer }
 
 type root struct {
 	Verify  verifyCmd  `cmd:"" help:"Check that a package is intact and signed by the given key; exit 0 only then."`
-	Decrypt decryptCmd `cmd:"" help:"Decrypt an offline package with its password, within its viewing period."`
+	Decrypt decryptCmd `cmd:"" help:"Decrypt a package within its viewing period: with its password (offline), or with a license from the portal (--portal)."`
+	Play    playCmd    `cmd:"" help:"Play a package within its viewing period without writing the video to disk: the decrypted stream goes to a player's standard input."`
 	Inspect inspectCmd `cmd:"" help:"Verify a package and print its manifest."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 
 // Main runs sealgate-open with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return cli.Run(ctx, "sealgate-open", &root{}, args, stdout, stderr, kong.Vars{}, &env{stdout: stdout})
+	return cli.Run(ctx, "sealgate-open", &root{}, args, stdout, stderr, kong.Vars{}, &env{stdout: stdout, stderr: stderr})
 }
 
 type verifyCmd struct {
@@ -78,9 +79,10 @@ func (c *inspectCmd) Run(e *env) error {
 	return nil
 }
 
-type decryptCmd struct {
+// keyFlags say how to open a package's key: its password (offline), or a
+// license from the portal it was downloaded from.
+type keyFlags struct {
 	PasswordFile string `type:"existingfile" help:"File holding the package's password; with --portal, your portal account's password."`
-	Out          string `required:"" help:"Video file to create (never overwritten)."`
 	Signer       string `help:"Who must have signed: the control center's signing.pub, or its key id as the hand-over slip prints it (sha256:…); without it the signer is only reported."`
 	Portal       string `help:"The police portal (https://…) a package was downloaded from: sign in there and obtain its key by license (one play) instead of a password."`
 	PortalPin    string `name:"portal-fingerprint" help:"The portal's certificate fingerprint (sha256:…) for a self-signed portal; without it the system's CAs must vouch for it."`
@@ -89,34 +91,50 @@ type decryptCmd struct {
 	Package      string `arg:"" type:"existingfile" help:"Package file."`
 }
 
-func (c *decryptCmd) Run(ctx context.Context, e *env) error {
+// open verifies the package, checks its window and opens its key; the
+// caller closes the file.
+func (c *keyFlags) open(ctx context.Context, e *env) (*os.File, *seal.Package, *seal.Key, error) {
 	if c.PasswordFile == "" {
-		return errors.New("--password-file is required (the package's password, or with --portal your account's)")
+		return nil, nil, nil, errors.New("--password-file is required (the package's password, or with --portal your account's)")
 	}
 	if c.Portal != "" && (c.Username == "" || c.TOTP == "") {
-		return errors.New("--portal needs --username and --totp as well")
+		return nil, nil, nil, errors.New("--portal needs --username and --totp as well")
 	}
 	f, p, err := openFile(c.Package, c.Signer)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	k, err := func() (*seal.Key, error) {
+		if err := checkWindow(p.Manifest, time.Now()); err != nil {
+			return nil, err
+		}
+		password, err := seal.ReadPasswordFile(c.PasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		if c.Portal != "" {
+			return c.licensed(ctx, e, f, p, string(password))
+		}
+		return p.UnwrapPassword(password)
+	}()
+	if err != nil {
+		f.Close()
+		return nil, nil, nil, err
+	}
+	return f, p, k, nil
+}
+
+type decryptCmd struct {
+	Out      string `required:"" help:"Video file to create (never overwritten)."`
+	keyFlags `embed:""`
+}
+
+func (c *decryptCmd) Run(ctx context.Context, e *env) error {
+	f, p, k, err := c.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err := checkWindow(p.Manifest, time.Now()); err != nil {
-		return err
-	}
-	password, err := seal.ReadPasswordFile(c.PasswordFile)
-	if err != nil {
-		return err
-	}
-	var k *seal.Key
-	if c.Portal != "" {
-		k, err = c.licensed(ctx, e, f, p, string(password))
-	} else {
-		k, err = p.UnwrapPassword(password)
-	}
-	if err != nil {
-		return err
-	}
 	if err := p.DecryptFile(f, k, c.Out); err != nil {
 		return err
 	}

@@ -254,7 +254,7 @@ func unwrapLicense(priv *ecdh.PrivateKey, lic *license, id string) ([]byte, erro
 // the SHA-256 of its file, and the portal checks, as for the browser
 // player, that it is addressed to this officer, inside its window and
 // within the play count. The session ends when the key is in hand.
-func (c *decryptCmd) licensed(ctx context.Context, e *env, f *os.File, p *seal.Package, password string) (*seal.Key, error) {
+func (c *keyFlags) licensed(ctx context.Context, e *env, f *os.File, p *seal.Package, password string) (*seal.Key, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}

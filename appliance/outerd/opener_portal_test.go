@@ -96,6 +96,24 @@ func TestOpenerDecryptsThroughThePortal(t *testing.T) {
 		}
 	}
 
+	// play hands the decrypted stream to a player's standard input and
+	// writes nothing itself; a player that stops reading early is no error.
+	player := filepath.Join(dir, "player.sh")
+	os.WriteFile(player, []byte("#!/bin/sh\ncat > "+filepath.Join(dir, "played.mp4")+"\n"), 0o700)
+	playArgs := func(code, player string) []string {
+		return []string{"play", "--portal", base, "--portal-fingerprint", d.Addrs.CertFingerprint, "--username", "officer.han",
+			"--password-file", pwFile, "--totp", code, "--player", player, pkg}
+	}
+	if code, msg := open(playArgs(recovery[2], player)...); code != 0 || !strings.Contains(msg, "play 2 of 20") {
+		t.Fatalf("play --portal: exit %d, %s", code, msg)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "played.mp4")); !bytes.Equal(got, want) {
+		t.Fatalf("the player got %d bytes, not the clip's %d", len(got), len(want))
+	}
+	if code, msg := open(playArgs(recovery[3], "head -c 1000")...); code != 0 {
+		t.Fatalf("a player closed early: exit %d, %s", code, msg)
+	}
+
 	pool, err := pgxpool.New(ctx, cfg.Database.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +122,7 @@ func TestOpenerDecryptsThroughThePortal(t *testing.T) {
 	var releases, sessions int
 	pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'license.release' AND actor = 'officer.han' AND target = $1`, id).Scan(&releases)
 	pool.QueryRow(ctx, `SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'officer.han'`).Scan(&sessions)
-	if releases != 1 || sessions != 0 {
-		t.Errorf("%d releases audited (want 1), %d sessions left open (want 0: the opener signs out)", releases, sessions)
+	if releases != 3 || sessions != 0 {
+		t.Errorf("%d releases audited (want 3: a decrypt and two plays), %d sessions left open (want 0: the opener signs out)", releases, sessions)
 	}
 }
