@@ -106,4 +106,5 @@ const (
 	CodeShuttingOff = 0x1003
 	CodeReplaced    = 0x1004 // a newer stream took the lane over
 	CodeStalled     = 0x1005 // the sender gave up a connection that stopped moving
+	CodeUnavailable = 0x1006 // the outer cannot answer a status query now; ask later
 )

@@ -97,6 +97,11 @@ func ReadOffer(r io.Reader) (Offer, error) {
 	if _, err := io.ReadFull(r, b); err != nil {
 		return Offer{}, fmt.Errorf("transfer: read offer: %w", err)
 	}
+	return parseOffer(b)
+}
+
+// parseOffer checks an offer's OfferSize bytes.
+func parseOffer(b []byte) (Offer, error) {
 	if string(b[:4]) != offerMagic || b[4] != offerType {
 		return Offer{}, fmt.Errorf("%w: bad offer header", ErrProtocol)
 	}

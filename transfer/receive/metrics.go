@@ -14,6 +14,7 @@ type metrics struct {
 	refusals    *prometheus.CounterVec
 	resumes     *prometheus.CounterVec
 	lastContact *prometheus.GaugeVec
+	queries     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -26,9 +27,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		refusals:    prometheus.NewCounterVec(prometheus.CounterOpts(o("refusals_total", "Packages refused, by reason.")), []string{"peer", "reason"}),
 		resumes:     prometheus.NewCounterVec(prometheus.CounterOpts(o("resumes_total", "Offers resumed from a partial package.")), []string{"peer"}),
 		lastContact: prometheus.NewGaugeVec(prometheus.GaugeOpts(o("last_contact_timestamp_seconds", "When the inner appliance last connected or offered.")), []string{"peer"}),
+		queries: prometheus.NewCounterVec(prometheus.CounterOpts(o("status_queries_total",
+			"Status queries answered, by the state answered (held, destroyed, unknown; unavailable: not answered).")), []string{"peer", "state"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.bytes, m.packages, m.refusals, m.resumes, m.lastContact)
+		reg.MustRegister(m.bytes, m.packages, m.refusals, m.resumes, m.lastContact, m.queries)
 	}
 	return m
 }

@@ -70,9 +70,12 @@ type Config struct {
 	// PartialIdle is how long a partial package may wait for its sender
 	// to resume it before it is removed (default 7 days).
 	PartialIdle time.Duration
-	QUIC        *quic.Config // nil: transfer.ServerQUIC
-	Log         *slog.Logger
-	Metrics     prometheus.Registerer // may be nil
+	// Records answers the inner's status queries (outer/pkgstore.Store);
+	// nil: queries are not answered, and the inner asks again later.
+	Records Records
+	QUIC    *quic.Config // nil: transfer.ServerQUIC
+	Log     *slog.Logger
+	Metrics prometheus.Registerer // may be nil
 }
 
 // Receiver serves the transfer protocol.
@@ -181,7 +184,7 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 	// an early answer, or the limit runs out.
 	defer s.CancelRead(transfer.CodeOK)
 	s.SetReadDeadline(time.Now().Add(transfer.IdleTimeout))
-	o, err := transfer.ReadOffer(s)
+	req, err := transfer.ReadRequest(s)
 	if err != nil {
 		log.Warn("bad offer", slog.Any("error", err))
 		s.CancelRead(transfer.CodeProtocol)
@@ -190,6 +193,11 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 	}
 	s.SetReadDeadline(time.Time{})
 	r.m.lastContact.WithLabelValues(peer.Name).SetToCurrentTime()
+	if req.Query != nil {
+		r.answer(ctx, peer, s, *req.Query, log)
+		return
+	}
+	o := *req.Offer
 	name := hex.EncodeToString(o.SHA256[:])
 	log = log.With(slog.String("sha256", name))
 	if r.cfg.Store.Has(o.SHA256) {
