@@ -65,7 +65,8 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.En
 		rcv, err := receive.New(receive.Config{
 			Store: store, Identity: k.Transfer, Peers: peers, Streams: int64(cfg.Transfer.Streams),
 			MaxPackage: int64(cfg.Transfer.MaxPackageGB) << 30, Quota: int64(cfg.Transfer.QuotaGB) << 30,
-			Log: log.With(slog.String("component", "receive")), Metrics: reg,
+			Records: pkgstore.New(db.Pool, auditLog), // answers the inner's status queries: destruction receipts
+			Log:     log.With(slog.String("component", "receive")), Metrics: reg,
 		})
 		if err != nil {
 			return nil, err

@@ -46,6 +46,8 @@ type Entry struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
 	Receipt     string     `json:"receipt,omitempty"` // hex of the outer's signed receipt (transfer.ParseReply)
+	ViewUntil   *time.Time `json:"view_until,omitempty"`
+	Destruction
 }
 
 // Outbox is the queue; packages are copied into dir when added.
@@ -77,8 +79,9 @@ func (o *Outbox) Add(ctx context.Context, actor, src string, signer ed25519.Publ
 	name := hex.EncodeToString(pkg.SHA256[:])
 	var e Entry
 	err = pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO outbox (sha256, path, size, priority) VALUES ($1, $2, $3, $4)
-			RETURNING id, state, created_at`, pkg.SHA256[:], pkg.Path, pkg.Size, priority).Scan(&e.ID, &e.State, &e.CreatedAt)
+		err := tx.QueryRow(ctx, `INSERT INTO outbox (sha256, path, size, priority, view_until, watermark) VALUES ($1, $2, $3, $4, $5, $6)
+			RETURNING id, state, created_at, view_until`, pkg.SHA256[:], pkg.Path, pkg.Size, priority, viewUntil(manifest), watermarkOf(manifest)).
+			Scan(&e.ID, &e.State, &e.CreatedAt, &e.ViewUntil)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 			return fmt.Errorf("%w: %s", ErrQueued, name)
@@ -166,14 +169,17 @@ func sameContent(pkg send.Package) error {
 // List returns every package, most urgent first.
 func (o *Outbox) List(ctx context.Context) ([]Entry, error) {
 	rows, err := o.pool.Query(ctx, `SELECT id, sha256, size, priority, state, attempts, next_attempt_at, last_error,
-		resumed_bytes, created_at, delivered_at, coalesce(encode(receipt, 'hex'), '') FROM outbox ORDER BY state = 'delivered', priority DESC, created_at`)
+		resumed_bytes, created_at, delivered_at, coalesce(encode(receipt, 'hex'), ''), view_until, `+destructionColumns+`
+		FROM outbox ORDER BY state = 'delivered', priority DESC, created_at`)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: list: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) {
 		var e Entry
 		var sum []byte
-		err := r.Scan(&e.ID, &sum, &e.Size, &e.Priority, &e.State, &e.Attempts, &e.NextAttempt, &e.LastError, &e.Resumed, &e.CreatedAt, &e.DeliveredAt, &e.Receipt)
+		dest := []any{&e.ID, &sum, &e.Size, &e.Priority, &e.State, &e.Attempts, &e.NextAttempt, &e.LastError, &e.Resumed, &e.CreatedAt, &e.DeliveredAt,
+			&e.Receipt, &e.ViewUntil}
+		err := r.Scan(append(dest, e.Destruction.fields()...)...)
 		e.SHA256 = hex.EncodeToString(sum)
 		return e, err
 	})
@@ -213,9 +219,15 @@ func (o *Outbox) Touch(ctx context.Context, ids []int64) error {
 func (o *Outbox) Delivered(ctx context.Context, id int64, res send.Result) error {
 	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
 		var sum []byte
-		if err := tx.QueryRow(ctx, `UPDATE outbox SET state = 'delivered', delivered_at = now(), last_error = '', resumed_bytes = $2,
-			receipt = $3 WHERE id = $1 RETURNING sha256`, id, res.Resumed, res.Receipt).Scan(&sum); err != nil {
+		var until *time.Time
+		now := time.Now()
+		if err := tx.QueryRow(ctx, `UPDATE outbox SET state = 'delivered', delivered_at = $4, last_error = '', resumed_bytes = $2,
+			receipt = $3 WHERE id = $1 RETURNING sha256, view_until`, id, res.Resumed, res.Receipt, now).Scan(&sum, &until); err != nil {
 			return fmt.Errorf("outbox: delivered: %w", err)
+		}
+		// The first status query: when its window ends, or sooner (a revocation).
+		if _, err := tx.Exec(ctx, `UPDATE outbox SET next_query_at = $2 WHERE id = $1`, id, send.NextQuery(now, now, deref(until))); err != nil {
+			return fmt.Errorf("outbox: schedule the status query: %w", err)
 		}
 		return o.audit.AppendTx(ctx, tx, audit.Entry{Actor: "system", Action: "transfer.deliver", Target: hex.EncodeToString(sum),
 			Detail: fmt.Sprintf("status %d, %d bytes sent, resumed from %d; receipt %x", res.Status, res.Sent, res.Resumed, res.Receipt)})

@@ -33,7 +33,14 @@ type Config struct {
 	// local address.
 	ListenPacket func() (net.PacketConn, error)
 	Poll         time.Duration
-	Log          *slog.Logger
+	// QueryPoll is how often the delivered packages due for a status
+	// query are looked for (default a minute); QueryRetry the wait after
+	// a query that failed (default QueryRetry). Clock reads the time for
+	// their schedule (default time.Now).
+	QueryPoll  time.Duration
+	QueryRetry time.Duration
+	Clock      func() time.Time
+	Log        *slog.Logger
 }
 
 // Sender works through a Queue, keeping a pool of connections to the outer.
@@ -54,6 +61,15 @@ func New(cfg Config, q Queue, reg prometheus.Registerer) *Sender {
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
+	}
+	if cfg.QueryPoll <= 0 {
+		cfg.QueryPoll = time.Minute
+	}
+	if cfg.QueryRetry <= 0 {
+		cfg.QueryRetry = QueryRetry
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -95,6 +111,9 @@ func (s *Sender) Run(ctx context.Context) error {
 	defer work.Wait()
 	claims := &claimSet{ids: map[int64]bool{}}
 	wg.Go(func() { s.touch(ctx, claims) })
+	if rc, ok := s.q.(Receipts); ok {
+		wg.Go(func() { s.receipts(ctx, pool, rc) })
+	}
 	tick := time.NewTicker(s.cfg.Poll)
 	defer tick.Stop()
 	for {

@@ -15,6 +15,7 @@ type metrics struct {
 	duration    prometheus.Histogram
 	lastContact prometheus.Gauge
 	connections prometheus.Gauge
+	queries     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -31,9 +32,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Time to deliver a package, receipt included.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 16)}),
 		lastContact: prometheus.NewGauge(prometheus.GaugeOpts(o("last_contact_timestamp_seconds", "When the outer appliance last answered."))),
 		connections: prometheus.NewGauge(prometheus.GaugeOpts(o("connections", "Live QUIC connections to the outer appliance."))),
+		queries: prometheus.NewCounterVec(prometheus.CounterOpts(o("status_queries_total",
+			"Status queries about delivered packages, by answer (held, destroyed, unknown; failed: no answer).")), []string{"answer"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.bytes, m.packages, m.refusals, m.retries, m.resumes, m.duration, m.lastContact, m.connections)
+		reg.MustRegister(m.bytes, m.packages, m.refusals, m.retries, m.resumes, m.duration, m.lastContact, m.connections, m.queries)
 	}
 	return m
 }

@@ -20,8 +20,12 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"sealgate/outer/expiry"
 	"sealgate/outer/pkgstore"
+	outerstore "sealgate/outer/store"
+	"sealgate/shared/audit"
 	"sealgate/shared/keys"
+	"sealgate/shared/pgdb/pgtest"
 	"sealgate/shared/seal"
 	"sealgate/transfer"
 	"sealgate/transfer/receive"
@@ -35,10 +39,14 @@ type Pair struct {
 	Store    string // the receiver's package store
 	Addr     string // the receiver's UDP address
 	Receiver *receive.Receiver
-	stop     context.CancelFunc
-	done     chan error
-	cfg      receive.Config
-	listen   func(addr string) (net.PacketConn, error)
+	// Records is the outer's packages table (NewRecordedPair only): what
+	// the receiver keeps is recorded there, and status queries are
+	// answered from it.
+	Records *pkgstore.Store
+	stop    context.CancelFunc
+	done    chan error
+	cfg     receive.Config
+	listen  func(addr string) (net.PacketConn, error)
 }
 
 // TestQUIC is the QUIC configuration of tests: short idle timeout so a cut
@@ -57,17 +65,43 @@ func TestQUIC(server bool) *quic.Config {
 // inner on loopback.
 func NewPair(t testing.TB, tweak func(*receive.Config)) *Pair {
 	t.Helper()
-	return NewPairOn(t, func(addr string) (net.PacketConn, error) {
-		if addr == "" {
-			addr = "127.0.0.1:0"
-		}
-		return net.ListenPacket("udp", addr)
-	}, tweak)
+	return NewPairOn(t, loopback, tweak)
 }
 
 // NewPairOn is NewPair with the receiver's socket opened by listen (given
 // "" the first time, then the address it had).
 func NewPairOn(t testing.TB, listen func(addr string) (net.PacketConn, error), tweak func(*receive.Config)) *Pair {
+	t.Helper()
+	return newPair(t, listen, nil, tweak)
+}
+
+// NewRecordedPair is NewPair with the outer's packages table in a fresh
+// database of the test package's PostgreSQL (its TestMain runs
+// pgtest.Main), as the outer daemon runs it.
+func NewRecordedPair(t testing.TB, tweak func(*receive.Config)) *Pair {
+	t.Helper()
+	pool := pgtest.NewPool(t, outerstore.Migrations())
+	key := make([]byte, 32)
+	rand.Read(key)
+	return newPair(t, loopback, pkgstore.New(pool, audit.New(pool, key)), tweak)
+}
+
+// Revoke destroys a package the outer holds, as `store revoke` does.
+func (p *Pair) Revoke(t testing.TB, sum, why string) {
+	t.Helper()
+	if _, err := expiry.Revoke(context.Background(), p.Records, "admin.lee", sum, why); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func loopback(addr string) (net.PacketConn, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	return net.ListenPacket("udp", addr)
+}
+
+func newPair(t testing.TB, listen func(addr string) (net.PacketConn, error), records *pkgstore.Store, tweak func(*receive.Config)) *Pair {
 	t.Helper()
 	dir := t.TempDir()
 	if err := keys.InitInner(filepath.Join(dir, "inner")); err != nil {
@@ -84,14 +118,17 @@ func NewPairOn(t testing.TB, listen func(addr string) (net.PacketConn, error), t
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Pair{Inner: in, Outer: out, OuterFP: CertFP(out.Transfer.Certificate[0]), Store: filepath.Join(dir, "store"), listen: listen}
-	store, err := pkgstore.OpenDir(p.Store, nil) // the outer's own layout, without its database
+	p := &Pair{Inner: in, Outer: out, OuterFP: CertFP(out.Transfer.Certificate[0]), Store: filepath.Join(dir, "store"), listen: listen, Records: records}
+	store, err := pkgstore.OpenDir(p.Store, records) // the outer's own layout; its database when records is set
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.cfg = receive.Config{
 		Store: store, Identity: out.Transfer, QUIC: TestQUIC(true),
 		Peers: map[string]receive.Peer{CertFP(in.Transfer.Certificate[0]): {Name: "city-hall", Signer: in.Signing.Public().(ed25519.PublicKey)}},
+	}
+	if records != nil {
+		p.cfg.Records = records
 	}
 	if tweak != nil {
 		tweak(&p.cfg)
@@ -144,11 +181,18 @@ func CertFP(der []byte) string {
 // its outer, into a file and returns its path and SHA-256 (hex).
 func (p *Pair) Package(t testing.TB, size int) (string, string) {
 	t.Helper()
+	return p.PackageWith(t, size, seal.Manifest{})
+}
+
+// PackageWith is Package with the manifest m (its delivered_sha256 set).
+func (p *Pair) PackageWith(t testing.TB, size int, m seal.Manifest) (string, string) {
+	t.Helper()
 	video := make([]byte, size)
 	rand.Read(video)
 	sum := sha256.Sum256(video)
+	m.DeliveredSHA256 = hex.EncodeToString(sum[:])
 	var buf bytes.Buffer
-	_, err := seal.Seal(&buf, bytes.NewReader(video), int64(size), seal.Manifest{DeliveredSHA256: hex.EncodeToString(sum[:])},
+	_, err := seal.Seal(&buf, bytes.NewReader(video), int64(size), m,
 		seal.Options{Signer: p.Inner.Signing, Recipients: []hpke.PublicKey{p.Outer.License.PublicKey()}})
 	if err != nil {
 		t.Fatal(err)
