@@ -21,21 +21,21 @@ import (
 // receipt it signed once the package was destroyed (docs/transfer.md,
 // "Destruction receipts").
 type Destruction struct {
-	DestroyedAt *time.Time `json:"destroyed_at"`
-	Verified    bool       `json:"destruction_verified"` // the receipt verified against the outer's pinned transfer key
-	Reason      string     `json:"destruction_reason,omitempty"`
-	Receipt     string     `json:"destruction_receipt,omitempty"` // hex (transfer.VerifyDestruction)
-	OuterState  string     `json:"outer_state,omitempty"`         // the last answer: held, destroyed, unknown
-	QueriedAt   *time.Time `json:"queried_at,omitempty"`
-	NextQueryAt *time.Time `json:"next_query_at,omitempty"`
-	QueryError  string     `json:"query_error,omitempty"`
+	DestroyedAt   *time.Time `json:"destroyed_at"`
+	Verified      bool       `json:"destruction_verified"` // the receipt verified against the outer's pinned transfer key
+	Reason        string     `json:"destruction_reason,omitempty"`
+	SignedReceipt string     `json:"destruction_receipt,omitempty"` // hex (transfer.VerifyDestruction)
+	OuterState    string     `json:"outer_state,omitempty"`         // the last answer: held, destroyed, unknown
+	QueriedAt     *time.Time `json:"queried_at,omitempty"`
+	NextQueryAt   *time.Time `json:"next_query_at,omitempty"`
+	QueryError    string     `json:"query_error,omitempty"`
 }
 
 const destructionColumns = `destroyed_at, destruction_verified, coalesce(destruction_reason, ''),
 	coalesce(encode(destruction_receipt, 'hex'), ''), coalesce(outer_state, ''), queried_at, next_query_at, query_error`
 
 func (d *Destruction) fields() []any {
-	return []any{&d.DestroyedAt, &d.Verified, &d.Reason, &d.Receipt, &d.OuterState, &d.QueriedAt, &d.NextQueryAt, &d.QueryError}
+	return []any{&d.DestroyedAt, &d.Verified, &d.Reason, &d.SignedReceipt, &d.OuterState, &d.QueriedAt, &d.NextQueryAt, &d.QueryError}
 }
 
 var _ send.Receipts = Sending{}
