@@ -88,8 +88,12 @@ func (c *ledgerListCmd) Run(ctx context.Context, app *daemon.App) error {
 			return cli.PrintJSON(app.Stdout, map[string]any{"exports": es})
 		}
 		for _, e := range es {
-			fmt.Fprintf(app.Stdout, "%s  %-9s  %s  %s  %q  %q\n", e.Payload, e.State, e.IssuedAt.Local().Format("2006-01-02 15:04"),
-				e.SourceName, e.Requester, e.Reason)
+			destroyed := ""
+			if e.DestructionVerified {
+				destroyed = "  destroyed " + e.DestroyedAt.Local().Format("2006-01-02 15:04") + " (verified receipt)"
+			}
+			fmt.Fprintf(app.Stdout, "%s  %-9s  %s  %s  %q  %q%s\n", e.Payload, e.State, e.IssuedAt.Local().Format("2006-01-02 15:04"),
+				e.SourceName, e.Requester, e.Reason, destroyed)
 		}
 		return nil
 	})

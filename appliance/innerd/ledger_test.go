@@ -66,8 +66,13 @@ func TestLedgerCommands(t *testing.T) {
 	}
 
 	var list struct{ Exports []ledger.Entry }
-	if err := json.Unmarshal([]byte(runEnv(t, env, "ledger", "list", "--config", conf, "--json")), &list); err != nil {
+	listed := runEnv(t, env, "ledger", "list", "--config", conf, "--json")
+	if err := json.Unmarshal([]byte(listed), &list); err != nil {
 		t.Fatal(err)
+	}
+	// The contract (README, "Commands"): every row names its destruction, null and false until a receipt verified.
+	if strings.Count(listed, `"destroyed_at":null`) != 2 || strings.Count(listed, `"destruction_verified":false`) != 2 {
+		t.Fatalf("ledger list lacks destroyed_at or destruction_verified: %s", listed)
 	}
 	if len(list.Exports) != 2 || list.Exports[0].State != ledger.Issued || list.Exports[1].State != ledger.Failed ||
 		!strings.Contains(list.Exports[1].Error, "not a video") {

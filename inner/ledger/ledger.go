@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"sealgate/inner/outbox"
 	"sealgate/inner/watermark"
 	"sealgate/shared/audit"
 )
@@ -55,6 +56,12 @@ type Entry struct {
 	WithdrawnBy  string     `json:"withdrawn_by,omitempty"`
 	WithdrawnAt  *time.Time `json:"withdrawn_at,omitempty"`
 	Withdrawn    string     `json:"withdrawn_reason,omitempty"`
+	// DestroyedAt is when the outer destroyed the copy's delivered
+	// package, once its signed destruction receipt verified
+	// (DestructionVerified; null and false until then, and for a copy
+	// never delivered online).
+	DestroyedAt         *time.Time `json:"destroyed_at"`
+	DestructionVerified bool       `json:"destruction_verified"`
 }
 
 // Request is what a new row records before the copy is made.
@@ -242,7 +249,7 @@ func (l *Ledger) Lookup(ctx context.Context, p watermark.Payload) (*Entry, error
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	return e, nil
+	return e, l.destructions(ctx, []*Entry{e})
 }
 
 // List returns up to limit rows, newest first.
@@ -260,7 +267,28 @@ func (l *Ledger) List(ctx context.Context, limit int) ([]*Entry, error) {
 		}
 		es = append(es, e)
 	}
-	return es, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	return es, l.destructions(ctx, es)
+}
+
+// destructions fills in what the outer's receipts say of each copy's
+// delivered packages (inner/outbox keeps them, by watermark payload).
+func (l *Ledger) destructions(ctx context.Context, es []*Entry) error {
+	payloads := make([]string, len(es))
+	for i, e := range es {
+		payloads[i] = e.Payload
+	}
+	copies, err := outbox.Copies(ctx, l.pool, payloads)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	for _, e := range es {
+		c := copies[e.Payload]
+		e.DestroyedAt, e.DestructionVerified = c.DestroyedAt, c.Verified && c.DestroyedAt != nil
+	}
+	return nil
 }
 
 // Appliance is the number in the high 16 bits of this ledger's marks.
