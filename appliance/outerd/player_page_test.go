@@ -43,7 +43,6 @@ import (
 	"sealgate/shared/web"
 )
 
-
 // playerDaemon is a real outerd (HTTPS, its database) with keys, the
 // receiver off (packages are put in its store here, as the receiver does).
 func playerDaemon(t *testing.T, maxPlays int) (*config.Outer, *keys.Outer, *daemontest.Daemon, *account.Service) {
