@@ -26,7 +26,7 @@ var Accounts = account.Config{Issuer: "Sealgate police portal", Roles: []string{
 // UI says who manages users and who reads the audit log, and the portal's
 // own pages; an officer lands on the catalog.
 var UI = accountui.Config{AppKey: "app.outer", AdminRoles: []string{"admin"}, AuditRoles: []string{"admin"},
-	Nav: portal.Nav, Homes: portal.Homes, Pages: portal.Pages()}
+	Nav: portal.Nav, Homes: portal.Homes, Pages: portal.Pages(), SignUp: portal.SignUp}
 
 // Main runs sealgate-outer with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {

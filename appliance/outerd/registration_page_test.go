@@ -72,7 +72,9 @@ func TestOfficerRegistersAndIsApprovedInTheBrowser(t *testing.T) {
 	const chosen = "Deoksugung 1897 stone wall!"
 	fill := func(email string) []chromedp.Action[chromedp.Void] {
 		return []chromedp.Action[chromedp.Void]{
-			chromedp.Navigate(base + "/register"),
+			chromedp.Navigate(base + "/login"), // the sign-in page links the form
+			chromedp.WaitVisible(id("signup")),
+			chromedp.Click(id("signup")),
 			chromedp.WaitVisible(id("full_name")),
 			chromedp.SendKeys(id("full_name"), "임하준"),
 			chromedp.SendKeys(id("agency"), "서울남대문경찰서 형사과"),

@@ -13,13 +13,16 @@ import (
 	"sealgate/shared/i18n"
 )
 
+// SignUp is the registration form, linked from the sign-in page.
+const SignUp = "/register"
+
 // registrationRoutes are officer self-registration's and its review's. The
 // form is public (its posts draw on the sign-in steps' per-address budget);
 // the review and the direct creation of an officer are the admins'
 // (docs/portal.md, "Officer accounts").
 func (p *Portal) registrationRoutes() {
-	p.ui.HandlePublic(http.MethodGet, "/register", p.registrationForm)
-	p.ui.HandlePublic(http.MethodPost, "/register", p.registrationSubmit)
+	p.ui.HandlePublic(http.MethodGet, SignUp, p.registrationForm)
+	p.ui.HandlePublic(http.MethodPost, SignUp, p.registrationSubmit)
 	p.ui.Handle(http.MethodGet, "/registrations", AdminRoles, p.registrationList)
 	p.ui.Handle(http.MethodPost, "/registrations/:id/approve", AdminRoles, p.registrationApprove)
 	p.ui.Handle(http.MethodPost, "/registrations/:id/refuse", AdminRoles, p.registrationRefuse)

@@ -27,6 +27,7 @@ type page struct {
 	CanUsers        bool
 	CanAudit        bool
 	Nav             []NavItem // the daemon's pages this user may use
+	SignUp          string    // where a visitor asks for an account (Config.SignUp)
 	Notice, Error   string
 	Data            any
 }
@@ -88,7 +89,8 @@ func (ui *UI) Render(c echo.Context, v View) error {
 		panic("accountui: no page " + name) // programming error, caught by tests
 	}
 	lang := i18n.Pick(c.Request())
-	p := page{Lang: lang, OtherLang: other(lang), App: ui.cfg.AppKey, Title: v.Title, Data: v.Data, Notice: v.Notice, Error: v.Error}
+	p := page{Lang: lang, OtherLang: other(lang), App: ui.cfg.AppKey, Title: v.Title, Data: v.Data, Notice: v.Notice, Error: v.Error,
+		SignUp: ui.cfg.SignUp}
 	p.CSRF, _ = c.Get(web.CSRFKey).(string)
 	if s := Session(c); s != nil && s.Stage == account.StageOK {
 		p.User = s.User

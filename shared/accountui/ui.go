@@ -53,6 +53,9 @@ type Config struct {
 	// Pages are the daemon's own templates (*.html defining "content"),
 	// rendered inside the shared layout with [UI.Render].
 	Pages fs.FS
+	// SignUp, if set, is the public page where a visitor asks for an
+	// account (the portal's officer registration), linked from sign-in.
+	SignUp string
 	// Metrics, if set, receives the sign-in counters.
 	Metrics prometheus.Registerer
 }
