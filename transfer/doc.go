@@ -73,6 +73,28 @@
 // else: a wrong length, magic, status, reason, package, lane or signature
 // fails the package; a CONTINUE offset outside the lane ends the stream.
 //
+// # Status queries (one stream, opened by the inner)
+//
+//	inner → outer  Query        "SGT2" | 0x02 | package SHA-256 (32)                                        37 bytes
+//	outer → inner  StatusReply  "SGD2" | state (1) | reason (1) | package SHA-256 (32) | destroyed at,
+//	                            unix seconds (8) | SHA-256 of the reason text (32) | Ed25519 signature (64) 142 bytes
+//
+// The receiver tells a query from an offer by the type byte after the
+// magic ([ReadRequest]). It answers from its packages table: held,
+// destroyed (with the time, a reason code — viewing period ended, revoked
+// by an admin, other — and the SHA-256 of the reason text, which stays on
+// the outer) or unknown. A package another paired inner delivered is
+// answered unknown, as one never received is. An outer that cannot read
+// its records resets the stream ([CodeUnavailable]) and the inner asks
+// again later. The signature, by the outer's transfer key, covers
+// "sealgate transfer v2 destruction status" ‖ 0x00 ‖ the first 78 bytes,
+// so a status reply and a lane's Reply can never stand for each other.
+// [ParseStatusReply] accepts exactly this: held and unknown carry no
+// reason, time or text hash; destroyed carries a reason and a time. A
+// destroyed reply is the destruction receipt the inner keeps
+// ([VerifyDestruction] checks it again later). The outer still opens
+// nothing: the inner asks, on its own connections, when it chooses.
+//
 // # Refusals
 //
 // bad_package (does not verify) and too_large are final; hash_mismatch
