@@ -131,62 +131,47 @@ func TestPlayerInTheBrowser(t *testing.T) {
 	ctx := daemontest.Browser(t)
 	d.SignInFirstTime(t, ctx, "officer.choi", pw, "Cheonggyecheon 9 herons!")
 	base := "https://" + d.Addrs.Web.String()
-	js := func(expr string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return s
-	}
-	wait := func(what, cond string, timeout time.Duration) {
-		t.Helper()
-		if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(timeout))); err != nil {
-			t.Fatalf("%s: %v; the page says %q, video at %s, buffered %s", what, err, js(`document.getElementById('player-status').textContent`),
-				js(`String(document.getElementById('video').currentTime)`), js(buffered))
-		}
-	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/packages/"+id+"/play"), chromedp.WaitVisible(chromedp.ID("video"))); err != nil {
 		t.Fatal(err)
 	}
-	wait("playing past 2 s", `document.getElementById('video').currentTime > 2`, 40*time.Second)
+	playerWait(t, ctx, "playing past 2 s", `document.getElementById('video').currentTime > 2`, 40*time.Second)
 
-	if o := js(`document.getElementById('overlay').textContent`); !strings.Contains(o, "최지훈") || !strings.Contains(o, "SG-2026-000321") {
+	if o := pageJS(t, ctx, `document.getElementById('overlay').textContent`); !strings.Contains(o, "최지훈") || !strings.Contains(o, "SG-2026-000321") {
 		t.Errorf("the overlay says %q", o)
 	}
-	if facts := js(`document.getElementById('player').keyFacts().then(f => JSON.stringify(f))`); facts !=
+	if facts := pageJS(t, ctx, `document.getElementById('player').keyFacts().then(f => JSON.stringify(f))`); facts !=
 		`{"type":"secret","algorithm":"AES-GCM","extractable":false,"usages":["decrypt"],"exportRefused":true}` {
 		t.Errorf("the payload key: %s", facts)
 	}
-	if d := js(`String(Math.round(document.getElementById('video').duration))`); d != strconv.Itoa(seconds) {
+	if d := pageJS(t, ctx, `String(Math.round(document.getElementById('video').duration))`); d != strconv.Itoa(seconds) {
 		t.Errorf("duration %s s, want %d (from the clip's fragment index)", d, seconds)
 	}
-	if got := js(`String(document.getElementById('video').buffered.end(0) < 120)`); got != "true" {
-		t.Errorf("the player read far ahead: buffered %s", js(buffered))
+	if got := pageJS(t, ctx, `String(document.getElementById('video').buffered.end(0) < 120)`); got != "true" {
+		t.Errorf("the player read far ahead: buffered %s", pageJS(t, ctx, buffered))
 	}
 
 	// The middle is past what was fetched: the player jumps to its fragment.
-	js(`String(document.getElementById('video').currentTime = 100)`)
-	wait("playing past the middle", `document.getElementById('video').currentTime > 101.5`, 30*time.Second)
-	if got := js(`String(document.getElementById('video').buffered.start(0) > 30)`); got != "true" {
-		t.Errorf("video far behind playback was kept: buffered %s", js(buffered))
+	pageJS(t, ctx, `String(document.getElementById('video').currentTime = 100)`)
+	playerWait(t, ctx, "playing past the middle", `document.getElementById('video').currentTime > 101.5`, 30*time.Second)
+	if got := pageJS(t, ctx, `String(document.getElementById('video').buffered.start(0) > 30)`); got != "true" {
+		t.Errorf("video far behind playback was kept: buffered %s", pageJS(t, ctx, buffered))
 	}
 	// Back to the start, which was evicted: fetched again.
-	js(`String(document.getElementById('video').currentTime = 10)`)
-	wait("playing after a seek back", `document.getElementById('video').currentTime > 11.5 && document.getElementById('video').currentTime < 30`, 30*time.Second)
+	pageJS(t, ctx, `String(document.getElementById('video').currentTime = 10)`)
+	playerWait(t, ctx, "playing after a seek back", `document.getElementById('video').currentTime > 11.5 && document.getElementById('video').currentTime < 30`, 30*time.Second)
 
 	// Leaving the page (the window loses focus, or the tab is hidden)
 	// pauses and blurs the picture.
-	js(`window.dispatchEvent(new Event('blur')), ''`)
-	wait("paused on blur", `document.getElementById('video').paused && document.getElementById('stage').classList.contains('concealed')`, 5*time.Second)
-	js(`document.getElementById('video').play().then(() => '')`)
-	wait("playing again", `!document.getElementById('video').paused && !document.getElementById('stage').classList.contains('concealed')`, 5*time.Second)
-	js(`Object.defineProperty(document, 'hidden', {value: true, configurable: true}), document.dispatchEvent(new Event('visibilitychange')), ''`)
-	wait("paused when hidden", `document.getElementById('video').paused && document.getElementById('stage').classList.contains('concealed')`, 5*time.Second)
-	if got := js(`String(!document.getElementById('video').dispatchEvent(new MouseEvent('contextmenu', {bubbles: true, cancelable: true})))`); got != "true" {
+	pageJS(t, ctx, `window.dispatchEvent(new Event('blur')), ''`)
+	playerWait(t, ctx, "paused on blur", `document.getElementById('video').paused && document.getElementById('stage').classList.contains('concealed')`, 5*time.Second)
+	pageJS(t, ctx, `document.getElementById('video').play().then(() => '')`)
+	playerWait(t, ctx, "playing again", `!document.getElementById('video').paused && !document.getElementById('stage').classList.contains('concealed')`, 5*time.Second)
+	pageJS(t, ctx, `Object.defineProperty(document, 'hidden', {value: true, configurable: true}), document.dispatchEvent(new Event('visibilitychange')), ''`)
+	playerWait(t, ctx, "paused when hidden", `document.getElementById('video').paused && document.getElementById('stage').classList.contains('concealed')`, 5*time.Second)
+	if got := pageJS(t, ctx, `String(!document.getElementById('video').dispatchEvent(new MouseEvent('contextmenu', {bubbles: true, cancelable: true})))`); got != "true" {
 		t.Error("the video's context menu was not refused")
 	}
-	if got := js(`document.getElementById('video').getAttribute('controlslist')`); !strings.Contains(got, "nodownload") {
+	if got := pageJS(t, ctx, `document.getElementById('video').getAttribute('controlslist')`); !strings.Contains(got, "nodownload") {
 		t.Errorf("controlslist %q", got)
 	}
 
@@ -199,6 +184,26 @@ func TestPlayerInTheBrowser(t *testing.T) {
 	pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'license.release' AND actor = 'officer.choi' AND target = $1`, id).Scan(&plays)
 	if plays != 1 {
 		t.Errorf("%d license releases audited, want 1", plays)
+	}
+}
+
+// pageJS evaluates expr in the page: a string, or a promise of one.
+func pageJS(t *testing.T, ctx context.Context, expr string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	return s
+}
+
+// playerWait waits until cond holds on the player page, saying what the
+// player shows if it does not within timeout.
+func playerWait(t *testing.T, ctx context.Context, what, cond string, timeout time.Duration) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(timeout))); err != nil {
+		t.Fatalf("%s: %v; the page says %q, video at %s, buffered %s", what, err, pageJS(t, ctx, `document.getElementById('player-status').textContent`),
+			pageJS(t, ctx, `String(document.getElementById('video').currentTime)`), pageJS(t, ctx, buffered))
 	}
 }
 

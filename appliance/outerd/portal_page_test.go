@@ -61,10 +61,22 @@ type portal struct {
 func startPortal(t testing.TB) *portal {
 	t.Helper()
 	cfg, _, ik, ok := portalConfig(t)
-	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
+	return attach(t, daemontest.Start(t, serveOuter(cfg)), cfg, ik, ok)
+}
+
+// serveOuter runs outerd on cfg, for [daemontest.Start].
+func serveOuter(cfg *config.Outer) func(context.Context, func(daemon.Addrs)) error {
+	return func(ctx context.Context, started func(daemon.Addrs)) error {
 		return outerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
-	})
-	return attach(t, d, cfg, ik, ok)
+	}
+}
+
+// restart stops the daemon and starts it again on the same configuration,
+// database and store, as after downtime (its addresses change).
+func (p *portal) restart(t testing.TB) {
+	t.Helper()
+	p.d.Stop(t)
+	p.d = daemontest.Start(t, serveOuter(p.cfg))
 }
 
 // portalConfig writes an outer config (file at path) on a fresh database,

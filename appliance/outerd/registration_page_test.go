@@ -23,13 +23,103 @@ import (
 	"sealgate/shared/keys"
 )
 
+// The officer who registers in the browser tests, and the password they choose.
+const (
+	limName   = "임하준"
+	limChosen = "Deoksugung 1897 stone wall!"
+)
+
+// browserStep runs actions in the browser, failing the test with what.
+func browserStep(t *testing.T, b context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(b, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// browserText is the text of the page's element sel.
+func browserText(t *testing.T, b context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(b, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// registrationForm requests officer.lim's account as a visitor does: the
+// sign-in page's link to the form, the form filled in with email and sent.
+func registrationForm(d *daemontest.Daemon, email string) []chromedp.Action[chromedp.Void] {
+	type id = chromedp.ID
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate("https://" + d.Addrs.Web.String() + "/login"), // the sign-in page links the form
+		chromedp.WaitVisible(id("signup")),
+		chromedp.Click(id("signup")),
+		chromedp.WaitVisible(id("full_name")),
+		chromedp.SendKeys(id("full_name"), limName),
+		chromedp.SendKeys(id("agency"), "서울남대문경찰서 형사과"),
+		chromedp.SendKeys(id("badge"), "nd-20417"),
+		chromedp.SendKeys(id("phone"), "010-3141-5926"),
+		chromedp.SendKeys(id("email"), email),
+		chromedp.SendKeys(id("username"), "officer.lim"),
+		chromedp.SendKeys(id("password"), limChosen),
+		chromedp.SendKeys(id("confirm"), limChosen),
+		chromedp.Click(id("submit")),
+	}
+}
+
+// approveInBrowser: the outer admin signs in for the first time (password
+// change, TOTP), finds officer.lim's request pending in the review, the
+// badge normalised, approves it and signs out.
+func approveInBrowser(t *testing.T, d *daemontest.Daemon, b context.Context, admin, password string) {
+	t.Helper()
+	d.SignInFirstTime(t, b, admin, password, "Changgyeong 1483 pavilion?")
+	browserStep(t, b, "the review", chromedp.Navigate("https://"+d.Addrs.Web.String()+"/registrations"), chromedp.WaitVisible(chromedp.ID("pending")))
+	if row := browserText(t, b, "#pending tbody"); !strings.Contains(row, limName) || !strings.Contains(row, "ND20417") || !strings.Contains(row, "officer.lim") {
+		t.Fatalf("the pending request: %q", row)
+	}
+	browserStep(t, b, "approve", chromedp.Click(chromedp.CSS("#pending button.approve")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	if n := browserText(t, b, "p.notice"); !strings.Contains(n, "officer.lim") {
+		t.Fatalf("after approval: %q", n)
+	}
+	browserStep(t, b, "sign out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("username")))
+}
+
+// officerFirstSignIn: officer.lim, approved, signs in on the sign-in page
+// the browser shows with the password chosen at registration (not to be
+// changed: nobody else saw it), enrols TOTP and lands signed in.
+func officerFirstSignIn(t *testing.T, b context.Context) {
+	t.Helper()
+	type id = chromedp.ID
+	browserStep(t, b, "the officer's password",
+		chromedp.SendKeys(id("username"), "officer.lim"),
+		chromedp.SendKeys(id("password"), limChosen),
+		chromedp.Click(id("submit")),
+		chromedp.WaitVisible(id("secret")),
+	)
+	code, err := totp.GenerateCode(strings.TrimSpace(browserText(t, b, "#secret")), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	browserStep(t, b, "TOTP enrolment",
+		chromedp.SendKeys(id("code"), code),
+		chromedp.Click(id("submit")),
+		chromedp.WaitVisible(id("codes")),
+		chromedp.Click(id("continue")),
+		chromedp.WaitVisible(id("welcome")),
+	)
+	if w := browserText(t, b, "#welcome"); !strings.Contains(w, "officer.lim") {
+		t.Fatalf("home page: %q", w)
+	}
+}
+
 // TestOfficerRegistersAndIsApprovedInTheBrowser: in headless Chromium a
-// visitor requests an officer account (a foreign e-mail domain is named on
-// the form), an outer admin signed in with TOTP approves it, and the
-// officer signs in with the password chosen at registration, enrols TOTP
-// and lands signed in; the review is not the officer's. Over HTTP: a
-// refused request keeps nothing personal, and a second request with the
-// same badge gets the same answer and is not stored.
+// visitor requests an officer account, through the sign-in page's link (a
+// foreign e-mail domain is named on the form). Over HTTP: an admin
+// approves it, and the review is not the officer's; a refused request
+// keeps nothing personal, and a second request with the same badge gets
+// the same answer and is not stored. (The approval in the browser and the
+// officer's first sign-in are TestPortalAcceptance's.)
 func TestOfficerRegistersAndIsApprovedInTheBrowser(t *testing.T) {
 	ctx := context.Background()
 	cfg := externalConfig(t)
@@ -43,7 +133,7 @@ func TestOfficerRegistersAndIsApprovedInTheBrowser(t *testing.T) {
 		return outerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
 	})
 	svc := daemontest.Accounts(t, cfg.Database.URL, outerd.Accounts, &k.Secrets)
-	admin, adminPW, err := svc.CreateUser(ctx, account.Actor{Name: "test"}, account.NewUser{Username: "admin.choi", Role: "admin"})
+	admin, _, err := svc.CreateUser(ctx, account.Actor{Name: "test"}, account.NewUser{Username: "admin.choi", Role: "admin"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,84 +142,39 @@ func TestOfficerRegistersAndIsApprovedInTheBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	base := "https://" + d.Addrs.Web.String()
-	type id = chromedp.ID
 	b := daemontest.Browser(t)
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(b, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(b, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	const chosen = "Deoksugung 1897 stone wall!"
-	fill := func(email string) []chromedp.Action[chromedp.Void] {
-		return []chromedp.Action[chromedp.Void]{
-			chromedp.Navigate(base + "/login"), // the sign-in page links the form
-			chromedp.WaitVisible(id("signup")),
-			chromedp.Click(id("signup")),
-			chromedp.WaitVisible(id("full_name")),
-			chromedp.SendKeys(id("full_name"), "임하준"),
-			chromedp.SendKeys(id("agency"), "서울남대문경찰서 형사과"),
-			chromedp.SendKeys(id("badge"), "nd-20417"),
-			chromedp.SendKeys(id("phone"), "010-3141-5926"),
-			chromedp.SendKeys(id("email"), email),
-			chromedp.SendKeys(id("username"), "officer.lim"),
-			chromedp.SendKeys(id("password"), chosen),
-			chromedp.SendKeys(id("confirm"), chosen),
-			chromedp.Click(id("submit")),
-		}
-	}
-
-	step("a request with a private e-mail", append(fill("lim.hajun@gmail.com"), chromedp.WaitVisible(id("errors")))...)
-	if e := text("#errors"); !strings.Contains(e, "Official e-mail: Must be an official address: police.go.kr") { // the browser asks for English
+	browserStep(t, b, "a request with a private e-mail", append(registrationForm(d, "lim.hajun@gmail.com"), chromedp.WaitVisible(chromedp.ID("errors")))...)
+	if e := browserText(t, b, "#errors"); !strings.Contains(e, "Official e-mail: Must be an official address: police.go.kr") { // the browser asks for English
 		t.Fatalf("the form's error: %q", e)
 	}
-	step("the request", append(fill("lim.hajun@seoul.police.go.kr"), chromedp.WaitVisible(id("received")))...)
+	browserStep(t, b, "the request", append(registrationForm(d, "lim.hajun@seoul.police.go.kr"), chromedp.WaitVisible(chromedp.ID("received")))...)
 
-	d.SignInFirstTime(t, b, "admin.choi", adminPW, "Changgyeong 1483 pavilion?")
-	step("the review", chromedp.Navigate(base+"/registrations"), chromedp.WaitVisible(id("pending")))
-	if row := text("#pending tbody"); !strings.Contains(row, "임하준") || !strings.Contains(row, "ND20417") || !strings.Contains(row, "officer.lim") {
-		t.Fatalf("the pending request: %q", row)
-	}
-	step("approve", chromedp.Click(chromedp.CSS("#pending button.approve")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
-	if n := text("p.notice"); !strings.Contains(n, "officer.lim") {
-		t.Fatalf("after approval: %q", n)
-	}
-	step("sign out", chromedp.Click(id("logout")), chromedp.WaitVisible(id("username")))
-
-	// The officer's first sign-in: the chosen password is not to be
-	// changed (nobody else saw it); TOTP enrolment comes next.
-	step("the officer's password",
-		chromedp.SendKeys(id("username"), "officer.lim"),
-		chromedp.SendKeys(id("password"), chosen),
-		chromedp.Click(id("submit")),
-		chromedp.WaitVisible(id("secret")),
-	)
-	code, err := totp.GenerateCode(strings.TrimSpace(text("#secret")), time.Now())
+	adminSession, err := svc.StartSession(ctx, admin, account.StageOK, "test", "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	step("TOTP enrolment",
-		chromedp.SendKeys(id("code"), code),
-		chromedp.Click(id("submit")),
-		chromedp.WaitVisible(id("codes")),
-		chromedp.Click(id("continue")),
-		chromedp.WaitVisible(id("welcome")),
-	)
-	if w := text("#welcome"); !strings.Contains(w, "officer.lim") {
-		t.Fatalf("home page: %q", w)
+	reviewer := d.Client(t)
+	reviewer.SetSession(adminSession)
+	var lim int64
+	if err := db.QueryRow(ctx, `SELECT id FROM officer_registrations WHERE state = 'pending'`).Scan(&lim); err != nil {
+		t.Fatal(err)
 	}
-	status, err := chromedp.Run(b, chromedp.Evaluate[int](`fetch('/registrations').then(r => r.status)`, chromedp.EvalAwaitPromise))
-	if err != nil || status != http.StatusForbidden {
-		t.Fatalf("the review as an officer: %d %v", status, err)
+	if code, body := reviewer.Do(t, http.MethodPost, "/registrations/"+strconv.FormatInt(lim, 10)+"/approve", url.Values{}, true); code != http.StatusOK ||
+		!strings.Contains(body, "officer.lim") {
+		t.Fatalf("approve: %d %.300s", code, body)
+	}
+	officer, err := svc.ByName(ctx, "officer.lim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	officerSession, err := svc.StartSession(ctx, officer, account.StageOK, "test", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOfficer := d.Client(t)
+	asOfficer.SetSession(officerSession)
+	if code, _ := asOfficer.Do(t, http.MethodGet, "/registrations", nil, false); code != http.StatusForbidden {
+		t.Fatalf("the review as an officer: %d", code)
 	}
 
 	// Refusal and duplicates, over HTTP.
@@ -137,7 +182,7 @@ func TestOfficerRegistersAndIsApprovedInTheBrowser(t *testing.T) {
 	register := func(badge, email, username string) string {
 		t.Helper()
 		code, body := visitor.Do(t, http.MethodPost, "/register", url.Values{"full_name": {"남궁민"}, "agency": {"인천중부경찰서"}, "badge": {badge},
-			"phone": {"032-123-4567"}, "email": {email}, "username": {username}, "password": {chosen}, "confirm": {chosen}}, true)
+			"phone": {"032-123-4567"}, "email": {email}, "username": {username}, "password": {limChosen}, "confirm": {limChosen}}, true)
 		if code != http.StatusOK || !strings.Contains(body, `id="received"`) {
 			t.Fatalf("register %s: %d %.300s", username, code, body)
 		}
@@ -160,12 +205,6 @@ func TestOfficerRegistersAndIsApprovedInTheBrowser(t *testing.T) {
 		t.Fatalf("%d pending requests after two duplicates, want 1", pending)
 	}
 
-	adminSession, err := svc.StartSession(ctx, admin, account.StageOK, "test", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	reviewer := d.Client(t)
-	reviewer.SetSession(adminSession)
 	path := "/registrations/" + strconv.FormatInt(rid, 10) + "/refuse"
 	if code, _ := reviewer.Do(t, http.MethodPost, path, url.Values{"reason": {" "}}, true); code != http.StatusBadRequest {
 		t.Fatalf("refuse without a reason: %d", code)
