@@ -14,27 +14,6 @@ import (
 	"sealgate/shared/web"
 )
 
-// countingWriter counts the body bytes http.ServeContent writes.
-type countingWriter struct {
-	http.ResponseWriter
-	status  int
-	written int64
-}
-
-func (w *countingWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *countingWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(p)
-	w.written += int64(n)
-	return n, err
-}
-
 // served is what one request for a file got: the bytes from First on
 // (Range), how many, of a file of Size.
 type served struct {
@@ -75,9 +54,9 @@ func serveFile(e echo.Context, path, name, contentType string) (served, error) {
 		h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
 	}
 	web.AllowDownload(e.Response(), st.Size())
-	w := &countingWriter{ResponseWriter: e.Response().Writer}
+	w := &web.CountingWriter{ResponseWriter: e.Response().Writer}
 	http.ServeContent(w, e.Request(), name, st.ModTime(), f)
-	return served{Status: w.status, First: rangeStart(e.Request(), w.status), Bytes: w.written, Size: st.Size()}, nil
+	return served{Status: w.Status, First: rangeStart(e.Request(), w.Status), Bytes: w.Written, Size: st.Size()}, nil
 }
 
 // rangeStart is where a 206 answer to a single "bytes=N-…" range began

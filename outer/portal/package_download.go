@@ -88,10 +88,10 @@ func (p *Portal) packageDownload(c echo.Context) error {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("ETag", `"`+pk.ID+`"`) // the file is named by its SHA-256: a strong validator for If-Range
 	web.AllowDownload(c.Response(), st.Size())
-	w := &countingWriter{ResponseWriter: c.Response()}
+	w := &web.CountingWriter{ResponseWriter: c.Response()}
 	http.ServeContent(w, c.Request(), name, st.ModTime(), f)
-	p.metrics.bytes.Add(float64(w.written))
-	p.metrics.downloads.WithLabelValues(result(w.status)).Inc()
+	p.metrics.bytes.Add(float64(w.Written))
+	p.metrics.downloads.WithLabelValues(result(w.Status)).Inc()
 	return nil
 }
 
@@ -121,29 +121,6 @@ func downloadName(pk *pkgstore.Package) string {
 	}
 	return pk.ID + ".sgpkg"
 }
-
-// countingWriter counts the body bytes http.ServeContent writes.
-type countingWriter struct {
-	http.ResponseWriter
-	status  int
-	written int64
-}
-
-func (w *countingWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *countingWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.written += int64(n)
-	return n, err
-}
-
-func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // clip cuts s to n bytes for the audit log, on a rune boundary.
 func clip(s string, n int) string {
