@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"sealgate/inner/mask/plan"
 )
 
 // Notify is the PostgreSQL channel told an export's id whenever its state
@@ -204,9 +206,17 @@ func (w *Workflow) SetSerial(ctx context.Context, id int64, serial uint64) error
 	return err
 }
 
-// SetRendered records the mask plan's hash inside tx.
-func (w *Workflow) SetRendered(ctx context.Context, tx pgx.Tx, id int64, planSHA256 []byte) error {
-	_, err := tx.Exec(ctx, `UPDATE export SET mask_plan_sha256 = $2 WHERE id = $1`, id, planSHA256)
+// SetRendered records the mask plan's hash inside tx, and what it masked
+// (counts nil: the export was not masked).
+func (w *Workflow) SetRendered(ctx context.Context, tx pgx.Tx, id int64, planSHA256 []byte, counts *plan.Counts) error {
+	if counts == nil {
+		_, err := tx.Exec(ctx, `UPDATE export SET mask_plan_sha256 = $2, masked_faces = NULL, masked_plates = NULL, masked_people = NULL,
+			manual_tracks = NULL, excluded_tracks = NULL WHERE id = $1`, id, planSHA256)
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE export SET mask_plan_sha256 = $2, masked_faces = $3, masked_plates = $4, masked_people = $5,
+		manual_tracks = $6, excluded_tracks = $7 WHERE id = $1`,
+		id, planSHA256, counts.Faces, counts.Plates, counts.People, counts.Manual, counts.Subjects+counts.NotSensitive)
 	return err
 }
 

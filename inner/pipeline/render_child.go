@@ -49,8 +49,9 @@ type renderJob struct {
 // child, only its hash and frame size come back.
 type renderAnswer struct {
 	*mask.Result
-	PlanWidth  int `json:"plan_width"`
-	PlanHeight int `json:"plan_height"`
+	PlanWidth  int         `json:"plan_width"`
+	PlanHeight int         `json:"plan_height"`
+	Counts     plan.Counts `json:"counts"` // what the plan masks, for the ledger
 	// NotVideo is set, alone, when the source is not a video: an error no
 	// retry mends.
 	NotVideo string `json:"not_video,omitempty"`
@@ -89,7 +90,7 @@ func RenderChild(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer)
 			return fmt.Errorf("leak check: %w", err)
 		}
 	}
-	return json.NewEncoder(stdout).Encode(renderAnswer{Result: res, PlanWidth: res.Plan.Width, PlanHeight: res.Plan.Height})
+	return json.NewEncoder(stdout).Encode(renderAnswer{Result: res, PlanWidth: res.Plan.Width, PlanHeight: res.Plan.Height, Counts: res.Plan.Count()})
 }
 
 // renderInChild runs job in a render child that reads src and leaves the

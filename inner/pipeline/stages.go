@@ -226,7 +226,11 @@ func (p *Pipeline) render(ctx context.Context, j *export.Job, dir string, progre
 				return err
 			}
 		}
-		return p.cfg.Workflow.SetRendered(ctx, tx, j.ID, planSum)
+		var counts *plan.Counts
+		if j.Masked {
+			counts = &ans.Counts
+		}
+		return p.cfg.Workflow.SetRendered(ctx, tx, j.ID, planSum, counts)
 	})
 }
 

@@ -287,17 +287,23 @@ func (p *Plan) BoxesIn(from, to int) []TrackBox {
 	return out
 }
 
-// Counts is what a plan's save puts on record: how many tracks, how many
-// of them drawn, and how many left unmasked for each reason. Drawn and left
-// unmasked overlap: a drawn track left unmasked as the subject is both.
+// Counts is what a plan's save puts on record, and the export ledger after
+// the render: how many tracks, how many of them drawn, how many left
+// unmasked for each reason, and the masked ones of each detected kind.
+// Drawn and left unmasked overlap: a drawn track left unmasked as the
+// subject is both.
 type Counts struct {
-	Tracks       int
-	Manual       int // SourceManual
-	Subjects     int // left unmasked: ReasonSubject
-	NotSensitive int // left unmasked: ReasonNotSensitive
+	Tracks       int `json:"tracks"`
+	Manual       int `json:"manual"`        // SourceManual
+	Subjects     int `json:"subjects"`      // left unmasked: ReasonSubject
+	NotSensitive int `json:"not_sensitive"` // left unmasked: ReasonNotSensitive
+	Faces        int `json:"faces"`         // masked, KindFace
+	Plates       int `json:"plates"`        // masked, KindPlate
+	People       int `json:"people"`        // masked, KindPerson
 }
 
-// Count tallies the plan's tracks for the record of its save.
+// Count tallies the plan's tracks for the record of its save and the
+// ledger.
 func (p *Plan) Count() Counts {
 	n := Counts{Tracks: len(p.Tracks)}
 	for _, t := range p.Tracks {
@@ -311,6 +317,15 @@ func (p *Plan) Count() Counts {
 			case ReasonNotSensitive:
 				n.NotSensitive++
 			}
+			continue
+		}
+		switch t.Kind {
+		case KindFace:
+			n.Faces++
+		case KindPlate:
+			n.Plates++
+		case KindPerson:
+			n.People++
 		}
 	}
 	return n

@@ -95,13 +95,17 @@ func TestCount(t *testing.T) {
 		edit func(*plan.Plan)
 		want plan.Counts
 	}{
-		{name: "the fixture", want: plan.Counts{Tracks: 3, Manual: 1, Subjects: 1}},
+		{name: "the fixture", want: plan.Counts{Tracks: 3, Manual: 1, Subjects: 1, Faces: 1}},
 		{name: "a false detection", edit: func(p *plan.Plan) { p.Exclude(1, plan.ReasonNotSensitive) }, want: plan.Counts{Tracks: 3, Manual: 1, Subjects: 1, NotSensitive: 1}},
-		{name: "a drawn track left unmasked counts as both", edit: func(p *plan.Plan) { p.Exclude(2, plan.ReasonSubject) }, want: plan.Counts{Tracks: 3, Manual: 1, Subjects: 2}},
-		{name: "masked again", edit: func(p *plan.Plan) { p.Include(4) }, want: plan.Counts{Tracks: 3, Manual: 1}},
-		{name: "another drawn track", edit: func(p *plan.Plan) { p.AddManual(span(0, 5, plan.ByManual)) }, want: plan.Counts{Tracks: 4, Manual: 2, Subjects: 1}},
-		{name: "the drawn track deleted", edit: func(p *plan.Plan) { p.Delete(2) }, want: plan.Counts{Tracks: 2, Subjects: 1}},
+		{name: "a drawn track left unmasked counts as both", edit: func(p *plan.Plan) { p.Exclude(2, plan.ReasonSubject) }, want: plan.Counts{Tracks: 3, Manual: 1, Subjects: 2, Faces: 1}},
+		{name: "masked again", edit: func(p *plan.Plan) { p.Include(4) }, want: plan.Counts{Tracks: 3, Manual: 1, Faces: 1, Plates: 1}},
+		{name: "another drawn track", edit: func(p *plan.Plan) { p.AddManual(span(0, 5, plan.ByManual)) }, want: plan.Counts{Tracks: 4, Manual: 2, Subjects: 1, Faces: 1}},
+		{name: "the drawn track deleted", edit: func(p *plan.Plan) { p.Delete(2) }, want: plan.Counts{Tracks: 2, Subjects: 1, Faces: 1}},
 		{name: "excluded without a reason", edit: func(p *plan.Plan) { p.Tracks[0].Excluded = true }, want: plan.Counts{Tracks: 3, Manual: 1, Subjects: 1}},
+		{name: "a person and a plate", edit: func(p *plan.Plan) {
+			p.Tracks = append(p.Tracks, plan.Track{ID: 5, Kind: plan.KindPerson, Source: plan.SourceAuto, Boxes: span(0, 3, plan.ByDetector)},
+				plan.Track{ID: 6, Kind: plan.KindPlate, Source: plan.SourceAuto, Boxes: span(0, 3, plan.ByDetector)})
+		}, want: plan.Counts{Tracks: 5, Manual: 1, Subjects: 1, Faces: 1, Plates: 1, People: 1}},
 		{name: "no tracks", edit: func(p *plan.Plan) { p.Tracks = nil }, want: plan.Counts{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
