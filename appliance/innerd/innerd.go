@@ -157,7 +157,7 @@ func setup(cfg *config.Inner, k *keys.Inner, env daemon.Env) ([]daemon.Component
 		return nil, err
 	}
 	con, err := console.New(console.Config{UI: env.UI, DB: env.DB.Pool, Audit: env.Audit, Ledger: l, Workflow: wf, Uploads: uploads,
-		KeyDir: cfg.KeyDir, DataDir: cfg.DataDir, WorkDir: cfg.Pipeline.WorkDir, Signer: seal.KeyID(k.Signing.Public().(ed25519.PublicKey)),
+		KeyDir: cfg.KeyDir, DataDir: cfg.DataDir, WorkDir: cfg.Pipeline.WorkDir, SiteName: cfg.SiteName, Signer: seal.KeyID(k.Signing.Public().(ed25519.PublicKey)),
 		Log: env.Log.With(slog.String("component", "console"))})
 	if err != nil {
 		return nil, err

@@ -106,10 +106,10 @@ func TestLedgerPageShowsVerifiedDestruction(t *testing.T) {
 	c := d.Client(t)
 	c.SetSession(tok)
 	for _, want := range []string{"2026-12-14 09:30:00 KST 파기됨 (파기 확인서 검증됨)", "destroyed at 2026-12-14 09:30:00 KST (verified receipt)"} {
-		code, body := c.Do(t, http.MethodGet, "/ledger", nil, false)
+		code, body := c.Do(t, http.MethodGet, "/ledger/copies", nil, false)
 		if code != http.StatusOK || !strings.Contains(body, want) || !strings.Contains(body, e.Payload) {
-			t.Fatalf("GET /ledger: %d, want %q:\n%.2000s", code, want, body)
+			t.Fatalf("GET /ledger/copies: %d, want %q:\n%.2000s", code, want, body)
 		}
-		c.Do(t, http.MethodPost, "/lang", url.Values{"lang": {"en"}, "back": {"/ledger"}}, true)
+		c.Do(t, http.MethodPost, "/lang", url.Values{"lang": {"en"}, "back": {"/ledger/copies"}}, true)
 	}
 }

@@ -93,7 +93,7 @@ func TestTracePage(t *testing.T) {
 	if text("error") == "" {
 		t.Fatal("a text file was not refused")
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href="/ledger"]`)), chromedp.WaitVisible(chromedp.ID("ledger"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate("https://"+d.Addrs.Web.String()+"/ledger/copies"), chromedp.WaitVisible(chromedp.ID("ledger"))); err != nil {
 		t.Fatal(err)
 	}
 	if row := text("ledger"); !strings.Contains(row, payload) || !strings.Contains(row, requester) || !strings.Contains(row, "movie-hello.mp4") {

@@ -36,6 +36,9 @@ var reviewJS []byte
 //go:embed static/workflow.js
 var workflowJS []byte
 
+//go:embed static/print.js
+var printJS []byte
+
 // Pages are the console's templates, for accountui.Config.Pages.
 func Pages() fs.FS {
 	sub, err := fs.Sub(templateFiles, "templates")
@@ -59,7 +62,9 @@ const (
 const (
 	TraceUploadLimit = 4 << 30
 	traceTimeout     = 15 * time.Minute
-	ledgerPageRows   = 500
+	ledgerPageRows   = 50
+	copiesPageRows   = 500
+	printRows        = 5000
 )
 
 // Footage uploads: a clip arrives in chunks of UploadChunk (resumable), up
@@ -86,6 +91,9 @@ type Config struct {
 	// hand-over); Signer is the id of the key that signs packages.
 	WorkDir string
 	Signer  string
+	// SiteName heads the ledger's printouts and reports (config
+	// site_name); empty: the appliance's number.
+	SiteName string
 	// DataDir holds reviews/ (the clips under review) and tmp/ (uploads
 	// being traced).
 	DataDir string
@@ -112,6 +120,7 @@ type Console struct {
 	signer   string
 	views    viewGrants
 	raw      *rawViews
+	site     string
 }
 
 // New builds the console and adds its routes to cfg.UI. It removes uploads
@@ -125,7 +134,7 @@ func New(cfg Config) (*Console, error) {
 	c := &Console{ui: cfg.UI, audit: cfg.Audit, ledger: cfg.Ledger, reviews: ws,
 		workers: review.NewPool(maxWorkers, workerIdle), analyser: review.NewAnalyser(ws, cfg.Log.With(slog.String("component", "review"))),
 		keyDir: cfg.KeyDir, tmpDir: filepath.Join(cfg.DataDir, "tmp"), busy: make(chan struct{}, 1), log: cfg.Log,
-		workflow: cfg.Workflow, uploads: cfg.Uploads, live: newLive(cfg.DB), workDir: cfg.WorkDir, signer: cfg.Signer,
+		workflow: cfg.Workflow, uploads: cfg.Uploads, live: newLive(cfg.DB), workDir: cfg.WorkDir, signer: cfg.Signer, site: cfg.SiteName,
 		raw: newRawViews(cfg.Audit, cfg.Log.With(slog.String("component", "review")))}
 	if err := os.MkdirAll(c.tmpDir, 0o700); err != nil {
 		return nil, fmt.Errorf("console: %w", err)

@@ -84,14 +84,23 @@ func (c *Console) routes() {
 	ui.Handle(http.MethodGet, "/trace", TraceRoles, c.traceForm)
 	ui.HandleUpload(http.MethodPost, "/trace", TraceRoles, TraceUploadLimit, c.traceUpload)
 	ui.Handle(http.MethodGet, "/ledger", TraceRoles, c.ledgerList)
+	ui.Handle(http.MethodGet, "/ledger.xlsx", TraceRoles, c.ledgerXLSXFile)
+	ui.Handle(http.MethodGet, "/ledger.csv", TraceRoles, c.ledgerCSVFile)
+	ui.Handle(http.MethodGet, "/ledger/print", TraceRoles, c.ledgerPrint)
+	ui.Handle(http.MethodGet, "/ledger/copies", TraceRoles, c.ledgerCopies)
+	ui.Handle(http.MethodGet, "/ledger/:id", TraceRoles, c.ledgerShow)
+	ui.Handle(http.MethodGet, "/print.js", TraceRoles, script(printJS))
 }
 
-func workflowScript(c echo.Context) error {
-	c.Response().Header().Set("Cache-Control", "no-cache")
-	return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", workflowJS)
-}
+var (
+	workflowScript = script(workflowJS)
+	reviewScript   = script(reviewJS)
+)
 
-func reviewScript(c echo.Context) error {
-	c.Response().Header().Set("Cache-Control", "no-cache")
-	return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", reviewJS)
+// script serves one of the console's embedded scripts.
+func script(js []byte) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-cache")
+		return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", js)
+	}
 }

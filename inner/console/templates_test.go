@@ -11,7 +11,7 @@ import (
 // Every message a page names literally is in the catalogues (which hold
 // the same keys in Korean and English): a missing one would show its key.
 func TestPagesNameKnownMessages(t *testing.T) {
-	literal := regexp.MustCompile(`\bT \$?\.Lang "([a-z0-9_.]+)"`)
+	literal := regexp.MustCompile(`\bT (?:\$?\.Lang|\$l) "([a-z0-9_.]+)"`)
 	n := 0
 	err := fs.WalkDir(Pages(), ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -34,5 +34,14 @@ func TestPagesNameKnownMessages(t *testing.T) {
 	}
 	if n < 100 {
 		t.Fatalf("found only %d message keys in the pages", n)
+	}
+}
+
+// The ledger files' headers are messages too.
+func TestLedgerColumnsNameKnownMessages(t *testing.T) {
+	for _, col := range ledgerColumns {
+		if !i18n.Has(col.key) {
+			t.Errorf("ledger column: no message %q", col.key)
+		}
 	}
 }

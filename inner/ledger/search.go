@@ -85,6 +85,15 @@ const (
 	LEFT JOIN outbox o ON o.id = e.outbox_id LEFT JOIN ledger cp ON cp.serial = e.serial`
 )
 
+// MaskCounts is faces, plates, people and manual edits, once rendered
+// with masking; nil before, and without masking.
+func (r *Record) MaskCounts() []int {
+	if r.Faces == nil || r.Plates == nil || r.People == nil || r.Manual == nil {
+		return nil
+	}
+	return []int{*r.Faces, *r.Plates, *r.People, *r.Manual}
+}
+
 func scanRecord(row pgx.Row) (*Record, error) {
 	var r Record
 	var pkg []byte

@@ -55,13 +55,21 @@ func parsePages(fsys fs.FS, dir string) map[string]*template.Template {
 	if err != nil {
 		panic(err)
 	}
+	// Files named _*.html are partials: parsed with every page of dir,
+	// pages of none.
+	var partials []string
+	for _, n := range names {
+		if strings.HasPrefix(n.Name(), "_") && strings.HasSuffix(n.Name(), ".html") {
+			partials = append(partials, path.Join(dir, n.Name()))
+		}
+	}
 	pages := map[string]*template.Template{}
 	for _, n := range names {
-		if n.Name() == "layout.html" || !strings.HasSuffix(n.Name(), ".html") {
+		if n.Name() == "layout.html" || strings.HasPrefix(n.Name(), "_") || !strings.HasSuffix(n.Name(), ".html") {
 			continue
 		}
 		t := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html"))
-		t = template.Must(t.ParseFS(fsys, path.Join(dir, n.Name())))
+		t = template.Must(t.ParseFS(fsys, append([]string{path.Join(dir, n.Name())}, partials...)...))
 		pages[strings.TrimSuffix(n.Name(), ".html")] = t
 	}
 	return pages

@@ -19,6 +19,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Environment variable prefixes of the two daemons.
@@ -110,12 +112,15 @@ type Inner struct {
 	Base `yaml:",inline"`
 	// ApplianceNumber goes into the high 16 bits of every watermark this
 	// appliance embeds, so a trace names the appliance as well as the export.
-	ApplianceNumber int           `yaml:"appliance_number"`
-	Console         HTTPS         `yaml:"console"`
-	Transfer        InnerTransfer `yaml:"transfer"`
-	Footage         Footage       `yaml:"footage"`
-	Pipeline        Pipeline      `yaml:"pipeline"`
-	Children        Children      `yaml:"children"`
+	ApplianceNumber int `yaml:"appliance_number"`
+	// SiteName is the control centre's (the agency's) name, printed at the
+	// head of the ledger's printouts and the monthly report.
+	SiteName string        `yaml:"site_name"`
+	Console  HTTPS         `yaml:"console"`
+	Transfer InnerTransfer `yaml:"transfer"`
+	Footage  Footage       `yaml:"footage"`
+	Pipeline Pipeline      `yaml:"pipeline"`
+	Children Children      `yaml:"children"`
 }
 
 // Children confines the processes that decode hostile video (inner/child,
@@ -279,7 +284,10 @@ func LoadInner(path string, environ []string) (*Inner, error) {
 	if c.Pipeline.Workers < 1 || c.Pipeline.Workers > 64 {
 		workers = &KeyError{Source: path, Key: "pipeline.workers", Err: fmt.Errorf("%d is outside 1…64", c.Pipeline.Workers)}
 	}
-	var release error
+	var release, site error
+	if n := utf8.RuneCountInString(c.SiteName); n > 100 || !utf8.ValidString(c.SiteName) || strings.ContainsFunc(c.SiteName, unicode.IsControl) {
+		site = &KeyError{Source: path, Key: "site_name", Err: errors.New("at most 100 printable characters")}
+	}
 	if c.Pipeline.ReleaseCheck != ReleaseOnSuspects && c.Pipeline.ReleaseCheck != ReleaseAlways {
 		release = &KeyError{Source: path, Key: "pipeline.release_check", Err: fmt.Errorf("%q is neither %q nor %q", c.Pipeline.ReleaseCheck, ReleaseOnSuspects, ReleaseAlways)}
 	}
@@ -292,7 +300,7 @@ func LoadInner(path string, environ []string) (*Inner, error) {
 	case c.Children.CPUTime < time.Minute:
 		children = &KeyError{Source: path, Key: "children.cpu_time", Err: fmt.Errorf("%v is under a minute", c.Children.CPUTime)}
 	}
-	if err := c.Base.validate(path, errors.Join(number, retention, workers, release, children, c.Console.validate(path, "console"), c.Transfer.validate(path))); err != nil {
+	if err := c.Base.validate(path, errors.Join(number, retention, workers, release, site, children, c.Console.validate(path, "console"), c.Transfer.validate(path))); err != nil {
 		return nil, err
 	}
 	return c, nil
