@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 	os.Exit(daemontest.Main(m))
 }
 
-func writeConfig(t *testing.T, dir string) *config.Inner {
+func writeConfig(t testing.TB, dir string) *config.Inner {
 	t.Helper()
 	p := filepath.Join(dir, "inner.yaml")
 	body := "data_dir: data\nconsole:\n  listen: 127.0.0.1:0\nmetrics:\n  listen: 127.0.0.1:0\nshutdown_grace: 2s\n"
@@ -53,7 +53,7 @@ func writeConfig(t *testing.T, dir string) *config.Inner {
 
 // startConsole starts the inner daemon on a fresh database of the test
 // harness (empty: the daemon migrates it) with new keys.
-func startConsole(t *testing.T) (*daemontest.Daemon, *config.Inner, *keys.Inner) {
+func startConsole(t testing.TB) (*daemontest.Daemon, *config.Inner, *keys.Inner) {
 	t.Helper()
 	cfg := writeConfig(t, daemontest.DataDir(t))
 	cfg.Database.URL = pgtest.NewDatabase(t, nil)
@@ -68,13 +68,13 @@ func startConsole(t *testing.T) (*daemontest.Daemon, *config.Inner, *keys.Inner)
 	return d, cfg, k
 }
 
-func run(t *testing.T, args ...string) string {
+func run(t testing.TB, args ...string) string {
 	t.Helper()
 	return runEnv(t, nil, args...)
 }
 
 // runEnv runs sealgate-inner with environ as its environment.
-func runEnv(t *testing.T, environ []string, args ...string) string {
+func runEnv(t testing.TB, environ []string, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
 	if code := innerd.Main(context.Background(), args, &out, &errb, environ); code != 0 {

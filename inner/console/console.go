@@ -112,6 +112,7 @@ type Console struct {
 	keyDir   string
 	tmpDir   string
 	busy     chan struct{} // one trace at a time: it takes both cores
+	xlsx     chan struct{} // one ledger workbook at a time: excelize holds the zip in memory
 	log      *slog.Logger
 	workflow *export.Workflow
 	uploads  *upload.Store
@@ -133,7 +134,7 @@ func New(cfg Config) (*Console, error) {
 	}
 	c := &Console{ui: cfg.UI, audit: cfg.Audit, ledger: cfg.Ledger, reviews: ws,
 		workers: review.NewPool(maxWorkers, workerIdle), analyser: review.NewAnalyser(ws, cfg.Log.With(slog.String("component", "review"))),
-		keyDir: cfg.KeyDir, tmpDir: filepath.Join(cfg.DataDir, "tmp"), busy: make(chan struct{}, 1), log: cfg.Log,
+		keyDir: cfg.KeyDir, tmpDir: filepath.Join(cfg.DataDir, "tmp"), busy: make(chan struct{}, 1), xlsx: make(chan struct{}, 1), log: cfg.Log,
 		workflow: cfg.Workflow, uploads: cfg.Uploads, live: newLive(cfg.DB), workDir: cfg.WorkDir, signer: cfg.Signer, site: cfg.SiteName,
 		raw: newRawViews(cfg.Audit, cfg.Log.With(slog.String("component", "review")))}
 	if err := os.MkdirAll(c.tmpDir, 0o700); err != nil {

@@ -17,6 +17,11 @@ import (
 	"sealgate/shared/i18n"
 )
 
+// ledgerCountUpTo is as far as the ledger page counts the rows that
+// match: a count of the whole of a large ledger would cost more than the
+// page (docs/ledger.md, "Search at scale").
+const ledgerCountUpTo = 10_000
+
 // kst is the users' time zone: the ledger's dates are days in Korea.
 var kst = time.FixedZone("KST", 9*3600)
 
@@ -35,6 +40,7 @@ type ledgerView struct {
 	Described string
 	Page      *ledger.Page
 	Count     int
+	More      bool // more than Count match: the page counts no further
 	Agencies  []string
 	Reasons   []string
 	States    []string
@@ -125,7 +131,7 @@ func (c *Console) ledgerList(e echo.Context) error {
 	if v.Page, err = c.ledger.Search(ctx, f, e.QueryParam("after"), ledgerPageRows); err != nil {
 		return ledgerError(err)
 	}
-	if v.Count, err = c.ledger.Count(ctx, f); err != nil {
+	if v.Count, v.More, err = c.ledger.Count(ctx, f, ledgerCountUpTo); err != nil {
 		return err
 	}
 	if v.Agencies, err = c.ledger.Agencies(ctx, 500); err != nil {

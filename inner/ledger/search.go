@@ -159,7 +159,8 @@ var Sorts = []string{SortNewest, SortOldest, SortDecided, SortDecidedOldest}
 // ErrFilter reports a filter or cursor the ledger refuses.
 var ErrFilter = errors.New("ledger: invalid filter")
 
-// where builds the filter's SQL condition and its arguments.
+// where builds the filter's SQL condition and its arguments. It names
+// only the export (e) and its outbox row (o), so Count reads no more.
 func (f *Filter) where() (string, []any, error) {
 	if f.Sort == "" {
 		f.Sort = SortNewest
@@ -189,7 +190,8 @@ func (f *Filter) where() (string, []any, error) {
 		add(`lower(e.requester_agency) = lower($?)`, f.Agency)
 	}
 	if f.Camera != "" {
-		add(`f.camera_id IN (SELECT id FROM camera WHERE strpos(lower(name), lower($?)) > 0 OR strpos(lower(location), lower($?)) > 0)`, f.Camera)
+		add(`e.footage_id IN (SELECT f.id FROM footage f JOIN camera c ON c.id = f.camera_id
+			WHERE strpos(lower(c.name), lower($?)) > 0 OR strpos(lower(c.location), lower($?)) > 0)`, f.Camera)
 	}
 	if f.State != "" {
 		add(recordState+` = $?`, f.State)
@@ -290,17 +292,28 @@ type keyed struct {
 
 func (k keyed) Scan(dest ...any) error { return k.rows.Scan(append(dest, k.key)...) }
 
-// Count is how many rows match f.
-func (l *Ledger) Count(ctx context.Context, f Filter) (int, error) {
+// Count is how many rows match f, counting at most upTo of them (0: all)
+// and saying whether there are more: a page says "more than 10,000"
+// rather than count half a million rows each time it is shown.
+func (l *Ledger) Count(ctx context.Context, f Filter, upTo int) (n int, more bool, err error) {
 	where, args, err := f.where()
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	var n int
-	if err := l.pool.QueryRow(ctx, `SELECT count(*)`+recordFrom+where, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("ledger: count: %w", err)
+	// The conditions name only the export and its outbox row; an outbox
+	// the filter does not use is left out of the plan (a unique LEFT JOIN).
+	q := `SELECT count(*) FROM export e LEFT JOIN outbox o ON o.id = e.outbox_id` + where
+	if upTo > 0 {
+		args = append(args, upTo+1)
+		q = fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM export e LEFT JOIN outbox o ON o.id = e.outbox_id%s LIMIT $%d) s`, where, len(args))
 	}
-	return n, nil
+	if err := l.pool.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+		return 0, false, fmt.Errorf("ledger: count: %w", err)
+	}
+	if upTo > 0 && n > upTo {
+		return upTo, true, nil
+	}
+	return n, false, nil
 }
 
 // Each calls fn with every row that matches f, in f's order, reading them

@@ -158,9 +158,19 @@ func TestSearchFilters(t *testing.T) {
 				if got := ids(t, l, f, 37); !slices.Equal(got, wantIDs) {
 					t.Fatalf("paged %d rows, want %d:\n got %v\nwant %v", len(got), len(wantIDs), head(got), head(wantIDs))
 				}
-				n, err := l.Count(ctx, f)
-				if err != nil || n != len(wantIDs) {
-					t.Fatalf("Count = %d, %v; want %d", n, err, len(wantIDs))
+				n, more, err := l.Count(ctx, f, 0)
+				if err != nil || n != len(wantIDs) || more {
+					t.Fatalf("Count = %d, %v, %v; want %d", n, more, err, len(wantIDs))
+				}
+				// Counting up to a bound stops there, and says so.
+				for _, upTo := range []int{len(wantIDs) - 1, len(wantIDs), len(wantIDs) + 1} {
+					if upTo < 1 {
+						continue
+					}
+					n, more, err := l.Count(ctx, f, upTo)
+					if err != nil || n != min(upTo, len(wantIDs)) || more != (len(wantIDs) > upTo) {
+						t.Fatalf("Count up to %d = %d, %v, %v; %d match", upTo, n, more, err, len(wantIDs))
+					}
 				}
 				var streamed []int64
 				if err := l.Each(ctx, f, func(r *ledger.Record) error { streamed = append(streamed, r.ExportID); return nil }); err != nil {
@@ -203,7 +213,7 @@ func TestSearchCursorsAreStable(t *testing.T) {
 	if len(after.Records) != 50 || after.Records[0].ExportID != before.Records[0].ExportID || after.Next != before.Next {
 		t.Fatalf("the second page moved: %d rows from %d (was %d)", len(after.Records), after.Records[0].ExportID, before.Records[0].ExportID)
 	}
-	if n, _ := l.Count(ctx, ledger.Filter{}); n != 130 {
+	if n, _, _ := l.Count(ctx, ledger.Filter{}, 0); n != 130 {
 		t.Fatalf("Count = %d, want 130", n)
 	}
 	for _, bad := range []struct{ cursor, sort string }{

@@ -176,3 +176,17 @@ func (c *Client) GetRange(t testing.TB, path, rng string) (int, []byte) {
 	}
 	return resp.StatusCode, b
 }
+
+// Stream GETs path and returns the response to read as it arrives, with
+// no overall time limit (a file of the whole ledger takes a while); the
+// caller closes its body.
+func (c *Client) Stream(t testing.TB, path string) *http.Response {
+	t.Helper()
+	hc := *c.http
+	hc.Timeout = 0
+	resp, err := hc.Get(c.base() + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	return resp
+}
