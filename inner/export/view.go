@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"sealgate/inner/ledger"
 )
 
 // Export is one request and what became of it.
@@ -86,9 +88,7 @@ type Event struct {
 
 // The outbox's states, as the export's: after queued the export is where
 // its package is.
-const exportColumns = `e.id, CASE WHEN e.state = 'queued' AND o.state = 'sending' THEN 'transferring'
-		WHEN e.state = 'queued' AND o.state = 'delivered' THEN 'delivered'
-		WHEN e.state = 'queued' AND o.state = 'refused' THEN 'refused' ELSE e.state END,
+const exportColumns = `e.id, ` + ledger.ShownStateSQL + `,
 	e.footage_id, c.id, c.name, c.location, e.reason_code, e.detail, e.requester_name, e.requester_agency, e.requester_phone, e.document_no,
 	e.recipient, e.viewing_days, e.clip_from_s, e.clip_to_s, e.transcode, e.masked, e.unmasked_reason, e.delivery, e.requested_by,
 	e.requested_at, coalesce(e.decided_by, ''), e.decided_at, e.decision_reason, e.serial, e.mask_plan_sha256, coalesce(e.package_path, ''),

@@ -65,15 +65,17 @@ type Record struct {
 	DestructionReason   string     `json:"destruction_reason,omitempty"`
 }
 
-// The search's SQL: an export with its camera, footage, copy and outbox
-// row. The state is the one the console shows (inner/export's, with the
-// outbox's after queued); received is the outer's receipt for an online
-// export, the hand-over for an offline one.
-const (
-	recordState = `CASE WHEN e.state = 'queued' AND o.state = 'sending' THEN 'transferring'
+// ShownStateSQL is an export's state as the console shows it: inner/export's,
+// with the outbox's after queued. It reads export e and its outbox row o.
+const ShownStateSQL = `CASE WHEN e.state = 'queued' AND o.state = 'sending' THEN 'transferring'
 		WHEN e.state = 'queued' AND o.state = 'delivered' THEN 'delivered'
 		WHEN e.state = 'queued' AND o.state = 'refused' THEN 'refused' ELSE e.state END`
-	recordColumns = `e.id, ` + recordState + `, c.name, c.location, e.reason_code, e.detail, e.requester_name, e.requester_agency,
+
+// The search's SQL: an export with its camera, footage, copy and outbox
+// row; received is the outer's receipt for an online export, the
+// hand-over for an offline one.
+const (
+	recordColumns = `e.id, ` + ShownStateSQL + `, c.name, c.location, e.reason_code, e.detail, e.requester_name, e.requester_agency,
 	e.requester_phone, e.document_no, e.recipient, e.viewing_days, f.file_name, e.clip_from_s, coalesce(e.clip_to_s, f.duration_s), f.started_at,
 	e.masked, e.unmasked_reason, e.masked_faces, e.masked_plates, e.masked_people, e.manual_tracks, e.excluded_tracks,
 	e.transcode, e.delivery, e.package_sha256, e.requested_by, e.requested_at, coalesce(e.decided_by, ''), e.decided_at, e.decision_reason,
@@ -194,7 +196,7 @@ func (f *Filter) where() (string, []any, error) {
 			WHERE strpos(lower(c.name), lower($?)) > 0 OR strpos(lower(c.location), lower($?)) > 0)`, f.Camera)
 	}
 	if f.State != "" {
-		add(recordState+` = $?`, f.State)
+		add(ShownStateSQL+` = $?`, f.State)
 	}
 	if f.Reason != "" {
 		add(`e.reason_code = $?`, f.Reason)
