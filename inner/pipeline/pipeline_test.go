@@ -259,6 +259,14 @@ func TestOnlineExportRunsToTheOutbox(t *testing.T) {
 	if e.PackageSHA256 == "" || e.OutboxID == nil || e.Serial == nil || e.MaskPlanSHA256 == "" {
 		t.Fatalf("export = %+v", e)
 	}
+	// The ledger has what the render masked, counted by kind (the test
+	// pattern's moving shapes are taken for some), none by hand; an
+	// unmasked export has nothing counted.
+	var faces, plates, people, manual *int
+	if err := s.pool.QueryRow(context.Background(), `SELECT masked_faces, masked_plates, masked_people, manual_tracks FROM export WHERE id = $1`,
+		id).Scan(&faces, &plates, &people, &manual); err != nil || faces == nil || plates == nil || people == nil || manual == nil || *faces < 0 || *plates < 0 || *people < 0 || *manual != 0 {
+		t.Fatalf("masking counts %v %v %v %v: %v", deref(faces), deref(plates), deref(people), deref(manual), err)
+	}
 	// The outbox holds exactly the package the export names, signed by
 	// this appliance, with the manifest's fields, and openable by the outer.
 	entries, _ := s.outbox.List(context.Background())
@@ -328,6 +336,10 @@ func TestOfflineExportWaitsWithItsPassword(t *testing.T) {
 	}
 	if pkg.Manifest.UnmaskedReason != r.Justification || pkg.Manifest.MaskPlanSHA256 == "" {
 		t.Errorf("manifest %+v", pkg.Manifest)
+	}
+	var faces *int
+	if err := s.pool.QueryRow(context.Background(), `SELECT masked_faces FROM export WHERE id = $1`, id).Scan(&faces); err != nil || faces != nil {
+		t.Errorf("an unmasked export's ledger counts faces: %v %v", faces, err)
 	}
 	if _, err := pkg.UnwrapPassword([]byte("wrong password 123")); err == nil {
 		t.Error("a wrong password opened the package")
@@ -443,4 +455,11 @@ func TestRenderCutShortCompletesOnce(t *testing.T) {
 	if states["issued"] != 1 || states["failed"] != 1 || len(rows) != 2 {
 		t.Errorf("ledger states %v", states)
 	}
+}
+
+func deref(n *int) any {
+	if n == nil {
+		return nil
+	}
+	return *n
 }
