@@ -98,7 +98,7 @@ func deref(t *time.Time) any {
 // wallClock is t as a clock in Korea reads it: Excel's dates have no time
 // zone.
 func wallClock(t time.Time) time.Time {
-	k := t.In(kst)
+	k := t.In(i18n.Zone)
 	return time.Date(k.Year(), k.Month(), k.Day(), k.Hour(), k.Minute(), k.Second(), 0, time.UTC)
 }
 
@@ -120,7 +120,7 @@ func (c *Console) ledgerFile(e echo.Context, format string) error {
 		return err
 	}
 	lang := i18n.Pick(e.Request())
-	name := "ledger-" + time.Now().In(kst).Format("20060102-150405") + "." + format
+	name := "ledger-" + time.Now().In(i18n.Zone).Format("20060102-150405") + "." + format
 	h := e.Response().Header()
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	h.Set("Cache-Control", "no-store")
@@ -164,7 +164,7 @@ func (c *Console) ledgerCSV(e echo.Context, f ledger.Filter, lang string) error 
 			case nil:
 				row[i] = ""
 			case time.Time:
-				row[i] = v.In(kst).Format(time.DateTime)
+				row[i] = v.In(i18n.Zone).Format(time.DateTime)
 			case string:
 				row[i] = defuse(v)
 			default:

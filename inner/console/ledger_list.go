@@ -22,9 +22,6 @@ import (
 // page (docs/ledger.md, "Search at scale").
 const ledgerCountUpTo = 10_000
 
-// kst is the users' time zone: the ledger's dates are days in Korea.
-var kst = time.FixedZone("KST", 9*3600)
-
 // ledgerStates are the states a ledger row can be filtered by, as the
 // console shows them.
 var ledgerStates = []string{"requested", "approved", "transcoding", "rendering", "checking", "reviewing", "sealing", "queued",
@@ -59,12 +56,12 @@ func ledgerFilter(e echo.Context) (ledger.Filter, *ledgerView, error) {
 		Requester: q.Get("requester"), Sort: q.Get("sort")}
 	var err error
 	if v.From != "" {
-		if f.From, err = time.ParseInLocation(time.DateOnly, v.From, kst); err != nil {
+		if f.From, err = time.ParseInLocation(time.DateOnly, v.From, i18n.Zone); err != nil {
 			return f, nil, echo.NewHTTPError(http.StatusBadRequest, "from: a date as YYYY-MM-DD")
 		}
 	}
 	if v.To != "" {
-		to, err := time.ParseInLocation(time.DateOnly, v.To, kst)
+		to, err := time.ParseInLocation(time.DateOnly, v.To, i18n.Zone)
 		if err != nil {
 			return f, nil, echo.NewHTTPError(http.StatusBadRequest, "to: a date as YYYY-MM-DD")
 		}

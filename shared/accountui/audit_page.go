@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"sealgate/shared/audit"
+	"sealgate/shared/i18n"
 )
 
 type auditData struct {
@@ -25,10 +26,10 @@ type auditData struct {
 // (dates, KST, until inclusive), before (paging).
 func filter(c echo.Context) audit.Filter {
 	f := audit.Filter{Actor: c.QueryParam("actor"), Action: c.QueryParam("action"), Limit: 100}
-	if t, err := time.ParseInLocation("2006-01-02", c.QueryParam("from"), kst); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02", c.QueryParam("from"), i18n.Zone); err == nil {
 		f.From = t
 	}
-	if t, err := time.ParseInLocation("2006-01-02", c.QueryParam("until"), kst); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02", c.QueryParam("until"), i18n.Zone); err == nil {
 		f.Until = t.AddDate(0, 0, 1)
 	}
 	f.Before, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
@@ -73,7 +74,7 @@ func (ui *UI) auditCSV(c echo.Context) error {
 	f.Before = 0
 	ui.audit.Append(c.Request().Context(), audit.Entry{Actor: actor(c).Name, Action: "audit.export", Remote: c.RealIP(), Detail: c.QueryString()})
 	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="audit-%s.csv"`, time.Now().In(kst).Format("20060102-150405")))
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="audit-%s.csv"`, time.Now().In(i18n.Zone).Format("20060102-150405")))
 	c.Response().WriteHeader(http.StatusOK)
 	c.Response().Write([]byte("\ufeff")) // BOM: spreadsheet programs then read Korean text as UTF-8
 	return ui.audit.WriteCSV(c.Request().Context(), c.Response(), f)

@@ -38,14 +38,12 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(kst).Format("2006-01-02 15:04:05 KST")
+		return t.In(i18n.Zone).Format("2006-01-02 15:04:05 KST")
 	},
 	"join": strings.Join,
 	"list": func(s ...string) []string { return s },
 }
 
-// kst is Korea Standard Time, the users' time zone (no daylight saving).
-var kst = time.FixedZone("KST", 9*3600)
 
 // parsePages parses each page in dir of fsys with the layout, once at
 // start: a missing or broken template stops the daemon instead of failing a
