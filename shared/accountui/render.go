@@ -44,7 +44,6 @@ var funcs = template.FuncMap{
 	"list": func(s ...string) []string { return s },
 }
 
-
 // parsePages parses each page in dir of fsys with the layout, once at
 // start: a missing or broken template stops the daemon instead of failing a
 // user later.
