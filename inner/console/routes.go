@@ -90,6 +90,7 @@ func (c *Console) routes() {
 	ui.Handle(http.MethodGet, "/ledger/copies", TraceRoles, c.ledgerCopies)
 	ui.Handle(http.MethodGet, "/ledger/:id", TraceRoles, c.ledgerShow)
 	ui.Handle(http.MethodGet, "/print.js", TraceRoles, script(printJS))
+	c.statsRoutes()
 }
 
 var (

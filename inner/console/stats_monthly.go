@@ -1,0 +1,36 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"sealgate/inner/stats"
+	"sealgate/shared/accountui"
+	"sealgate/shared/i18n"
+)
+
+// statsMonthly is a month's printable report (?month=YYYY-MM; by default
+// last month): the appliance, the print date, the totals, the charts and
+// every export requested that month.
+func (c *Console) statsMonthly(e echo.Context) error {
+	lang := i18n.Pick(e.Request())
+	now := time.Now()
+	v := statsView{Month: e.QueryParam("month"), Appliance: c.ledger.Appliance(), Printed: now}
+	p, err := stats.Month(v.Month, now)
+	if errors.Is(err, stats.ErrPeriod) {
+		return c.ui.Render(e, accountui.View{Name: "stats_month", Title: "stats.monthly", Data: v, Error: i18n.T(lang, "stats.bad_month"),
+			Status: http.StatusBadRequest})
+	}
+	ctx := e.Request().Context()
+	if v.Report, err = stats.Compute(ctx, c.db(), p); err != nil {
+		return err
+	}
+	if v.Rows, err = stats.List(ctx, c.db(), p); err != nil {
+		return err
+	}
+	v.Month, v.From, v.To, v.Charts = p.Key(), p.FirstDay(), p.LastDay(), charts(lang, v.Report)
+	return c.ui.Render(e, accountui.View{Name: "stats_month", Title: "stats.monthly", Data: v})
+}
