@@ -15,7 +15,7 @@ import (
 
 // TestComputeAgreesWithPlainRows checks every figure against the rows read
 // one by one and counted in Go, for the seeded half year, one month of it
-// and a period without exports; and pins the seeded half year's figures.
+// a period without exports and one that starts at an export's instant; and pins the seeded half year's figures.
 func TestComputeAgreesWithPlainRows(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.NewPool(t, store.Migrations())
@@ -29,7 +29,8 @@ func TestComputeAgreesWithPlainRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []stats.Period{half, march, {From: at(4, 1, 0, 0), To: at(5, 1, 0, 0)}, {From: at(6, 30, 12, 0), To: at(8, 15, 0, 0)}} {
+	for _, p := range []stats.Period{half, march, {From: at(4, 1, 0, 0), To: at(5, 1, 0, 0)},
+		{From: at(5, 1, 0, 0), To: at(6, 1, 0, 0)}, {From: at(6, 30, 12, 0), To: at(8, 15, 0, 0)}} {
 		got, err := stats.Compute(ctx, pool, p)
 		if err != nil {
 			t.Fatal(err)
