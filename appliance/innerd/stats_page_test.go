@@ -94,6 +94,10 @@ func TestStatisticsPages(t *testing.T) {
 			codesInDB(t, pool, march, april); got != want {
 			t.Errorf("%s: March list %s, database %s", lang.code, got, want)
 		}
+		// Times are the appliance's, as its months are: March 1st, midnight.
+		if got := js(`document.querySelector('#month-exports tr[data-code] td:nth-child(6)').textContent`); got != march.Format("2006-01-02 15:04:05 MST") {
+			t.Errorf("%s: the first request of March at %q", lang.code, got)
+		}
 		if got, want := bars("chart-reasons"), groupedInDB(t, pool, "reason_code", march, april, reasonOrder); got != want {
 			t.Errorf("%s: March reasons chart %s, database %s", lang.code, got, want)
 		}

@@ -2,7 +2,6 @@ package console
 
 import (
 	"html/template"
-	"time"
 
 	"sealgate/inner/stats"
 	"sealgate/shared/i18n"
@@ -15,7 +14,7 @@ type statsView struct {
 	Charts          statsCharts
 	Rows            []stats.Row // the monthly report's list
 	Appliance       uint16
-	Printed         time.Time
+	Printed         string // when, in the report's zone
 }
 
 // statsCharts are the report's charts, drawn on the server in the reader's

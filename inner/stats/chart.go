@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Bar is one bar of a chart: Key identifies it to scripts and tests
@@ -22,7 +21,7 @@ const (
 	valueWidth  = 60
 	rowHeight   = 24
 	barHeight   = 16
-	labelRunes  = 28
+	labelUnits  = 29 // half-width characters that fit labelWidth at font-size 13
 	chartMargin = 4
 )
 
@@ -65,12 +64,20 @@ func BarChart(id, title string, bars []Bar) template.HTML {
 	return template.HTML(s.String())
 }
 
-// shorten cuts a long label for the label column; the bar's title and
-// data-label keep it whole.
+// shorten cuts a long label to the label column, counting a wide
+// character (Hangul, CJK) as two; the bar's title and data-label keep it
+// whole.
 func shorten(s string) string {
-	if utf8.RuneCountInString(s) <= labelRunes {
-		return s
+	width := 0
+	for i, r := range s {
+		w := 1
+		if r >= 0x1100 {
+			w = 2
+		}
+		if width+w > labelUnits {
+			return s[:i] + "…"
+		}
+		width += w
 	}
-	r := []rune(s)
-	return string(r[:labelRunes-1]) + "…"
+	return s
 }

@@ -55,3 +55,10 @@ func List(ctx context.Context, pool *pgxpool.Pool, p Period) ([]Row, error) {
 	}
 	return rs, nil
 }
+
+// LocalLayout shows a time in the report's zone, the one its months are
+// of (time.Local), naming the zone.
+const LocalLayout = "2006-01-02 15:04:05 MST"
+
+// Requested is when the export was requested, in the local zone.
+func (r Row) Requested() string { return r.RequestedAt.In(time.Local).Format(LocalLayout) }
