@@ -3,13 +3,16 @@ package innerd_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,7 +26,8 @@ import (
 // TestStatisticsPages: an auditor opens the statistics of a half year in
 // headless Chromium; the charts' numbers are the database's, counted here
 // from its rows, in Korean and English; the monthly report of one month
-// has its totals and every export of it; an operator may see neither.
+// has its totals and every export of it, and prints on A4; an operator
+// may see neither.
 func TestStatisticsPages(t *testing.T) {
 	ctx := context.Background()
 	d, cfg, k := startConsole(t)
@@ -72,6 +76,10 @@ func TestStatisticsPages(t *testing.T) {
 		if got, want := js(`document.getElementById('total').textContent`), strconv.Itoa(countInDB(t, pool, from, to)); got != want {
 			t.Errorf("%s: total %s, database %s", lang.code, got, want)
 		}
+		if got, want := js(`document.querySelector('#chart-outcomes rect[data-key="delivered"]').dataset.value`),
+			strconv.Itoa(deliveredInDB(t, pool, from, to)); got != want {
+			t.Errorf("%s: %s delivered in the chart, database %s", lang.code, got, want)
+		}
 		label := js(`document.querySelector('#chart-reasons rect[data-key="theft"]').dataset.label`)
 		title := js(`document.querySelector('#chart-reasons title').textContent`)
 		if label != lang.theft || title != lang.others {
@@ -106,6 +114,9 @@ func TestStatisticsPages(t *testing.T) {
 			js(`document.getElementById('printed').textContent`) == "" || js(`String(!!document.getElementById('print'))`) != "true" {
 			t.Errorf("%s: report header %q", lang.code, org)
 		}
+		if lang.code == "ko" {
+			checkA4(t, b)
+		}
 		if lang.code == "en" {
 			step("switch to Korean", chromedp.Click(chromedp.CSS(`form.lang button`)), chromedp.WaitVisible(chromedp.ID("welcome")))
 		}
@@ -127,6 +138,43 @@ func TestStatisticsPages(t *testing.T) {
 	if js(`String(!!document.getElementById('chart-months'))`) != "false" {
 		t.Error("a bad period still shows charts")
 	}
+}
+
+// checkA4 prints the report to PDF as Chromium's "Save as PDF" does with
+// the page's own size: every page is A4 (595 × 842 points).
+func checkA4(t *testing.T, b context.Context) {
+	t.Helper()
+	yes := true
+	pdf, err := chromedp.Call(b, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: &yes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boxes := regexp.MustCompile(`/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]`).FindAllSubmatch(pdf.Data, -1)
+	if len(boxes) == 0 {
+		t.Fatalf("no page in the printed report (%d bytes)", len(pdf.Data))
+	}
+	for _, m := range boxes {
+		w, _ := strconv.ParseFloat(string(m[1]), 64)
+		h, _ := strconv.ParseFloat(string(m[2]), 64)
+		if math.Abs(w-595.3) > 2 || math.Abs(h-841.9) > 2 {
+			t.Errorf("a printed page is %.1f × %.1f points, not A4", w, h)
+		}
+	}
+}
+
+// deliveredInDB counts the delivered exports requested in [from, to):
+// online ones whose outbox row is delivered, offline ones handed over.
+func deliveredInDB(t *testing.T, pool *pgxpool.Pool, from, to time.Time) int {
+	var online, offline int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM export WHERE delivery = 'online' AND requested_at >= $1 AND requested_at < $2
+		AND outbox_id IN (SELECT id FROM outbox WHERE state = 'delivered')`, from, to).Scan(&online); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM export WHERE delivery = 'offline' AND state = 'delivered'
+		AND requested_at >= $1 AND requested_at < $2`, from, to).Scan(&offline); err != nil {
+		t.Fatal(err)
+	}
+	return online + offline
 }
 
 // seedStats seeds exports in the first half of 2026, in the appliance's
