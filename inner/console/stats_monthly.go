@@ -18,7 +18,7 @@ import (
 func (c *Console) statsMonthly(e echo.Context) error {
 	lang := i18n.Pick(e.Request())
 	now := time.Now()
-	v := statsView{Month: e.QueryParam("month"), Appliance: c.ledger.Appliance(), Printed: now.In(time.Local).Format(stats.LocalLayout)}
+	v := statsView{Month: e.QueryParam("month"), Site: c.siteName(), Printed: now.In(i18n.Zone).Format(stats.LocalLayout)}
 	p, err := stats.Month(v.Month, now)
 	if errors.Is(err, stats.ErrPeriod) {
 		return c.ui.Render(e, accountui.View{Name: "stats_month", Title: "stats.monthly", Data: v, Error: i18n.T(lang, "stats.bad_month"),

@@ -13,8 +13,8 @@ type statsView struct {
 	Report          *stats.Report
 	Charts          statsCharts
 	Rows            []stats.Row // the monthly report's list
-	Appliance       uint16
-	Printed         string // when, in the report's zone
+	Site            string      // config site_name, or the appliance
+	Printed         string      // when, in the report's zone
 }
 
 // statsCharts are the report's charts, drawn on the server in the reader's

@@ -37,7 +37,7 @@ func BenchmarkCompute500k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := stats.Period{From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.Local), To: time.Date(2025, 1, 1, 0, 0, 0, 0, time.Local)}
+	p := stats.Period{From: time.Date(2024, 1, 1, 0, 0, 0, 0, kst), To: time.Date(2025, 1, 1, 0, 0, 0, 0, kst)}
 	b.ResetTimer()
 	for b.Loop() {
 		r, err := stats.Compute(ctx, pool, p)

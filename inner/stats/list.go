@@ -3,6 +3,7 @@ package stats
 import (
 	"context"
 	"fmt"
+	"sealgate/shared/i18n"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -57,8 +58,8 @@ func List(ctx context.Context, pool *pgxpool.Pool, p Period) ([]Row, error) {
 }
 
 // LocalLayout shows a time in the report's zone, the one its months are
-// of (time.Local), naming the zone.
+// of (i18n.Zone), naming the zone.
 const LocalLayout = "2006-01-02 15:04:05 MST"
 
 // Requested is when the export was requested, in the local zone.
-func (r Row) Requested() string { return r.RequestedAt.In(time.Local).Format(LocalLayout) }
+func (r Row) Requested() string { return r.RequestedAt.In(i18n.Zone).Format(LocalLayout) }

@@ -8,11 +8,12 @@ package stats
 import (
 	"errors"
 	"fmt"
+	"sealgate/shared/i18n"
 	"time"
 )
 
 // Period is a half-open span of time [From, To). Calendar days and months
-// are those of the appliance's local time zone (time.Local).
+// are those of the appliance's users' time zone (i18n.Zone, Korea).
 type Period struct {
 	From, To time.Time
 }
@@ -34,20 +35,20 @@ const (
 // eleven months before now's; an empty to is now's day: by default the
 // last twelve calendar months, the current one so far.
 func Days(from, to string, now time.Time) (Period, error) {
-	now = now.In(time.Local)
+	now = now.In(i18n.Zone)
 	var p Period
 	if from == "" {
-		p.From = time.Date(now.Year(), now.Month()-11, 1, 0, 0, 0, 0, time.Local)
+		p.From = time.Date(now.Year(), now.Month()-11, 1, 0, 0, 0, 0, i18n.Zone)
 	} else {
-		t, err := time.ParseInLocation(DateLayout, from, time.Local)
+		t, err := time.ParseInLocation(DateLayout, from, i18n.Zone)
 		if err != nil {
 			return Period{}, fmt.Errorf("%w: from %q is not a date (YYYY-MM-DD)", ErrPeriod, from)
 		}
 		p.From = t
 	}
-	last := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.Local)
+	last := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, i18n.Zone)
 	if to != "" {
-		t, err := time.ParseInLocation(DateLayout, to, time.Local)
+		t, err := time.ParseInLocation(DateLayout, to, i18n.Zone)
 		if err != nil {
 			return Period{}, fmt.Errorf("%w: to %q is not a date (YYYY-MM-DD)", ErrPeriod, to)
 		}
@@ -60,10 +61,10 @@ func Days(from, to string, now time.Time) (Period, error) {
 // Month is the calendar month s (YYYY-MM); an empty s is the month before
 // now's, the one a monthly report is usually filed for.
 func Month(s string, now time.Time) (Period, error) {
-	now = now.In(time.Local)
-	start := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, time.Local)
+	now = now.In(i18n.Zone)
+	start := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, i18n.Zone)
 	if s != "" {
-		t, err := time.ParseInLocation(MonthLayout, s, time.Local)
+		t, err := time.ParseInLocation(MonthLayout, s, i18n.Zone)
 		if err != nil {
 			return Period{}, fmt.Errorf("%w: month %q is not YYYY-MM", ErrPeriod, s)
 		}
@@ -88,8 +89,8 @@ func (p Period) Check() error {
 // period: the first and last may be partial.
 func (p Period) Months() []Period {
 	var ms []Period
-	from := p.From.In(time.Local)
-	start := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.Local)
+	from := p.From.In(i18n.Zone)
+	start := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, i18n.Zone)
 	for ; start.Before(p.To) && len(ms) <= MaxMonths; start = start.AddDate(0, 1, 0) {
 		m := Period{From: start, To: start.AddDate(0, 1, 0)}
 		if m.From.Before(p.From) {
@@ -104,10 +105,10 @@ func (p Period) Months() []Period {
 }
 
 // LastDay is the period's last day as a form gives it (To is exclusive).
-func (p Period) LastDay() string { return p.To.In(time.Local).Add(-time.Nanosecond).Format(DateLayout) }
+func (p Period) LastDay() string { return p.To.In(i18n.Zone).Add(-time.Nanosecond).Format(DateLayout) }
 
 // FirstDay is the period's first day as a form gives it.
-func (p Period) FirstDay() string { return p.From.In(time.Local).Format(DateLayout) }
+func (p Period) FirstDay() string { return p.From.In(i18n.Zone).Format(DateLayout) }
 
 // Key is a month's YYYY-MM.
-func (p Period) Key() string { return p.From.In(time.Local).Format(MonthLayout) }
+func (p Period) Key() string { return p.From.In(i18n.Zone).Format(MonthLayout) }

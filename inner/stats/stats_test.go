@@ -18,14 +18,11 @@ import (
 	"sealgate/shared/pgdb/pgtest"
 )
 
-// kst is the appliance's zone in these tests, so a month's edge in local
-// time is not a month's edge in UTC.
+// kst is the users' zone (i18n.Zone), so a month's edge in Korea is not a
+// month's edge in UTC, where these tests run.
 var kst = time.FixedZone("KST", 9*3600)
 
-func TestMain(m *testing.M) {
-	time.Local = kst
-	os.Exit(pgtest.Main(m))
-}
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 func at(month time.Month, day, hour, minute int) time.Time {
 	return time.Date(2026, month, day, hour, minute, 0, 0, kst)
