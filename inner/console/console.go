@@ -122,6 +122,7 @@ type Console struct {
 	views    viewGrants
 	raw      *rawViews
 	site     string
+	db       *pgxpool.Pool // for the statistics' read-only queries
 }
 
 // New builds the console and adds its routes to cfg.UI. It removes uploads
@@ -135,7 +136,7 @@ func New(cfg Config) (*Console, error) {
 	c := &Console{ui: cfg.UI, audit: cfg.Audit, ledger: cfg.Ledger, reviews: ws,
 		workers: review.NewPool(maxWorkers, workerIdle), analyser: review.NewAnalyser(ws, cfg.Log.With(slog.String("component", "review"))),
 		keyDir: cfg.KeyDir, tmpDir: filepath.Join(cfg.DataDir, "tmp"), busy: make(chan struct{}, 1), xlsx: make(chan struct{}, 1), log: cfg.Log,
-		workflow: cfg.Workflow, uploads: cfg.Uploads, live: newLive(cfg.DB), workDir: cfg.WorkDir, signer: cfg.Signer, site: cfg.SiteName,
+		workflow: cfg.Workflow, uploads: cfg.Uploads, live: newLive(cfg.DB), workDir: cfg.WorkDir, signer: cfg.Signer, site: cfg.SiteName, db: cfg.DB,
 		raw: newRawViews(cfg.Audit, cfg.Log.With(slog.String("component", "review")))}
 	if err := os.MkdirAll(c.tmpDir, 0o700); err != nil {
 		return nil, fmt.Errorf("console: %w", err)

@@ -25,10 +25,10 @@ func (c *Console) statsMonthly(e echo.Context) error {
 			Status: http.StatusBadRequest})
 	}
 	ctx := e.Request().Context()
-	if v.Report, err = stats.Compute(ctx, c.db(), p); err != nil {
+	if v.Report, err = stats.Compute(ctx, c.db, p); err != nil {
 		return err
 	}
-	if v.Rows, err = stats.List(ctx, c.db(), p); err != nil {
+	if v.Rows, err = stats.List(ctx, c.db, p); err != nil {
 		return err
 	}
 	v.Month, v.From, v.To, v.Charts = p.Key(), p.FirstDay(), p.LastDay(), charts(lang, v.Report)

@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"net/http"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 )
 
@@ -27,6 +26,3 @@ func statsStyle(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-cache")
 	return c.Blob(http.StatusOK, "text/css; charset=utf-8", statsCSS)
 }
-
-// db is the console's database (Config.DB), which live holds.
-func (c *Console) db() *pgxpool.Pool { return c.live.pool }

@@ -23,7 +23,7 @@ func (c *Console) statsShow(e echo.Context) error {
 		return c.ui.Render(e, accountui.View{Name: "stats", Title: "stats.title", Data: v, Error: i18n.T(lang, "stats.bad_period"),
 			Status: http.StatusBadRequest})
 	}
-	if v.Report, err = stats.Compute(e.Request().Context(), c.db(), p); err != nil {
+	if v.Report, err = stats.Compute(e.Request().Context(), c.db, p); err != nil {
 		return err
 	}
 	v.From, v.To, v.Charts = p.FirstDay(), p.LastDay(), charts(lang, v.Report)
