@@ -13,7 +13,7 @@ import (
 )
 
 // statsMonthly is a month's printable report (?month=YYYY-MM; by default
-// last month): the appliance, the print date, the totals, the charts and
+// last month): the site, the print date, the totals, the charts and
 // every export requested that month.
 func (c *Console) statsMonthly(e echo.Context) error {
 	lang := i18n.Pick(e.Request())

@@ -3,11 +3,12 @@ package stats
 import (
 	"context"
 	"fmt"
-	"sealgate/shared/i18n"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"sealgate/shared/i18n"
 )
 
 // Row is one export in a monthly report's list.

@@ -8,8 +8,9 @@ package stats
 import (
 	"errors"
 	"fmt"
-	"sealgate/shared/i18n"
 	"time"
+
+	"sealgate/shared/i18n"
 )
 
 // Period is a half-open span of time [From, To). Calendar days and months
