@@ -76,8 +76,9 @@
 // # Status queries (one stream, opened by the inner)
 //
 //	inner → outer  Query        "SGT2" | 0x02 | package SHA-256 (32)                                        37 bytes
-//	outer → inner  StatusReply  "SGD2" | state (1) | reason (1) | package SHA-256 (32) | destroyed at,
-//	                            unix seconds (8) | SHA-256 of the reason text (32) | Ed25519 signature (64) 142 bytes
+//	outer → inner  StatusReply  "SGD3" | state (1) | reason (1) | package SHA-256 (32) | destroyed at,
+//	                            unix seconds (8) | SHA-256 of the reason text (32) | first viewed, unix
+//	                            seconds (8) | downloads (4) | plays (4) | Ed25519 signature (64)         158 bytes
 //
 // The receiver tells a query from an offer by the type byte after the
 // magic ([ReadRequest]). It answers from its packages table: held,
@@ -87,10 +88,15 @@
 // answered unknown, as one never received is. An outer that cannot read
 // its records resets the stream ([CodeUnavailable]) and the inner asks
 // again later. The signature, by the outer's transfer key, covers
-// "sealgate transfer v2 destruction status" ‖ 0x00 ‖ the first 78 bytes,
+// "sealgate transfer v3 destruction status" ‖ 0x00 ‖ the first 94 bytes,
 // so a status reply and a lane's Reply can never stand for each other.
+// The use counts are the export ledger's delivery columns: when an
+// addressed officer first downloaded or played the package, the downloads
+// that began at its first byte (a resumed one is the same download), and
+// the plays the license service released.
 // [ParseStatusReply] accepts exactly this: held and unknown carry no
-// reason, time or text hash; destroyed carries a reason and a time. A
+// reason, time or text hash; destroyed carries a reason and a time;
+// unknown carries no use, and counts need a first view. A
 // destroyed reply is the destruction receipt the inner keeps
 // ([VerifyDestruction] checks it again later). The outer still opens
 // nothing: the inner asks, on its own connections, when it chooses.
@@ -108,10 +114,10 @@ package transfer
 import "time"
 
 // ALPN names the protocol and its version in the TLS handshake.
-const ALPN = "sealgate-transfer/2"
+const ALPN = "sealgate-transfer/3"
 
 // ProtocolVersion is bumped with any wire-incompatible change.
-const ProtocolVersion = 2
+const ProtocolVersion = 3
 
 // KeepAlive is how often an idle connection sends a PING.
 const KeepAlive = 5 * time.Second

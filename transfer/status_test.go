@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"testing"
 	"time"
@@ -16,7 +17,8 @@ var destroyedAt = time.Date(2026, 12, 7, 9, 30, 0, 0, time.UTC)
 
 func destroyedReply() transfer.StatusReply {
 	return transfer.StatusReply{State: transfer.StateDestroyed, Reason: transfer.DestroyRevoked, SHA256: sum,
-		DestroyedAt: destroyedAt, ReasonSHA256: sha256.Sum256([]byte("revoked: 수사 종결"))}
+		DestroyedAt: destroyedAt, ReasonSHA256: sha256.Sum256([]byte("revoked: 수사 종결")),
+		Use: transfer.Use{FirstViewed: destroyedAt.Add(-48 * time.Hour), Downloads: 2, Plays: 3}}
 }
 
 func TestStatusReplyRoundTripAndRefusals(t *testing.T) {
@@ -75,6 +77,12 @@ func TestStatusReplyRoundTripAndRefusals(t *testing.T) {
 		{"unknown state", mk(func(r *transfer.StatusReply) { r.State = 4 }), pub, sum},
 		{"no state", mk(func(r *transfer.StatusReply) { r.State = 0 }), pub, sum},
 		{"unknown reason", mk(func(r *transfer.StatusReply) { r.Reason = 4 }), pub, sum},
+		{"viewed after its destruction", mk(func(r *transfer.StatusReply) { r.FirstViewed = destroyedAt.Add(time.Second) }), pub, sum},
+		{"counts without a first view", mk(func(r *transfer.StatusReply) { r.FirstViewed = time.Time{} }), pub, sum},
+		{"a count past any clip's", mk(func(r *transfer.StatusReply) { r.Plays = 1<<24 + 1 }), pub, sum},
+		{"unknown yet used", transfer.StatusReply{State: transfer.StateUnknown, SHA256: sum,
+			Use: transfer.Use{FirstViewed: destroyedAt, Downloads: 1}}.Sign(priv), pub, sum},
+		{"a protocol 2 reply on the wire", v2Receipt(priv), pub, sum},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := transfer.ParseStatusReply(tc.b, tc.key, tc.want); !errors.Is(err, transfer.ErrProtocol) {
@@ -87,6 +95,38 @@ func TestStatusReplyRoundTripAndRefusals(t *testing.T) {
 		bad[i] ^= 0x40
 		if _, err := transfer.ParseStatusReply(bad, pub, sum); err == nil {
 			t.Fatalf("flipped byte %d accepted", i)
+		}
+	}
+}
+
+// v2Receipt is a destruction receipt as protocol 2 signed it: no use counts.
+func v2Receipt(priv ed25519.PrivateKey) []byte {
+	r := destroyedReply()
+	b := append([]byte("SGD2"), byte(r.State), byte(r.Reason))
+	b = append(b, r.SHA256[:]...)
+	b = binary.BigEndian.AppendUint64(b, uint64(r.DestroyedAt.Unix()))
+	b = append(b, r.ReasonSHA256[:]...)
+	return append(b, ed25519.Sign(priv, append([]byte("sealgate transfer v2 destruction status\x00"), b...))...)
+}
+
+// A destruction receipt kept before protocol 3 still verifies, with no
+// use; under another key, or altered, it does not.
+func TestVerifyDestructionKeptUnderProtocol2(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	old := v2Receipt(priv)
+	r, err := transfer.VerifyDestruction(old, pub, sum)
+	if want := destroyedReply(); err != nil || r.Use != (transfer.Use{}) || r.Reason != want.Reason || !r.DestroyedAt.Equal(want.DestroyedAt) {
+		t.Fatalf("a protocol 2 receipt: %+v, %v", r, err)
+	}
+	other, _, _ := ed25519.GenerateKey(rand.Reader)
+	if _, err := transfer.VerifyDestruction(old, other, sum); !errors.Is(err, transfer.ErrProtocol) {
+		t.Fatalf("a protocol 2 receipt under another key: %v", err)
+	}
+	for i := range old {
+		bad := bytes.Clone(old)
+		bad[i] ^= 0x40
+		if _, err := transfer.VerifyDestruction(bad, pub, sum); err == nil {
+			t.Fatalf("a protocol 2 receipt with byte %d flipped verified", i)
 		}
 	}
 }
@@ -131,10 +171,12 @@ func FuzzStatusReply(f *testing.F) {
 		{State: transfer.StateDestroyed, Reason: transfer.DestroyExpired, SHA256: sum, DestroyedAt: destroyedAt, ReasonSHA256: [32]byte{7}},
 		{State: transfer.StateDestroyed, Reason: transfer.DestroyOther, SHA256: sum, DestroyedAt: time.Unix(1, 0)},
 		{State: transfer.StateHeld, SHA256: sum},
+		{State: transfer.StateHeld, SHA256: sum, Use: transfer.Use{FirstViewed: destroyedAt, Downloads: 1, Plays: 9}},
 		{State: transfer.StateUnknown, SHA256: sum},
 	} {
 		f.Add(r.Sign(priv))
 	}
+	f.Add(v2Receipt(priv))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := transfer.ParseStatusReply(b, pub, sum)
 		if err != nil {

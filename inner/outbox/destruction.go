@@ -29,13 +29,19 @@ type Destruction struct {
 	QueriedAt     *time.Time `json:"queried_at,omitempty"`
 	NextQueryAt   *time.Time `json:"next_query_at,omitempty"`
 	QueryError    string     `json:"query_error,omitempty"`
+	// What the addressed officers did with it, as of QueriedAt.
+	FirstViewedAt *time.Time `json:"first_viewed_at,omitempty"`
+	Downloads     int        `json:"downloads"`
+	Plays         int        `json:"plays"`
 }
 
 const destructionColumns = `destroyed_at, destruction_verified, coalesce(destruction_reason, ''),
-	coalesce(encode(destruction_receipt, 'hex'), ''), coalesce(outer_state, ''), queried_at, next_query_at, query_error`
+	coalesce(encode(destruction_receipt, 'hex'), ''), coalesce(outer_state, ''), queried_at, next_query_at, query_error,
+	first_viewed_at, downloads, plays`
 
 func (d *Destruction) fields() []any {
-	return []any{&d.DestroyedAt, &d.Verified, &d.Reason, &d.SignedReceipt, &d.OuterState, &d.QueriedAt, &d.NextQueryAt, &d.QueryError}
+	return []any{&d.DestroyedAt, &d.Verified, &d.Reason, &d.SignedReceipt, &d.OuterState, &d.QueriedAt, &d.NextQueryAt, &d.QueryError,
+		&d.FirstViewedAt, &d.Downloads, &d.Plays}
 }
 
 var _ send.Receipts = Sending{}
@@ -72,7 +78,9 @@ func (o *Outbox) DueForQuery(ctx context.Context, now time.Time, n int) ([]send.
 // Answered implements send.Receipts: the reply is verified here again,
 // against outerKey and the package's own SHA-256, and nothing is recorded
 // unless it verifies. A destruction is recorded once, with its receipt,
-// in one transaction with its audit entry.
+// in one transaction with its audit entry. Every answer records the
+// package's use as the outer counted it (the counts only grow there; a
+// reply from before a newer one cannot lower them here).
 func (o *Outbox) Answered(ctx context.Context, id int64, signed []byte, outerKey ed25519.PublicKey, next time.Time) error {
 	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
 		var raw []byte
@@ -90,6 +98,15 @@ func (o *Outbox) Answered(ctx context.Context, id int64, signed []byte, outerKey
 		if verified {
 			return nil // another node recorded it
 		}
+		var viewed *time.Time
+		if !rep.FirstViewed.IsZero() {
+			viewed = &rep.FirstViewed
+		}
+		if _, err := tx.Exec(ctx, `UPDATE outbox SET first_viewed_at = least(first_viewed_at, $2::timestamptz),
+			downloads = greatest(downloads, $3), plays = greatest(plays, $4) WHERE id = $1`,
+			id, viewed, int(rep.Downloads), int(rep.Plays)); err != nil {
+			return fmt.Errorf("outbox: record a package's use: %w", err)
+		}
 		if rep.State != transfer.StateDestroyed {
 			_, err := tx.Exec(ctx, `UPDATE outbox SET outer_state = $2, queried_at = now(), next_query_at = $3, query_error = '' WHERE id = $1`,
 				id, rep.State.String(), next)
@@ -104,8 +121,8 @@ func (o *Outbox) Answered(ctx context.Context, id int64, signed []byte, outerKey
 			return fmt.Errorf("outbox: record a destruction receipt: %w", err)
 		}
 		return o.audit.AppendTx(ctx, tx, audit.Entry{Actor: "system", Action: "transfer.destroyed", Target: hex.EncodeToString(sum[:]),
-			Detail: fmt.Sprintf("the outer destroyed the package at %s (%s; reason text sha256:%x); receipt %x",
-				rep.DestroyedAt.Format(time.RFC3339), rep.Reason, rep.ReasonSHA256, signed)})
+			Detail: fmt.Sprintf("the outer destroyed the package at %s (%s; reason text sha256:%x) after %d downloads and %d plays; receipt %x",
+				rep.DestroyedAt.Format(time.RFC3339), rep.Reason, rep.ReasonSHA256, rep.Downloads, rep.Plays, signed)})
 	})
 }
 

@@ -64,12 +64,12 @@ func waitFor(t *testing.T, what string, within time.Duration, ok func() bool) {
 // TestDestructionReceiptsOverTheLink runs a real sender on the outbox
 // against a real receiver with the outer's packages table, over loopback
 // QUIC through a link that can be cut. Two packages are delivered and
-// first asked about when their windows end, or six hours on (a
-// revocation); the outer revokes one. With the link cut the round's
+// first asked about ten minutes on; the officer downloads them and the
+// outer revokes one. With the link cut the round's
 // queries fail and record nothing but a retry; once it is back the next
 // round records the revoked package's verified receipt, in one
 // transaction with its audit entry, and the other package as held, to be
-// asked again later.
+// asked again later; both with the downloads the outer counted.
 func TestDestructionReceiptsOverTheLink(t *testing.T) {
 	ctx := context.Background()
 	ob, pool := newOutbox(t)
@@ -102,16 +102,23 @@ func TestDestructionReceiptsOverTheLink(t *testing.T) {
 		return entry(t, ob, revoked).State == "delivered" && entry(t, ob, held).State == "delivered"
 	})
 	e := entry(t, ob, revoked)
-	if e.NextQueryAt == nil || e.NextQueryAt.Sub(*e.DeliveredAt) < send.QueryEarly-time.Minute || e.NextQueryAt.Sub(*e.DeliveredAt) > send.QueryEarly {
+	if e.NextQueryAt == nil || e.NextQueryAt.Sub(*e.DeliveredAt) < send.QueryEvery-time.Minute || e.NextQueryAt.Sub(*e.DeliveredAt) > send.QueryEvery {
 		t.Fatalf("first status query at %v for a package delivered at %v", e.NextQueryAt, e.DeliveredAt)
 	}
 	if e.DestroyedAt != nil || e.Verified || e.OuterState != "" {
 		t.Fatalf("a package just delivered: %+v", e.Destruction)
 	}
+	// The officer downloads the one twice before it is revoked, the other once.
+	viewed := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+	for _, sum := range []string{revoked, revoked, held} {
+		if err := p.Records.Downloaded(ctx, sum, viewed); err != nil {
+			t.Fatal(err)
+		}
+	}
 	p.Revoke(t, revoked, "수사 종결 (공문 2026-91)")
 
 	proxy.Cut()
-	ahead.Store(int64(send.QueryEarly + time.Hour)) // past the early query, inside the window
+	ahead.Store(int64(send.QueryEvery + time.Hour)) // past the first query, inside the window
 	waitFor(t, "a query that fails on the cut link", 30*time.Second, func() bool { return entry(t, ob, revoked).QueryError != "" })
 	if e := entry(t, ob, revoked); e.Verified || e.DestroyedAt != nil || e.SignedReceipt != "" {
 		t.Fatalf("a query that was not answered recorded %+v", e.Destruction)
@@ -128,6 +135,9 @@ func TestDestructionReceiptsOverTheLink(t *testing.T) {
 		e.NextQueryAt != nil || e.QueryError != "" {
 		t.Fatalf("recorded %+v for the outer's %v", e.Destruction, rec.Destroyed)
 	}
+	if e.Downloads != 2 || e.Plays != 0 || e.FirstViewedAt == nil || !e.FirstViewedAt.Equal(viewed) {
+		t.Fatalf("the revoked package's use: first viewed %v, %d downloads, %d plays", e.FirstViewedAt, e.Downloads, e.Plays)
+	}
 	outerKey := p.Outer.Transfer.PrivateKey.(ed25519.PrivateKey).Public().(ed25519.PublicKey)
 	if rep, err := ob.VerifyDestruction(ctx, revoked, outerKey); err != nil || rep.Reason != transfer.DestroyRevoked ||
 		rep.ReasonSHA256 != sha256.Sum256([]byte(rec.DestroyedReason)) {
@@ -138,7 +148,8 @@ func TestDestructionReceiptsOverTheLink(t *testing.T) {
 		t.Fatalf("the kept receipt against another key: %v", err)
 	}
 	waitFor(t, "the held package answered", 30*time.Second, func() bool { return entry(t, ob, held).OuterState == "held" })
-	if h := entry(t, ob, held); h.Verified || h.DestroyedAt != nil || h.NextQueryAt == nil || !h.NextQueryAt.After(clock()) {
+	if h := entry(t, ob, held); h.Verified || h.DestroyedAt != nil || h.NextQueryAt == nil || !h.NextQueryAt.After(clock()) ||
+		h.Downloads != 1 || h.FirstViewedAt == nil || !h.FirstViewedAt.Equal(viewed) {
 		t.Fatalf("the held package: %+v", h.Destruction)
 	}
 	var audited int

@@ -225,8 +225,11 @@ func (o *Outbox) Delivered(ctx context.Context, id int64, res send.Result) error
 			receipt = $3 WHERE id = $1 RETURNING sha256, view_until`, id, res.Resumed, res.Receipt, now).Scan(&sum, &until); err != nil {
 			return fmt.Errorf("outbox: delivered: %w", err)
 		}
-		// The first status query: when its window ends, or sooner (a revocation).
-		if _, err := tx.Exec(ctx, `UPDATE outbox SET next_query_at = $2 WHERE id = $1`, id, send.NextQuery(now, now, deref(until))); err != nil {
+		// The first status query: soon, when the officer may have opened
+		// it, or when its window ends if that is sooner; the sender's
+		// schedule (send.NextQuery) follows from its answer.
+		if _, err := tx.Exec(ctx, `UPDATE outbox SET next_query_at = $2 WHERE id = $1`,
+			id, send.NextQuery(now, now, deref(until), send.QueryEvery)); err != nil {
 			return fmt.Errorf("outbox: schedule the status query: %w", err)
 		}
 		return o.audit.AppendTx(ctx, tx, audit.Entry{Actor: "system", Action: "transfer.deliver", Target: hex.EncodeToString(sum),

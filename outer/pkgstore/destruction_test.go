@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -95,5 +96,72 @@ func TestFateOfPackages(t *testing.T) {
 	}
 	if got := pkgstore.DestroyReason("cli", "retention policy"); got != transfer.DestroyOther {
 		t.Fatalf("another destruction: %s", got)
+	}
+}
+
+// Fate carries a package's use: the downloads counted, the plays the
+// license service released, and the first of either; a package nobody
+// opened has none, and every reply is one the inner's parser accepts.
+func TestFateCountsUse(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewPool(t, store.Migrations())
+	key := make([]byte, 32)
+	rand.Read(key)
+	records := pkgstore.New(pool, audit.New(pool, key))
+	dir, err := pkgstore.OpenDir(t.TempDir(), records)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	keep := func(body string) [32]byte {
+		sum, data := arrive(t, dir, body)
+		m := &seal.Manifest{ExportCode: "SG-2026-000032", Recipient: seal.Recipient{Name: "officer.kim"}, ViewFrom: now.Add(-time.Hour), ViewUntil: now.Add(time.Hour)}
+		if err := dir.Keep(ctx, "city-hall", sum, int64(len(body)), data, m); err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	used, unopened := keep("opened twice, played twice"), keep("never opened")
+	id := hex.EncodeToString(used[:])
+	for _, at := range []time.Time{now.Add(-20 * time.Minute), now.Add(-5 * time.Minute)} {
+		if err := records.Downloaded(ctx, id, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, at := range []time.Time{now.Add(-30 * time.Minute), now.Add(-time.Minute)} {
+		if _, err := pool.Exec(ctx, `INSERT INTO plays (package, account, session, released_at) VALUES ($1, 'officer.kim', '\x01', $2)`, used[:], at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := records.Downloaded(ctx, "not a package", now); !errors.Is(err, pkgstore.ErrNotFound) {
+		t.Fatalf("a download of no package: %v", err)
+	}
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	for _, tc := range []struct {
+		name string
+		sum  [32]byte
+		want transfer.Use
+	}{
+		{"used", used, transfer.Use{FirstViewed: now.Add(-30 * time.Minute), Downloads: 2, Plays: 2}},
+		{"unopened", unopened, transfer.Use{}},
+	} {
+		_, rep, err := records.Fate(ctx, tc.sum)
+		if err != nil || rep.Use != tc.want {
+			t.Fatalf("%s: %+v, %v; want %+v", tc.name, rep.Use, err, tc.want)
+		}
+		if got, err := transfer.ParseStatusReply(rep.Sign(priv), pub, tc.sum); err != nil || got.Use != tc.want {
+			t.Fatalf("%s: the signed reply parses as %+v, %v", tc.name, got.Use, err)
+		}
+	}
+	// Revoked, its receipt keeps the final counts.
+	if _, err := expiry.Revoke(ctx, records, "admin.lee", id, "수사 종결"); err != nil {
+		t.Fatal(err)
+	}
+	_, rep, err := records.Fate(ctx, used)
+	if err != nil || rep.State != transfer.StateDestroyed || rep.Downloads != 2 || rep.Plays != 2 {
+		t.Fatalf("revoked: %+v, %v", rep, err)
+	}
+	if _, err := transfer.VerifyDestruction(rep.Sign(priv), pub, used); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,9 +1,11 @@
 package portal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"regexp"
@@ -92,7 +94,24 @@ func (p *Portal) packageDownload(c echo.Context) error {
 	http.ServeContent(w, c.Request(), name, st.ModTime(), f)
 	p.metrics.bytes.Add(float64(w.Written))
 	p.metrics.downloads.WithLabelValues(result(w.Status)).Inc()
+	if firstByte(c.Request(), w.Status) {
+		// Counted even when the officer's end hung up: the ledger's
+		// downloads are those begun (docs/portal.md, "Download").
+		if err := p.cfg.Store.Downloaded(context.WithoutCancel(ctx), pk.ID, now); err != nil {
+			p.cfg.Log.Error("count a download", slog.String("package", pk.ID), slog.Any("error", err))
+		}
+	}
 	return nil
+}
+
+// firstByte says a served request began a download: the whole file, or a
+// range from byte 0. A resumed download's later ranges are the same one.
+func firstByte(r *http.Request, status int) bool {
+	if r.Method != http.MethodGet {
+		return false
+	}
+	return status == http.StatusOK ||
+		status == http.StatusPartialContent && strings.HasPrefix(strings.TrimSpace(r.Header.Get("Range")), "bytes=0-")
 }
 
 // result names a served request for the downloads metric.

@@ -179,6 +179,10 @@ type InnerTransfer struct {
 	Streams       int    `yaml:"streams"`        // packages sent in parallel
 	Connections   int    `yaml:"connections"`    // QUIC connections a package's lanes spread across
 	BandwidthMbps int    `yaml:"bandwidth_mbps"` // cap on the link; 0: none
+	// StatusEvery is how often a delivered package inside its viewing
+	// window is asked about: a revocation, its downloads and plays for
+	// the ledger (docs/transfer.md, "Destruction receipts").
+	StatusEvery time.Duration `yaml:"status_every"`
 }
 
 // Outer is sealgate-outer's configuration.
@@ -253,7 +257,7 @@ func LoadInner(path string, environ []string) (*Inner, error) {
 		Base:            defaultBase("/var/lib/sealgate-inner", "127.0.0.1:9101"),
 		ApplianceNumber: 1,
 		Console:         HTTPS{Listen: "127.0.0.1:8443"},
-		Transfer:        InnerTransfer{Streams: 4, Connections: 64},
+		Transfer:        InnerTransfer{Streams: 4, Connections: 64, StatusEvery: time.Hour},
 		Footage:         Footage{RetentionDays: 30},
 		Pipeline:        Pipeline{Workers: 1, ReleaseCheck: ReleaseOnSuspects},
 		Children:        Children{User: "sealgate-child", MemoryMB: 4096, CPUTime: 6 * time.Hour},
@@ -455,6 +459,9 @@ func (t *InnerTransfer) validate(path string) error {
 	}
 	if t.BandwidthMbps < 0 {
 		bad("bandwidth_mbps", errors.New("must not be negative"))
+	}
+	if t.StatusEvery < time.Minute || t.StatusEvery > 24*time.Hour {
+		bad("status_every", fmt.Errorf("%s is outside 1m…24h", t.StatusEvery))
 	}
 	return errors.Join(errs...)
 }

@@ -39,6 +39,9 @@ type Config struct {
 	// their schedule (default time.Now).
 	QueryPoll  time.Duration
 	QueryRetry time.Duration
+	// QueryEarly is how often a package inside its viewing window is
+	// asked about (default QueryEarly).
+	QueryEarly time.Duration
 	Clock      func() time.Time
 	Log        *slog.Logger
 }
@@ -64,6 +67,9 @@ func New(cfg Config, q Queue, reg prometheus.Registerer) *Sender {
 	}
 	if cfg.QueryPoll <= 0 {
 		cfg.QueryPoll = time.Minute
+	}
+	if cfg.QueryEarly <= 0 {
+		cfg.QueryEarly = QueryEarly
 	}
 	if cfg.QueryRetry <= 0 {
 		cfg.QueryRetry = QueryRetry

@@ -76,10 +76,11 @@ const (
 	// ended; it grows with the time since (a backoff) up to QueryAtMost.
 	QueryEvery  = 10 * time.Minute
 	QueryAtMost = 6 * time.Hour
-	// QueryEarly is how often a package inside its window is asked about:
-	// an admin may revoke it before its end. Low, so a thousand packages
-	// cost a query every 20 s.
-	QueryEarly = 6 * time.Hour
+	// QueryEarly is how often, by default (Config.QueryEarly), a package
+	// inside its window is asked about: an admin may revoke it before its
+	// end, and the ledger shows its downloads and plays as of the last
+	// answer. A thousand packages cost a query every 3.6 s.
+	QueryEarly = time.Hour
 	// QueryBatch bounds the queries of one round.
 	QueryBatch = 32
 	// QueryRetry is the wait after a query that failed.
@@ -88,14 +89,14 @@ const (
 
 // NextQuery is when to ask again, at now, about a package delivered at
 // delivered whose viewing window ends at until (zero: not known): at the
-// window's end, and at a low rate before it; after it, waits that grow
+// window's end, and every early before it; after it, waits that grow
 // with the time since, from QueryEvery up to QueryAtMost.
-func NextQuery(now, delivered, until time.Time) time.Time {
+func NextQuery(now, delivered, until time.Time, early time.Duration) time.Time {
 	base := delivered
 	if !until.IsZero() {
 		base = until.Add(QueryAfter)
 		if now.Before(base) {
-			return minTime(base, now.Add(QueryEarly))
+			return minTime(base, now.Add(early))
 		}
 	}
 	return now.Add(min(max(now.Sub(base), QueryEvery), QueryAtMost))
@@ -161,7 +162,7 @@ func (s *Sender) ask(ctx context.Context, pool *Pool, rc Receipts, d Delivered) 
 		return
 	}
 	s.m.queries.WithLabelValues(rep.State.String()).Inc()
-	if err := rc.Answered(bg, d.ID, signed, key, NextQuery(now, d.DeliveredAt, d.ViewUntil)); err != nil {
+	if err := rc.Answered(bg, d.ID, signed, key, NextQuery(now, d.DeliveredAt, d.ViewUntil, s.cfg.QueryEarly)); err != nil {
 		log.Error("record the outer's status reply", slog.Any("error", err))
 		return
 	}
