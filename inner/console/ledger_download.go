@@ -63,6 +63,9 @@ var ledgerColumns = []ledgerColumn{
 	{"ledger.decided", 18, func(r *ledger.Record, _ string) any { return deref(r.DecidedAt) }},
 	{"ledger.sent", 18, func(r *ledger.Record, _ string) any { return deref(r.SentAt) }},
 	{"ledger.received", 18, func(r *ledger.Record, _ string) any { return deref(r.ReceivedAt) }},
+	{"ledger.first_viewed", 18, func(r *ledger.Record, _ string) any { return deref(r.FirstViewedAt) }},
+	{"ledger.downloads", 8, func(r *ledger.Record, _ string) any { return count(r.Downloads) }},
+	{"ledger.plays", 8, func(r *ledger.Record, _ string) any { return count(r.Plays) }},
 	{"ledger.destroyed_at", 18, func(r *ledger.Record, _ string) any { return deref(r.DestroyedAt) }},
 	{"ledger.viewing_days", 8, func(r *ledger.Record, _ string) any { return r.ViewingDays }},
 }

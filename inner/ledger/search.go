@@ -43,23 +43,30 @@ type Record struct {
 	UnmaskedReason string    `json:"unmasked_reason,omitempty"`
 	// Counts of what the render masked; nil until it has rendered, and
 	// for an export without masking.
-	Faces               *int       `json:"masked_faces,omitempty"`
-	Plates              *int       `json:"masked_plates,omitempty"`
-	People              *int       `json:"masked_people,omitempty"`
-	Manual              *int       `json:"manual_tracks,omitempty"`   // drawn or corrected by hand
-	Excluded            *int       `json:"excluded_tracks,omitempty"` // left unmasked by a reviewer
-	Transcode           string     `json:"transcode"`
-	Delivery            string     `json:"delivery"` // online, offline
-	PackageSHA256       string     `json:"package_sha256,omitempty"`
-	RequestedBy         string     `json:"requested_by"`
-	RequestedAt         time.Time  `json:"requested_at"`
-	Decision            string     `json:"decision,omitempty"` // approved, rejected; empty until decided
-	DecidedBy           string     `json:"decided_by,omitempty"`
-	DecidedAt           *time.Time `json:"decided_at,omitempty"`
-	DecisionReason      string     `json:"decision_reason,omitempty"`
-	Payload             string     `json:"payload,omitempty"`     // the watermark of the latest copy
-	SentAt              *time.Time `json:"sent_at,omitempty"`     // queued for the outer
-	ReceivedAt          *time.Time `json:"received_at,omitempty"` // the outer's signed receipt (online), the hand-over (offline)
+	Faces          *int       `json:"masked_faces,omitempty"`
+	Plates         *int       `json:"masked_plates,omitempty"`
+	People         *int       `json:"masked_people,omitempty"`
+	Manual         *int       `json:"manual_tracks,omitempty"`   // drawn or corrected by hand
+	Excluded       *int       `json:"excluded_tracks,omitempty"` // left unmasked by a reviewer
+	Transcode      string     `json:"transcode"`
+	Delivery       string     `json:"delivery"` // online, offline
+	PackageSHA256  string     `json:"package_sha256,omitempty"`
+	RequestedBy    string     `json:"requested_by"`
+	RequestedAt    time.Time  `json:"requested_at"`
+	Decision       string     `json:"decision,omitempty"` // approved, rejected; empty until decided
+	DecidedBy      string     `json:"decided_by,omitempty"`
+	DecidedAt      *time.Time `json:"decided_at,omitempty"`
+	DecisionReason string     `json:"decision_reason,omitempty"`
+	Payload        string     `json:"payload,omitempty"`     // the watermark of the latest copy
+	SentAt         *time.Time `json:"sent_at,omitempty"`     // queued for the outer
+	ReceivedAt     *time.Time `json:"received_at,omitempty"` // the outer's signed receipt (online), the hand-over (offline)
+	// What the addressed officers did with an online export's package, as
+	// the outer's last signed status reply (at UseAsOf) said; nil until the
+	// outer has answered, and for an offline export.
+	UseAsOf             *time.Time `json:"use_as_of,omitempty"`
+	FirstViewedAt       *time.Time `json:"first_viewed_at,omitempty"`
+	Downloads           *int       `json:"downloads,omitempty"`
+	Plays               *int       `json:"plays,omitempty"`
 	DestroyedAt         *time.Time `json:"destroyed_at,omitempty"`
 	DestructionVerified bool       `json:"destruction_verified"`
 	DestructionReason   string     `json:"destruction_reason,omitempty"`
@@ -82,6 +89,7 @@ const (
 	coalesce(cp.appliance, 0), coalesce(e.serial, 0), o.created_at,
 	CASE WHEN e.delivery = 'offline' THEN (SELECT min(ev.at) FROM export_event ev WHERE ev.export_id = e.id AND ev.to_state = 'delivered')
 		ELSE o.delivered_at END,
+	o.queried_at, o.first_viewed_at, o.downloads, o.plays,
 	o.destroyed_at, coalesce(o.destruction_verified, false), coalesce(o.destruction_reason, '')`
 	recordFrom = ` FROM export e JOIN footage f ON f.id = e.footage_id JOIN camera c ON c.id = f.camera_id
 	LEFT JOIN outbox o ON o.id = e.outbox_id LEFT JOIN ledger cp ON cp.serial = e.serial`
@@ -96,6 +104,15 @@ func (r *Record) MaskCounts() []int {
 	return []int{*r.Faces, *r.Plates, *r.People, *r.Manual}
 }
 
+// UseCounts is downloads and plays once the outer has answered about an
+// online export's package; nil before, and offline.
+func (r *Record) UseCounts() []int {
+	if r.Downloads == nil || r.Plays == nil {
+		return nil
+	}
+	return []int{*r.Downloads, *r.Plays}
+}
+
 func scanRecord(row pgx.Row) (*Record, error) {
 	var r Record
 	var pkg []byte
@@ -106,7 +123,7 @@ func scanRecord(row pgx.Row) (*Record, error) {
 		&r.Phone, &r.DocumentNo, &r.Recipient, &r.ViewingDays, &r.FileName, &r.FootageFrom, &r.FootageTo, &started,
 		&r.Masked, &r.UnmaskedReason, &r.Faces, &r.Plates, &r.People, &r.Manual, &r.Excluded,
 		&r.Transcode, &r.Delivery, &pkg, &r.RequestedBy, &r.RequestedAt, &r.DecidedBy, &r.DecidedAt, &r.DecisionReason,
-		&appliance, &serial, &r.SentAt, &r.ReceivedAt, &r.DestroyedAt, &r.DestructionVerified, &r.DestructionReason); err != nil {
+		&appliance, &serial, &r.SentAt, &r.ReceivedAt, &r.UseAsOf, &r.FirstViewedAt, &r.Downloads, &r.Plays, &r.DestroyedAt, &r.DestructionVerified, &r.DestructionReason); err != nil {
 		return nil, err
 	}
 	r.Code = fmt.Sprintf("EX-%d-%06d", r.RequestedAt.Year(), r.ExportID)
@@ -128,6 +145,9 @@ func scanRecord(row pgx.Row) (*Record, error) {
 	}
 	if !r.DestructionVerified {
 		r.DestroyedAt, r.DestructionReason = nil, ""
+	}
+	if r.UseAsOf == nil || r.Delivery != "online" {
+		r.UseAsOf, r.FirstViewedAt, r.Downloads, r.Plays = nil, nil, nil, nil
 	}
 	return &r, nil
 }

@@ -64,8 +64,8 @@ func waitFor(t *testing.T, what string, within time.Duration, ok func() bool) {
 // TestDestructionReceiptsOverTheLink runs a real sender on the outbox
 // against a real receiver with the outer's packages table, over loopback
 // QUIC through a link that can be cut. Two packages are delivered and
-// first asked about ten minutes on; the officer downloads them and the
-// outer revokes one. With the link cut the round's
+// asked about at once (held, unopened), then every QueryEarly; the officer
+// downloads them and the outer revokes one. With the link cut the round's
 // queries fail and record nothing but a retry; once it is back the next
 // round records the revoked package's verified receipt, in one
 // transaction with its audit entry, and the other package as held, to be
@@ -101,11 +101,15 @@ func TestDestructionReceiptsOverTheLink(t *testing.T) {
 	waitFor(t, "both packages delivered", 20*time.Second, func() bool {
 		return entry(t, ob, revoked).State == "delivered" && entry(t, ob, held).State == "delivered"
 	})
+	// Asked about at once: held, unopened, asked again in QueryEarly.
+	waitFor(t, "both packages answered held", 20*time.Second, func() bool {
+		return entry(t, ob, revoked).OuterState == "held" && entry(t, ob, held).OuterState == "held"
+	})
 	e := entry(t, ob, revoked)
-	if e.NextQueryAt == nil || e.NextQueryAt.Sub(*e.DeliveredAt) < send.QueryEvery-time.Minute || e.NextQueryAt.Sub(*e.DeliveredAt) > send.QueryEvery {
-		t.Fatalf("first status query at %v for a package delivered at %v", e.NextQueryAt, e.DeliveredAt)
+	if e.NextQueryAt == nil || e.NextQueryAt.Sub(*e.QueriedAt) < send.QueryEarly-time.Minute || e.NextQueryAt.Sub(*e.QueriedAt) > send.QueryEarly+time.Minute {
+		t.Fatalf("next status query at %v for a package asked about at %v", e.NextQueryAt, e.QueriedAt)
 	}
-	if e.DestroyedAt != nil || e.Verified || e.OuterState != "" {
+	if e.DestroyedAt != nil || e.Verified || e.FirstViewedAt != nil || e.Downloads != 0 || e.Plays != 0 {
 		t.Fatalf("a package just delivered: %+v", e.Destruction)
 	}
 	// The officer downloads the one twice before it is revoked, the other once.
@@ -118,7 +122,7 @@ func TestDestructionReceiptsOverTheLink(t *testing.T) {
 	p.Revoke(t, revoked, "수사 종결 (공문 2026-91)")
 
 	proxy.Cut()
-	ahead.Store(int64(send.QueryEvery + time.Hour)) // past the first query, inside the window
+	ahead.Store(int64(send.QueryEarly + time.Minute)) // past the next query, inside the window
 	waitFor(t, "a query that fails on the cut link", 30*time.Second, func() bool { return entry(t, ob, revoked).QueryError != "" })
 	if e := entry(t, ob, revoked); e.Verified || e.DestroyedAt != nil || e.SignedReceipt != "" {
 		t.Fatalf("a query that was not answered recorded %+v", e.Destruction)

@@ -219,19 +219,12 @@ func (o *Outbox) Touch(ctx context.Context, ids []int64) error {
 func (o *Outbox) Delivered(ctx context.Context, id int64, res send.Result) error {
 	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
 		var sum []byte
-		var until *time.Time
-		now := time.Now()
-		if err := tx.QueryRow(ctx, `UPDATE outbox SET state = 'delivered', delivered_at = $4, last_error = '', resumed_bytes = $2,
-			receipt = $3 WHERE id = $1 RETURNING sha256, view_until`, id, res.Resumed, res.Receipt, now).Scan(&sum, &until); err != nil {
+		if err := tx.QueryRow(ctx, `UPDATE outbox SET state = 'delivered', delivered_at = now(), last_error = '', resumed_bytes = $2,
+			receipt = $3, next_query_at = NULL WHERE id = $1 RETURNING sha256`, id, res.Resumed, res.Receipt).Scan(&sum); err != nil {
 			return fmt.Errorf("outbox: delivered: %w", err)
 		}
-		// The first status query: soon, when the officer may have opened
-		// it, or when its window ends if that is sooner; the sender's
-		// schedule (send.NextQuery) follows from its answer.
-		if _, err := tx.Exec(ctx, `UPDATE outbox SET next_query_at = $2 WHERE id = $1`,
-			id, send.NextQuery(now, now, deref(until), send.QueryEvery)); err != nil {
-			return fmt.Errorf("outbox: schedule the status query: %w", err)
-		}
+		// next_query_at stays NULL: due at the sender's next round, whose
+		// answer (held, its use) starts the sender's schedule (send.NextQuery).
 		return o.audit.AppendTx(ctx, tx, audit.Entry{Actor: "system", Action: "transfer.deliver", Target: hex.EncodeToString(sum),
 			Detail: fmt.Sprintf("status %d, %d bytes sent, resumed from %d; receipt %x", res.Status, res.Sent, res.Resumed, res.Receipt)})
 	})

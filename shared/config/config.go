@@ -460,8 +460,8 @@ func (t *InnerTransfer) validate(path string) error {
 	if t.BandwidthMbps < 0 {
 		bad("bandwidth_mbps", errors.New("must not be negative"))
 	}
-	if t.StatusEvery < time.Minute || t.StatusEvery > 24*time.Hour {
-		bad("status_every", fmt.Errorf("%s is outside 1m…24h", t.StatusEvery))
+	if t.StatusEvery < 10*time.Second || t.StatusEvery > 24*time.Hour {
+		bad("status_every", fmt.Errorf("%s is outside 10s…24h", t.StatusEvery))
 	}
 	return errors.Join(errs...)
 }

@@ -67,7 +67,7 @@ func TestErrorsNameKeyFileAndLine(t *testing.T) {
 		{name: "not YAML", body: "data_dir: [\n", want: []string{"inner.yaml"}},
 		{name: "appliance number out of range", body: "appliance_number: 70000\n", want: []string{"appliance_number", "70000"}},
 		{name: "too many connections", body: "transfer:\n  connections: 300\n", want: []string{"transfer.connections", "300"}},
-		{name: "status asked too often", body: "transfer:\n  status_every: 10s\n", want: []string{"transfer.status_every", "10s"}},
+		{name: "status asked too often", body: "transfer:\n  status_every: 5s\n", want: []string{"transfer.status_every", "5s"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := config.LoadInner(write(t, tc.body), tc.env)

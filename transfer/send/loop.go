@@ -65,11 +65,11 @@ func New(cfg Config, q Queue, reg prometheus.Registerer) *Sender {
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
 	}
-	if cfg.QueryPoll <= 0 {
-		cfg.QueryPoll = time.Minute
-	}
 	if cfg.QueryEarly <= 0 {
 		cfg.QueryEarly = QueryEarly
+	}
+	if cfg.QueryPoll <= 0 {
+		cfg.QueryPoll = min(time.Minute, cfg.QueryEarly/4)
 	}
 	if cfg.QueryRetry <= 0 {
 		cfg.QueryRetry = QueryRetry
