@@ -52,7 +52,9 @@ func newExportSite(t *testing.T) *exportSite {
 	}
 	ik, _ := keys.LoadInner(filepath.Join(s.dir, "inner-keys"))
 	ok, _ := keys.LoadOuter(filepath.Join(s.dir, "outer-keys"))
-	s.innerConf, s.outerConf = pairedConfigs(t, s.dir, ik, ok, "  outer_license: outer-keys/license.pub\n")
+	// Delivered packages asked about every 10 s: the officer's use and the
+	// destruction receipt reach the ledger within the test.
+	s.innerConf, s.outerConf = pairedConfigs(t, s.dir, ik, ok, "  outer_license: outer-keys/license.pub\n  status_every: 10s\n")
 	s.innerEnv = []string{config.InnerEnvPrefix + "DATABASE_URL=" + pgtest.NewDatabase(t, nil)}
 	s.outerEnv = []string{config.OuterEnvPrefix + "DATABASE_URL=" + pgtest.NewDatabase(t, nil)}
 	return s
@@ -154,14 +156,21 @@ func (s *exportSite) waitFor(t *testing.T, id string, d time.Duration, ok func(s
 
 func delivered(e shownExport) bool { return e.State == "delivered" }
 
+// outer runs a sealgate-outer command against the site and returns its stdout.
+func (s *exportSite) outer(t *testing.T, args ...string) string {
+	t.Helper()
+	args = append(args[:2:2], append([]string{"--config", s.outerConf}, args[2:]...)...)
+	var out, errb bytes.Buffer
+	if outerd.Main(context.Background(), args, &out, &errb, s.outerEnv) != 0 {
+		t.Fatalf("sealgate-outer %v: %s", args, errb.String())
+	}
+	return out.String()
+}
+
 // outerHolds reports whether the outer's store lists the package.
 func (s *exportSite) outerHolds(t *testing.T, sha string) bool {
 	t.Helper()
-	var out, errb bytes.Buffer
-	if outerd.Main(context.Background(), []string{"store", "list", "--config", s.outerConf, "--json"}, &out, &errb, s.outerEnv) != 0 {
-		t.Fatalf("store list: %s", errb.String())
-	}
-	return strings.Contains(out.String(), `"sha256":"`+sha+`"`)
+	return strings.Contains(s.outer(t, "store", "list", "--json"), `"sha256":"`+sha+`"`)
 }
 
 // TestExportFromRequestToTheOuter: a request filed and approved through
@@ -178,7 +187,7 @@ func TestExportFromRequestToTheOuter(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	daemontest.Start(t, func(ctx context.Context, st func(daemon.Addrs)) error {
+	outd := daemontest.Start(t, func(ctx context.Context, st func(daemon.Addrs)) error {
 		return outerd.Serve(ctx, ocfg, io.Discard, quiet, st)
 	})
 	ind := daemontest.Start(t, func(ctx context.Context, st func(daemon.Addrs)) error {
@@ -195,6 +204,7 @@ func TestExportFromRequestToTheOuter(t *testing.T) {
 	if out := s.inner(t, "ledger", "list", "--json"); !strings.Contains(out, `"state":"issued"`) || !strings.Contains(out, "경위 김민수") {
 		t.Errorf("ledger: %s", out)
 	}
+	officersUseReachesTheLedger(t, s, ind, outd, icfg, ocfg, id, e.PackageSHA256)
 
 	// Offline: the same footage, sealed under a password, handed over once.
 	var off struct{ ID int64 }

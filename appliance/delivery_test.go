@@ -1,0 +1,135 @@
+package appliance_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"sealgate/appliance/daemon/daemontest"
+	"sealgate/appliance/innerd"
+	"sealgate/appliance/outerd"
+	"sealgate/shared/account"
+	"sealgate/shared/config"
+	"sealgate/shared/keys"
+)
+
+// signedIn is a client of daemon d signed in as a new user of role, with
+// the daemon's own account configuration and keys.
+func signedIn(t *testing.T, d *daemontest.Daemon, dbURL, keyDir string, accounts account.Config, outer bool, name, role string) *daemontest.Client {
+	t.Helper()
+	ctx := context.Background()
+	var secrets *keys.Secrets
+	if outer {
+		k, err := keys.LoadOuter(keyDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets = &k.Secrets
+	} else {
+		k, err := keys.LoadInner(keyDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets = &k.Secrets
+	}
+	svc := daemontest.Accounts(t, dbURL, accounts, secrets)
+	u, _, err := svc.CreateUser(ctx, account.Actor{Name: "test"}, account.NewUser{Username: name, Role: role, FullName: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := svc.StartSession(ctx, u, account.StageOK, "test", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := d.Client(t)
+	c.SetSession(tok)
+	return c
+}
+
+var (
+	useCell         = regexp.MustCompile(`(?s)<dd id="use">(.*?)</dd>`)
+	destructionCell = regexp.MustCompile(`(?s)<dd id="destruction">(.*?)</dd>`)
+)
+
+// officersUseReachesTheLedger follows a delivered online export past its
+// delivery, both daemons running: the addressed officer downloads the
+// package from the portal (whole, and again from byte 0; a resumed range
+// is the same download), the inner's next status query brings the signed
+// use into its ledger; an outer admin revokes the package, and the
+// inner's ledger shows the verified destruction receipt with the final
+// counts, as the auditor's detail page and `outbox list` both say.
+func officersUseReachesTheLedger(t *testing.T, s *exportSite, ind, outd *daemontest.Daemon, icfg *config.Inner, ocfg *config.Outer, id, sha string) {
+	officer := signedIn(t, outd, ocfg.Database.URL, ocfg.KeyDir, outerd.Accounts, true, "officer.kim", "officer")
+	auditor := signedIn(t, ind, icfg.Database.URL, icfg.KeyDir, innerd.Accounts, false, "auditor.choi", "auditor")
+	pkg := "/packages/" + sha + "/package"
+	for _, rng := range []string{"", "bytes=0-99", "bytes=100-"} {
+		if code, _ := officer.GetRange(t, pkg, rng); code != http.StatusOK && code != http.StatusPartialContent {
+			t.Fatalf("the officer's download (%q): %d", rng, code)
+		}
+	}
+	page := func() string {
+		code, body := auditor.Do(t, http.MethodGet, "/ledger/"+id, nil, false)
+		if code != http.StatusOK {
+			t.Fatalf("the ledger's detail page: %d", code)
+		}
+		return body
+	}
+	wait := func(what string, ok func(string) bool) string {
+		t.Helper()
+		for end := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
+			body := page()
+			if ok(body) {
+				return body
+			}
+			if time.Now().After(end) {
+				t.Fatalf("%s: not within a minute; the page says %q and %q", what, useCell.FindString(body), destructionCell.FindString(body))
+			}
+		}
+	}
+	uses := func(body string) string {
+		m := useCell.FindStringSubmatch(body)
+		if m == nil {
+			return ""
+		}
+		return m[1]
+	}
+	// "다운로드 2회 · 재생 0회" or "2 downloads · 0 plays", as the session's language has it.
+	twoDownloads := regexp.MustCompile(`(다운로드 2회 · 재생 0회|2 downloads · 0 plays)`)
+	body := wait("the officer's downloads in the inner's ledger", func(b string) bool { return twoDownloads.MatchString(uses(b)) })
+	if strings.Contains(destructionCell.FindString(body), `class="destroyed"`) {
+		t.Fatalf("destroyed before it was revoked: %s", destructionCell.FindString(body))
+	}
+
+	s.outer(t, "store", "revoke", sha, "--reason", "수사 종결 (공문 2026-91)")
+	body = wait("the destruction receipt in the inner's ledger", func(b string) bool {
+		return strings.Contains(destructionCell.FindString(b), `class="destroyed"`)
+	})
+	if !twoDownloads.MatchString(uses(body)) {
+		t.Errorf("the use after the destruction: %s", uses(body))
+	}
+	var list struct {
+		Packages []struct {
+			SHA256      string `json:"sha256"`
+			Verified    bool   `json:"destruction_verified"`
+			Reason      string `json:"destruction_reason"`
+			Downloads   int
+			Plays       int
+			FirstViewed *time.Time `json:"first_viewed_at"`
+		}
+	}
+	if err := json.Unmarshal([]byte(s.inner(t, "outbox", "list", "--json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range list.Packages {
+		if p.SHA256 == sha && (!p.Verified || p.Reason != "revoked" || p.Downloads != 2 || p.Plays != 0 || p.FirstViewed == nil) {
+			t.Errorf("the outbox's record of the package: %+v", p)
+		}
+	}
+	if code, _ := officer.GetRange(t, pkg, ""); code != http.StatusGone {
+		t.Errorf("a download after the revocation: %d, want 410", code)
+	}
+}
