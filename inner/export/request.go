@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"sealgate/inner/requester"
 	"sealgate/shared/audit"
 )
 
@@ -140,11 +141,19 @@ func (w *Workflow) File(ctx context.Context, a Actor, r Request) (int64, error) 
 	}
 	var id int64
 	err := w.tx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO export (footage_id, reason_code, detail, requester_name, requester_agency, requester_phone,
-			document_no, recipient, viewing_days, clip_from_s, clip_to_s, transcode, masked, unmasked_reason, delivery, requested_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-			r.FootageID, r.ReasonCode, r.Detail, r.RequesterName, r.Agency, r.Phone, r.DocumentNo, r.Recipient, r.ViewingDays,
-			from, to, r.Transcode, !r.NoMask, r.Justification, delivery, a.Audited()).Scan(&id)
+		// The id is drawn first: the sealed values' associated data names it.
+		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('export', 'id'))`).Scan(&id); err != nil {
+			return fmt.Errorf("export: number the request: %w", err)
+		}
+		who, err := requester.Seal(w.cfg.PII, id, r.RequesterName, r.Phone)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO export (id, footage_id, reason_code, detail, requester_name_sealed, requester_name_index, requester_agency,
+			requester_phone_sealed, document_no, recipient, viewing_days, clip_from_s, clip_to_s, transcode, masked, unmasked_reason, delivery, requested_by)
+			OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+			id, r.FootageID, r.ReasonCode, r.Detail, who.Name, who.NameIndex, r.Agency, who.Phone, r.DocumentNo, r.Recipient, r.ViewingDays,
+			from, to, r.Transcode, !r.NoMask, r.Justification, delivery, a.Audited())
 		if err != nil {
 			return fmt.Errorf("export: record the request: %w", err)
 		}
@@ -152,7 +161,9 @@ func (w *Workflow) File(ctx context.Context, a Actor, r Request) (int64, error) 
 			id, a.Audited(), r.Detail); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("footage %d, %s for %s (%s, document %s), to %s for %d days", r.FootageID, r.ReasonCode, r.RequesterName,
+		// The append-only audit chain cannot be re-encrypted, so it names
+		// the requester by agency and document, never by name or phone.
+		detail := fmt.Sprintf("footage %d, %s for %s (document %s), to %s for %d days", r.FootageID, r.ReasonCode,
 			r.Agency, r.DocumentNo, r.Recipient, r.ViewingDays)
 		if r.NoMask {
 			detail += "; WITHOUT MASKING: " + r.Justification

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"sealgate/inner/ledger"
+	"sealgate/inner/requester"
 )
 
 // Export is one request and what became of it.
@@ -89,18 +90,20 @@ type Event struct {
 // The outbox's states, as the export's: after queued the export is where
 // its package is.
 const exportColumns = `e.id, ` + ledger.ShownStateSQL + `,
-	e.footage_id, c.id, c.name, c.location, e.reason_code, e.detail, e.requester_name, e.requester_agency, e.requester_phone, e.document_no,
+	e.footage_id, c.id, c.name, c.location, e.reason_code, e.detail, e.requester_name_sealed, e.requester_agency, e.requester_phone_sealed, e.document_no,
 	e.recipient, e.viewing_days, e.clip_from_s, e.clip_to_s, e.transcode, e.masked, e.unmasked_reason, e.delivery, e.requested_by,
 	e.requested_at, coalesce(e.decided_by, ''), e.decided_at, e.decision_reason, e.serial, e.mask_plan_sha256, coalesce(e.package_path, ''),
 	e.package_sha256, e.outbox_id, e.error, e.updated_at, coalesce(e.viewing_approved_by, ''), e.viewing_reason,
 	e.leak_report, coalesce(e.released_by, ''), coalesce(e.review_id, ''), o.delivered_at, coalesce(encode(o.receipt, 'hex'), '')
 	FROM export e JOIN footage f ON f.id = e.footage_id JOIN camera c ON c.id = f.camera_id LEFT JOIN outbox o ON o.id = e.outbox_id`
 
-func scanExport(row pgx.Row) (*Export, error) {
+// scanExport reads a row of exportColumns, opening the requester's name
+// and phone (inner/requester).
+func (w *Workflow) scanExport(row pgx.Row) (*Export, error) {
 	var e Export
-	var plan, pkg, leaks []byte
+	var plan, pkg, leaks, name, phone []byte
 	err := row.Scan(&e.ID, &e.State, &e.FootageID, &e.CameraID, &e.CameraName, &e.CameraLocation, &e.ReasonCode, &e.Detail,
-		&e.RequesterName, &e.Agency, &e.Phone, &e.DocumentNo, &e.Recipient, &e.ViewingDays, &e.FromS, &e.ToS, &e.Transcode, &e.Masked,
+		&name, &e.Agency, &phone, &e.DocumentNo, &e.Recipient, &e.ViewingDays, &e.FromS, &e.ToS, &e.Transcode, &e.Masked,
 		&e.UnmaskedReason, &e.Delivery, &e.RequestedBy, &e.RequestedAt, &e.DecidedBy, &e.DecidedAt, &e.DecisionReason, &e.Serial,
 		&plan, &e.PackagePath, &pkg, &e.OutboxID, &e.Error, &e.UpdatedAt, &e.ViewingApprovedBy, &e.ViewingReason, &leaks, &e.ReleasedBy, &e.ReviewID,
 		&e.DeliveredAt, &e.Receipt)
@@ -110,7 +113,10 @@ func scanExport(row pgx.Row) (*Export, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: read: %w", err)
 	}
-	e.Code = fmt.Sprintf("EX-%d-%06d", e.RequestedAt.Year(), e.ID)
+	e.Code = requester.Code(e.ID, e.RequestedAt)
+	if e.RequesterName, e.Phone, err = requester.Open(w.cfg.PII, e.ID, name, phone); err != nil {
+		return nil, fmt.Errorf("export: read: %w", err)
+	}
 	if leaks != nil {
 		e.Leaks = new(LeakReport)
 		if err := json.Unmarshal(leaks, e.Leaks); err != nil {
@@ -129,7 +135,7 @@ func scanExport(row pgx.Row) (*Export, error) {
 
 // Show returns one export with its stages and history.
 func (w *Workflow) Show(ctx context.Context, id int64) (*Export, error) {
-	e, err := scanExport(w.pool.QueryRow(ctx, `SELECT `+exportColumns+` WHERE e.id = $1`, id))
+	e, err := w.scanExport(w.pool.QueryRow(ctx, `SELECT `+exportColumns+` WHERE e.id = $1`, id))
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +175,7 @@ func (w *Workflow) List(ctx context.Context, state string, limit int) ([]*Export
 	if err != nil {
 		return nil, fmt.Errorf("export: list: %w", err)
 	}
-	es, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Export, error) { return scanExport(r) })
+	es, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Export, error) { return w.scanExport(r) })
 	if err != nil {
 		return nil, err
 	}

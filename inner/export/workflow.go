@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"sealgate/inner/requester"
+	"sealgate/shared/account"
 	"sealgate/shared/audit"
 )
 
@@ -33,12 +35,18 @@ type WorkflowConfig struct {
 	// KeepPassword keeps an offline export's chosen password where its
 	// seal stage finds it (inner/pipeline provides it).
 	KeepPassword func(exportID int64, password string) error
+	// PII seals and opens the requester's name and phone
+	// (inner/requester): the account service's, under pii.key.
+	PII *account.PII
 }
 
 // New returns the workflow on pool, recording into log.
 func New(pool *pgxpool.Pool, log *audit.Log, cfg WorkflowConfig) (*Workflow, error) {
 	if cfg.FootageDir == "" || cfg.Retention <= 0 {
 		return nil, errors.New("export: the workflow needs a footage directory and a retention period")
+	}
+	if cfg.PII == nil {
+		return nil, fmt.Errorf("export: the workflow: %w", requester.ErrNoKey)
 	}
 	return &Workflow{pool: pool, audit: log, cfg: cfg}, nil
 }

@@ -16,9 +16,11 @@ import (
 
 	"sealgate/inner/export"
 	"sealgate/inner/ledger"
+	"sealgate/inner/requester/requestertest"
 	"sealgate/inner/store"
 	"sealgate/inner/video/videotest"
 	"sealgate/inner/watermark"
+	"sealgate/shared/account"
 	"sealgate/shared/audit"
 	"sealgate/shared/pgdb/pgtest"
 )
@@ -33,6 +35,7 @@ var (
 
 type fixture struct {
 	wf      *export.Workflow
+	pii     *account.PII
 	pool    *pgxpool.Pool
 	log     *audit.Log
 	started []int64 // exports the pipeline was asked to start
@@ -43,9 +46,9 @@ func newWorkflow(t *testing.T) *fixture {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
-	fx := &fixture{pool: pgtest.NewPool(t, store.Migrations())}
+	fx := &fixture{pool: pgtest.NewPool(t, store.Migrations()), pii: requestertest.PII(t)}
 	fx.log = audit.New(fx.pool, key)
-	wf, err := export.New(fx.pool, fx.log, export.WorkflowConfig{FootageDir: filepath.Join(t.TempDir(), "footage"), Retention: 30 * 24 * time.Hour,
+	wf, err := export.New(fx.pool, fx.log, export.WorkflowConfig{FootageDir: filepath.Join(t.TempDir(), "footage"), Retention: 30 * 24 * time.Hour, PII: fx.pii,
 		Start: func(ctx context.Context, tx pgx.Tx, id int64) error { fx.started = append(fx.started, id); return nil }})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	"sealgate/inner/outbox"
 	"sealgate/inner/watermark"
+	"sealgate/shared/account"
 	"sealgate/shared/audit"
 )
 
@@ -107,6 +108,7 @@ type Ledger struct {
 	pool      *pgxpool.Pool
 	audit     *audit.Log
 	appliance uint16
+	pii       *account.PII // opens the records' requesters (WithPII)
 }
 
 // New returns the ledger of the appliance numbered appliance (1…65535).

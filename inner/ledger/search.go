@@ -13,7 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"sealgate/inner/requester"
 	"sealgate/inner/watermark"
+	"sealgate/shared/account"
 )
 
 // Record is one export in the export ledger (반출관리대장): the request,
@@ -82,8 +84,8 @@ const ShownStateSQL = `CASE WHEN e.state = 'queued' AND o.state = 'sending' THEN
 // row; received is the outer's receipt for an online export, the
 // hand-over for an offline one.
 const (
-	recordColumns = `e.id, ` + ShownStateSQL + `, c.name, c.location, e.reason_code, e.detail, e.requester_name, e.requester_agency,
-	e.requester_phone, e.document_no, e.recipient, e.viewing_days, f.file_name, e.clip_from_s, coalesce(e.clip_to_s, f.duration_s), f.started_at,
+	recordColumns = `e.id, ` + ShownStateSQL + `, c.name, c.location, e.reason_code, e.detail, e.requester_name_sealed, e.requester_agency,
+	e.requester_phone_sealed, e.document_no, e.recipient, e.viewing_days, f.file_name, e.clip_from_s, coalesce(e.clip_to_s, f.duration_s), f.started_at,
 	e.masked, e.unmasked_reason, e.masked_faces, e.masked_plates, e.masked_people, e.manual_tracks, e.excluded_tracks,
 	e.transcode, e.delivery, e.package_sha256, e.requested_by, e.requested_at, coalesce(e.decided_by, ''), e.decided_at, e.decision_reason,
 	coalesce(cp.appliance, 0), coalesce(e.serial, 0), o.created_at,
@@ -113,20 +115,23 @@ func (r *Record) UseCounts() []int {
 	return []int{*r.Downloads, *r.Plays}
 }
 
-func scanRecord(row pgx.Row) (*Record, error) {
+func (l *Ledger) scanRecord(row pgx.Row) (*Record, error) {
 	var r Record
-	var pkg []byte
+	var pkg, name, phone []byte
 	var started *time.Time
 	var appliance int32
 	var serial int64
-	if err := row.Scan(&r.ExportID, &r.State, &r.CameraName, &r.CameraLocation, &r.ReasonCode, &r.Detail, &r.RequesterName, &r.Agency,
-		&r.Phone, &r.DocumentNo, &r.Recipient, &r.ViewingDays, &r.FileName, &r.FootageFrom, &r.FootageTo, &started,
+	if err := row.Scan(&r.ExportID, &r.State, &r.CameraName, &r.CameraLocation, &r.ReasonCode, &r.Detail, &name, &r.Agency,
+		&phone, &r.DocumentNo, &r.Recipient, &r.ViewingDays, &r.FileName, &r.FootageFrom, &r.FootageTo, &started,
 		&r.Masked, &r.UnmaskedReason, &r.Faces, &r.Plates, &r.People, &r.Manual, &r.Excluded,
 		&r.Transcode, &r.Delivery, &pkg, &r.RequestedBy, &r.RequestedAt, &r.DecidedBy, &r.DecidedAt, &r.DecisionReason,
 		&appliance, &serial, &r.SentAt, &r.ReceivedAt, &r.UseAsOf, &r.FirstViewedAt, &r.Downloads, &r.Plays, &r.DestroyedAt, &r.DestructionVerified, &r.DestructionReason); err != nil {
 		return nil, err
 	}
-	r.Code = fmt.Sprintf("EX-%d-%06d", r.RequestedAt.Year(), r.ExportID)
+	r.Code = requester.Code(r.ExportID, r.RequestedAt)
+	if err := l.openRequester(&r, name, phone); err != nil {
+		return nil, err
+	}
 	if started != nil {
 		r.FootageStart = started.Add(time.Duration(r.FootageFrom * float64(time.Second)))
 		r.FootageEnd = started.Add(time.Duration(r.FootageTo * float64(time.Second)))
@@ -159,8 +164,12 @@ type Filter struct {
 	Camera    string    // part of the camera's name or location
 	State     string    // as Record.State
 	Reason    string    // a reason code
-	Requester string    // part of the requester's name or the document number
+	Requester string    // the requester's exact name (case and spacing folded), or part of the document number
 	Sort      string    // one of Sorts; empty: SortNewest
+
+	// DocumentOnly: Requester matches the document number only, for a
+	// reader who sees names masked (inner/requester Shown).
+	DocumentOnly bool
 }
 
 // The orders a ledger can be read in, each with the index that keeps its
@@ -183,7 +192,7 @@ var ErrFilter = errors.New("ledger: invalid filter")
 
 // where builds the filter's SQL condition and its arguments. It names
 // only the export (e) and its outbox row (o), so Count reads no more.
-func (f *Filter) where() (string, []any, error) {
+func (f *Filter) where(pii *account.PII) (string, []any, error) {
 	if f.Sort == "" {
 		f.Sort = SortNewest
 	}
@@ -222,7 +231,11 @@ func (f *Filter) where() (string, []any, error) {
 		add(`e.reason_code = $?`, f.Reason)
 	}
 	if f.Requester != "" {
-		add(`(strpos(lower(e.requester_name), lower($?)) > 0 OR strpos(lower(e.document_no), lower($?)) > 0)`, f.Requester)
+		cond, all, err := requesterCond(pii, f, args)
+		if err != nil {
+			return "", nil, err
+		}
+		conds, args = append(conds, cond), all
 	}
 	if f.Sort == SortDecided || f.Sort == SortDecidedOldest {
 		conds = append(conds, `e.decided_at IS NOT NULL`)
@@ -257,7 +270,7 @@ type Page struct {
 // first page). A cursor names the last row of a page by its sort key and
 // id, so a page stays the same however many rows are filed meanwhile.
 func (l *Ledger) Search(ctx context.Context, f Filter, cursor string, limit int) (*Page, error) {
-	where, args, err := f.where()
+	where, args, err := f.where(l.pii)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +307,7 @@ func (l *Ledger) Search(ctx context.Context, f Filter, cursor string, limit int)
 			p.Next = formatCursor(last, p.Records[limit-1].ExportID, f.Sort)
 			break
 		}
-		r, err := scanRecord(keyed{rows, &last})
+		r, err := l.scanRecord(keyed{rows, &last})
 		if err != nil {
 			return nil, fmt.Errorf("ledger: search: %w", err)
 		}
@@ -318,7 +331,7 @@ func (k keyed) Scan(dest ...any) error { return k.rows.Scan(append(dest, k.key).
 // and saying whether there are more: a page says "more than 10,000"
 // rather than count half a million rows each time it is shown.
 func (l *Ledger) Count(ctx context.Context, f Filter, upTo int) (n int, more bool, err error) {
-	where, args, err := f.where()
+	where, args, err := f.where(l.pii)
 	if err != nil {
 		return 0, false, err
 	}
@@ -341,7 +354,7 @@ func (l *Ledger) Count(ctx context.Context, f Filter, upTo int) (n int, more boo
 // Each calls fn with every row that matches f, in f's order, reading them
 // as they come (a file of the whole ledger is written in constant memory).
 func (l *Ledger) Each(ctx context.Context, f Filter, fn func(*Record) error) error {
-	where, args, err := f.where()
+	where, args, err := f.where(l.pii)
 	if err != nil {
 		return err
 	}
@@ -356,7 +369,7 @@ func (l *Ledger) Each(ctx context.Context, f Filter, fn func(*Record) error) err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		r, err := l.scanRecord(rows)
 		if err != nil {
 			return fmt.Errorf("ledger: read: %w", err)
 		}
@@ -372,7 +385,7 @@ func (l *Ledger) Each(ctx context.Context, f Filter, fn func(*Record) error) err
 
 // Record is export id's row.
 func (l *Ledger) Record(ctx context.Context, id int64) (*Record, error) {
-	r, err := scanRecord(l.pool.QueryRow(ctx, `SELECT `+recordColumns+recordFrom+` WHERE e.id = $1`, id))
+	r, err := l.scanRecord(l.pool.QueryRow(ctx, `SELECT `+recordColumns+recordFrom+` WHERE e.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("%w: export %d", ErrNotFound, id)
 	}

@@ -16,6 +16,7 @@ import (
 	"sealgate/inner/child"
 	"sealgate/inner/export"
 	"sealgate/inner/nvrimport"
+	"sealgate/inner/requester/requestertest"
 	"sealgate/inner/store"
 	"sealgate/inner/video/videotest"
 	"sealgate/shared/audit"
@@ -50,7 +51,7 @@ func TestImportFolder(t *testing.T) {
 	key := make([]byte, 32)
 	rand.Read(key)
 	log := audit.New(pool, key)
-	wf, err := export.New(pool, log, export.WorkflowConfig{FootageDir: filepath.Join(t.TempDir(), "footage"), Retention: 30 * 24 * time.Hour})
+	wf, err := export.New(pool, log, export.WorkflowConfig{FootageDir: filepath.Join(t.TempDir(), "footage"), Retention: 30 * 24 * time.Hour, PII: requestertest.PII(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

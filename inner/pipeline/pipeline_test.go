@@ -22,6 +22,7 @@ import (
 	"sealgate/inner/mask"
 	"sealgate/inner/outbox"
 	"sealgate/inner/pipeline"
+	"sealgate/inner/requester/requestertest"
 	"sealgate/inner/store"
 	"sealgate/inner/video"
 	"sealgate/inner/video/videotest"
@@ -95,7 +96,8 @@ func newSite(t testing.TB) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.wf, err = export.New(s.pool, log, export.WorkflowConfig{FootageDir: filepath.Join(s.dir, "footage"), Retention: 24 * time.Hour, Start: start}); err != nil {
+	if s.wf, err = export.New(s.pool, log, export.WorkflowConfig{FootageDir: filepath.Join(s.dir, "footage"), Retention: 24 * time.Hour, Start: start,
+		PII: requestertest.PII(t)}); err != nil {
 		t.Fatal(err)
 	}
 	l, err := ledger.New(s.pool, log, 9)

@@ -22,6 +22,7 @@ import (
 	"sealgate/inner/mask"
 	"sealgate/inner/mask/plan"
 	"sealgate/inner/outbox"
+	"sealgate/inner/requester"
 	"sealgate/inner/review"
 	"sealgate/inner/video"
 	"sealgate/inner/watermark"
@@ -185,15 +186,15 @@ func (p *Pipeline) render(ctx context.Context, j *export.Job, dir string, progre
 			return fmt.Errorf("pipeline: the reviewed plan %s: %w", j.ReviewID, err)
 		}
 	}
-	reason := fmt.Sprintf("%s: %s (document %s)", j.ReasonCode, j.Detail, j.DocumentNo)
-	if r := []rune(reason); len(r) > 500 {
-		reason = string(r[:500])
-	}
+	reason := requester.LedgerReason(j.ReasonCode, j.Detail, j.DocumentNo)
 	// The ledger's serial is opened and closed here; the child only
 	// renders (mask, mark, leak check) with the mark it is given.
 	var ans *renderAnswer
-	res, _, err := p.cfg.Issuer.Issue(ctx, export.Copy{In: src, Out: out, Requester: j.RequesterName + ", " + j.Agency, Reason: reason,
-		IssuedBy: j.DecidedBy, Original: j.Footage,
+	res, _, err := p.cfg.Issuer.Issue(ctx, export.Copy{In: src, Out: out, Reason: reason,
+		// The copies' ledger and its audit entry are not encrypted: they
+		// name the export, whose record holds the sealed requester.
+		Requester: requester.LedgerLabel(j.Code, j.Agency),
+		IssuedBy:  j.DecidedBy, Original: j.Footage,
 		Opened: func(ctx context.Context, serial uint64) error { return p.cfg.Workflow.SetSerial(ctx, j.ID, serial) },
 	}, func(wm *mask.Watermark) (*mask.Result, error) {
 		job.Payload = wm.Payload

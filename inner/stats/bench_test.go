@@ -23,10 +23,10 @@ func BenchmarkCompute500k(b *testing.B) {
 		INSERT INTO outbox (sha256, path, size, state, delivered_at)
 			SELECT sha256(('o' || i)::bytea), '/o/' || i, 1, 'delivered', timestamptz '2022-01-01' + i * interval '5 minutes' + interval '1 day'
 			FROM generate_series(1, 500000) i WHERE i % 3 = 0;
-		INSERT INTO export (footage_id, state, reason_code, detail, requester_name, requester_agency, document_no, recipient, viewing_days,
+		INSERT INTO export (footage_id, state, reason_code, detail, requester_agency, document_no, recipient, viewing_days,
 			delivery, requested_by, requested_at, decided_by, decided_at, outbox_id)
 			SELECT 1 + i % 1000, CASE WHEN i % 3 = 0 THEN 'queued' WHEN i % 3 = 1 THEN 'delivered' ELSE 'rejected' END,
-				(ARRAY['theft', 'assault', 'traffic_accident', 'missing_person', 'property_damage', 'other'])[1 + i % 6], 'd', 'n', 'agency ' || i % 50,
+				(ARRAY['theft', 'assault', 'traffic_accident', 'missing_person', 'property_damage', 'other'])[1 + i % 6], 'd', 'agency ' || i % 50,
 				'doc', 'r', 7, CASE WHEN i % 3 = 1 THEN 'offline' ELSE 'online' END, 'op',
 				timestamptz '2022-01-01' + i * interval '5 minutes', 'ap', timestamptz '2022-01-01' + i * interval '5 minutes' + interval '2 hours',
 				CASE WHEN i % 3 = 0 THEN i / 3 END -- the outbox rows' ids, in order, in a fresh database

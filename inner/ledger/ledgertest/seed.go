@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"sealgate/inner/requester"
+	"sealgate/shared/account"
 )
 
 // Agencies, Reasons and Cameras are what Seed spreads its rows across:
@@ -29,8 +32,10 @@ var States = [10]string{"queued", "queued", "queued", "queued", "ready", "delive
 
 // Seed files n exports whose filing times step back evenly from until over
 // span: export i (1…n) was filed i steps before until, and the ids grow
-// with time. Its SQL writes the rows in bulk, once per database.
-func Seed(ctx context.Context, pool *pgxpool.Pool, n int, until time.Time, span time.Duration) error {
+// with time. Its SQL writes the rows in bulk, once per database; the
+// requesters are then sealed under pii as a daemon seals those filed
+// before encryption (requester.SealLegacy).
+func Seed(ctx context.Context, pool *pgxpool.Pool, pii *account.PII, n int, until time.Time, span time.Duration) error {
 	agencies, reasons := pgArray(Agencies), pgArray(Reasons)
 	step := span.Microseconds() / int64(max(n, 1))
 	for _, q := range []string{
@@ -41,10 +46,10 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, n int, until time.Time, span 
 			SELECT c.id, c.name || '.mp4', '/seed/' || c.id || '.mp4', 1000000, sha256(c.id::text::bytea), 'mp4', 'h264', 1920, 1080, 30, 9000, 300,
 				timestamptz '2026-01-01 09:00:00+09', 'seed', now() + interval '1 year'
 			FROM camera c WHERE c.registered_by = 'seed'`,
-		fmt.Sprintf(`INSERT INTO export (footage_id, state, reason_code, detail, requester_name, requester_agency, document_no, recipient,
+		fmt.Sprintf(`INSERT INTO export (footage_id, state, reason_code, detail, requester_agency, document_no, recipient,
 			viewing_days, clip_from_s, clip_to_s, masked, unmasked_reason, delivery, requested_by, requested_at, decided_by, decided_at, decision_reason,
 			masked_faces, masked_plates, masked_people, manual_tracks, excluded_tracks, package_sha256)
-			SELECT f.id, s.state, (%[2]s)[1 + i %% %[3]d], '사건 ' || i || '번 관련 영상', '경위 김' || (i %% 97), (%[4]s)[1 + i %% %[5]d],
+			SELECT f.id, s.state, (%[2]s)[1 + i %% %[3]d], '사건 ' || i || '번 관련 영상', (%[4]s)[1 + i %% %[5]d],
 				'수사-2026-' || i, 'officer.' || (i %% 31), 7, 10, 70, i %% 20 <> 0, CASE WHEN i %% 20 = 0 THEN '피해자 본인 요청, 얼굴 식별 필요' ELSE '' END,
 				CASE WHEN s.state IN ('ready', 'delivered') THEN 'offline' ELSE 'online' END, 'operator.lee', s.at, d.by, d.at, CASE WHEN s.state = 'rejected' THEN '요건 미비' ELSE '' END,
 				m.faces, m.plates, m.people, m.manual, m.excluded, CASE WHEN s.state IN ('queued', 'ready', 'delivered') THEN sha256(('pkg' || i)::bytea) END
@@ -71,10 +76,11 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, n int, until time.Time, span 
 		`INSERT INTO export_event (export_id, at, actor, from_state, to_state, reason)
 			SELECT e.id, e.decided_at + interval '2 hours', 'operator.lee', 'ready', 'delivered', 'USB 전달'
 			FROM export e WHERE e.requested_by = 'operator.lee' AND e.state = 'delivered'`,
-		// What autovacuum does on a live ledger: statistics for the
-		// planner, and the visibility map that lets a count read an index
-		// alone.
-		`VACUUM ANALYZE`,
+		// The requesters, as rows filed before they were encrypted:
+		// SealLegacy seals them below, as at a daemon's start.
+		`INSERT INTO export_requester_legacy (export_id, name, phone)
+			SELECT e.id, '경위 김' || (split_part(e.document_no, '-', 3)::int % 97), '010-1234-' || lpad((e.id % 10000)::text, 4, '0')
+			FROM export e WHERE e.requested_by = 'operator.lee' AND e.requester_name_sealed IS NULL`,
 	} {
 		var args []any
 		if strings.Contains(q, "$1") {
@@ -84,8 +90,20 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, n int, until time.Time, span 
 			return fmt.Errorf("ledgertest: seed: %w", err)
 		}
 	}
+	if _, err := requester.SealLegacy(ctx, pool, pii); err != nil {
+		return fmt.Errorf("ledgertest: seed: %w", err)
+	}
+	// What autovacuum does on a live ledger: statistics for the planner,
+	// and the visibility map that lets a count read an index alone.
+	if _, err := pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+		return fmt.Errorf("ledgertest: seed: %w", err)
+	}
 	return nil
 }
+
+// RequesterName is the requesting officer of export i as Seed files it
+// (one of 97 names; its phone is 010-1234-<last four digits of the id>).
+func RequesterName(i int) string { return fmt.Sprintf("경위 김%d", i%97) }
 
 // pgArray is a text array literal of ss for the seed's SQL.
 func pgArray(ss []string) string {

@@ -97,9 +97,9 @@ func (s *Seeder) Export(t testing.TB, e Export) int64 {
 		decidedAt, decidedBy = &e.Decided, &by
 	}
 	var id int64
-	err = s.Pool.QueryRow(ctx, `INSERT INTO export (footage_id, state, reason_code, detail, requester_name, requester_agency, document_no,
+	err = s.Pool.QueryRow(ctx, `INSERT INTO export (footage_id, state, reason_code, detail, requester_agency, document_no,
 		recipient, viewing_days, masked, unmasked_reason, delivery, requested_by, requested_at, decided_by, decided_at, outbox_id, updated_at)
-		VALUES ($1, $2, $3, 'case', '경위 김민수', $4, 'doc-1', '경위 김민수', 7, $5, $6, $7, 'kim.op', $8, $9, $10, $11, $8) RETURNING id`,
+		VALUES ($1, $2, $3, 'case', $4, 'doc-1', '경위 김민수', 7, $5, $6, $7, 'kim.op', $8, $9, $10, $11, $8) RETURNING id`,
 		footage, e.State, e.Reason, e.Agency, !e.Unmasked, reason, delivery, e.Requested, decidedBy, decidedAt, outbox).Scan(&id)
 	if err != nil {
 		t.Fatal(err)
