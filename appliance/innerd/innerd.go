@@ -147,7 +147,10 @@ func setup(cfg *config.Inner, k *keys.Inner, env daemon.Env) ([]daemon.Component
 	if err != nil {
 		return nil, err
 	}
-	wf, err := newWorkflow(cfg, env.DB, env.Audit)
+	l.WithPII(env.Accounts.PII())
+	// Setup has no context; sealing older requesters is bounded by the
+	// table's size and must finish before the console serves.
+	wf, err := newWorkflow(context.Background(), cfg, env.DB, env.Audit, env.Accounts.PII(), env.Log)
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ func BenchmarkLedger(b *testing.B) {
 	}
 	defer pool.Close()
 	start := time.Now()
-	if err := ledgertest.Seed(ctx, pool, benchLedgerRows, time.Now(), 10*365*24*time.Hour); err != nil {
+	if err := ledgertest.Seed(ctx, pool, daemonPII(b, k), benchLedgerRows, time.Now(), 10*365*24*time.Hour); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("seeded %d exports in %.1f s", benchLedgerRows, time.Since(start).Seconds())

@@ -37,7 +37,7 @@ func TestLedgerAcceptance(t *testing.T) {
 	}
 	defer pool.Close()
 	until := time.Date(2026, 12, 1, 0, 0, 0, 0, kst)
-	if err := ledgertest.Seed(ctx, pool, 2000, until, 400*24*time.Hour); err != nil {
+	if err := ledgertest.Seed(ctx, pool, daemonPII(t, k), 2000, until, 400*24*time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	const agency, from, to = "강남경찰서", "2026-02-01", "2026-06-30"

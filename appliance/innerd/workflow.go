@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"sealgate/appliance/daemon"
 	"sealgate/inner/export"
 	"sealgate/inner/pipeline"
+	"sealgate/inner/requester"
 	"sealgate/shared/account"
 	"sealgate/shared/audit"
 	"sealgate/shared/config"
@@ -20,15 +22,29 @@ import (
 )
 
 // newWorkflow is the export workflow on the daemon's database, its
-// approvals queuing pipeline jobs there.
-func newWorkflow(cfg *config.Inner, db *daemon.Database, log *audit.Log) (*export.Workflow, error) {
+// approvals queuing pipeline jobs there, the requesters' personal data
+// under pii (the account service's). Requesters filed before they were
+// encrypted are sealed first, so no export is read in clear
+// (docs/ledger.md, "Personal data").
+func newWorkflow(ctx context.Context, cfg *config.Inner, db *daemon.Database, log *audit.Log, pii *account.PII, lg *slog.Logger) (*export.Workflow, error) {
 	start, err := pipeline.Starter(db.Pool)
 	if err != nil {
 		return nil, err
 	}
-	return export.New(db.Pool, log, export.WorkflowConfig{FootageDir: cfg.Footage.Dir,
+	wf, err := export.New(db.Pool, log, export.WorkflowConfig{FootageDir: cfg.Footage.Dir,
 		Retention: time.Duration(cfg.Footage.RetentionDays) * 24 * time.Hour, Start: start,
-		KeepPassword: pipeline.KeepPassword(cfg.Pipeline.WorkDir)})
+		KeepPassword: pipeline.KeepPassword(cfg.Pipeline.WorkDir), PII: pii})
+	if err != nil {
+		return nil, err
+	}
+	n, err := requester.SealLegacy(ctx, db.Pool, pii)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		lg.Info("requesters filed before encryption sealed", slog.Int("exports", n))
+	}
+	return wf, nil
 }
 
 // asFlag names the console user a command acts for (DESIGN: audited as
@@ -50,7 +66,11 @@ func withWorkflow(ctx context.Context, app *daemon.App, configPath, as string, r
 		return errors.New("--as USER is required: name the console user this is done for")
 	}
 	return daemon.WithDatabase(ctx, app, configPath, func(_ *config.Base, db *daemon.Database, log *audit.Log, secrets *keys.Secrets) error {
-		wf, err := newWorkflow(cfg, db, log)
+		pii, err := account.NewPII(secrets.PII)
+		if err != nil {
+			return err
+		}
+		wf, err := newWorkflow(ctx, cfg, db, log, pii, slog.New(slog.NewJSONHandler(app.Stderr, nil)))
 		if err != nil {
 			return err
 		}

@@ -19,5 +19,8 @@ func (c *Console) exportList(e echo.Context) error {
 	if err != nil {
 		return err
 	}
+	for _, x := range es {
+		shownExport(e, x)
+	}
 	return c.ui.Render(e, accountui.View{Name: "exports", Title: "exports.title", Data: exportsView{Exports: es, State: state}})
 }

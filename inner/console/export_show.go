@@ -40,6 +40,7 @@ func (c *Console) exportShow(e echo.Context) error {
 	if err != nil {
 		return workflowError(err)
 	}
+	shownExport(e, x)
 	me := accountui.Session(e).User
 	mine := strings.TrimPrefix(x.RequestedBy, "cli:") == me.Username
 	needs := x.State == export.Requested && x.ViewingDays > export.MaxViewingDays && x.ViewingApprovedBy == ""

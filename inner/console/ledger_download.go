@@ -162,6 +162,7 @@ func (c *Console) ledgerCSV(e echo.Context, f ledger.Filter, lang string) error 
 	}
 	w.Write(row)
 	err := c.ledger.Each(e.Request().Context(), f, func(r *ledger.Record) error {
+		shownRecord(e, r)
 		for i, col := range ledgerColumns {
 			switch v := col.value(r, lang).(type) {
 			case nil:
@@ -236,6 +237,7 @@ func (c *Console) ledgerXLSX(e echo.Context, f ledger.Filter, lang string) error
 	}
 	rowNo := 1
 	err = c.ledger.Each(e.Request().Context(), f, func(r *ledger.Record) error {
+		shownRecord(e, r)
 		rowNo++
 		for i, col := range ledgerColumns {
 			switch v := col.value(r, lang).(type) {

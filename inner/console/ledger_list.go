@@ -53,7 +53,7 @@ func ledgerFilter(e echo.Context) (ledger.Filter, *ledgerView, error) {
 	q := e.QueryParams()
 	v := &ledgerView{From: q.Get("from"), To: q.Get("to")}
 	f := ledger.Filter{Agency: q.Get("agency"), Camera: q.Get("camera"), State: q.Get("state"), Reason: q.Get("reason"),
-		Requester: q.Get("requester"), Sort: q.Get("sort")}
+		Requester: q.Get("requester"), DocumentOnly: !seesNames(e), Sort: q.Get("sort")}
 	var err error
 	if v.From != "" {
 		if f.From, err = time.ParseInLocation(time.DateOnly, v.From, i18n.Zone); err != nil {
@@ -127,6 +127,9 @@ func (c *Console) ledgerList(e echo.Context) error {
 	ctx := e.Request().Context()
 	if v.Page, err = c.ledger.Search(ctx, f, e.QueryParam("after"), ledgerPageRows); err != nil {
 		return ledgerError(err)
+	}
+	for _, r := range v.Page.Records {
+		shownRecord(e, r)
 	}
 	if v.Count, v.More, err = c.ledger.Count(ctx, f, ledgerCountUpTo); err != nil {
 		return err

@@ -30,6 +30,7 @@ func (c *Console) ledgerPrint(e echo.Context) error {
 			v.Limited = true
 			return errPrintFull
 		}
+		shownRecord(e, r)
 		rows = append(rows, r)
 		return nil
 	})

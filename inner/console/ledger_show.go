@@ -36,6 +36,8 @@ func (c *Console) ledgerShow(e echo.Context) error {
 	if v.Export, err = c.workflow.Show(ctx, id); err != nil {
 		return workflowError(err)
 	}
+	shownRecord(e, v.Record)
+	shownExport(e, v.Export)
 	if v.Record.Payload != "" {
 		p, err := watermark.ParsePayload(v.Record.Payload)
 		if err != nil {
