@@ -269,6 +269,16 @@ func TestOnlineExportRunsToTheOutbox(t *testing.T) {
 		id).Scan(&faces, &plates, &people, &manual); err != nil || faces == nil || plates == nil || people == nil || manual == nil || *faces < 0 || *plates < 0 || *people < 0 || *manual != 0 {
 		t.Fatalf("masking counts %v %v %v %v: %v", deref(faces), deref(plates), deref(people), deref(manual), err)
 	}
+	// The copy's ledger row and the audit chain, which are not encrypted,
+	// name the export and the agency, never the officer.
+	var copyFor, audited string
+	if err := s.pool.QueryRow(context.Background(), `SELECT l.requester, (SELECT string_agg(detail, ' | ') FROM audit_log)
+		FROM ledger l JOIN export e ON e.serial = l.serial WHERE e.id = $1`, id).Scan(&copyFor, &audited); err != nil {
+		t.Fatal(err)
+	}
+	if copyFor != e.Code+", 강남경찰서" || strings.Contains(audited, "김민수") {
+		t.Errorf("the copy's ledger row names %q; the audit chain names the officer: %v", copyFor, strings.Contains(audited, "김민수"))
+	}
 	// The outbox holds exactly the package the export names, signed by
 	// this appliance, with the manifest's fields, and openable by the outer.
 	entries, _ := s.outbox.List(context.Background())
