@@ -201,7 +201,7 @@ func TestExportFromRequestToTheOuter(t *testing.T) {
 	if !s.outerHolds(t, e.PackageSHA256) {
 		t.Errorf("the outer does not hold package %s", e.PackageSHA256)
 	}
-	if out := s.inner(t, "ledger", "list", "--json"); !strings.Contains(out, `"state":"issued"`) || !strings.Contains(out, "경위 김민수") {
+	if out := s.inner(t, "ledger", "list", "--json"); !strings.Contains(out, `"state":"issued"`) || !strings.Contains(out, "강남경찰서") || strings.Contains(out, "경위 김민수") {
 		t.Errorf("ledger: %s", out)
 	}
 	officersUseReachesTheLedger(t, s, ind, outd, icfg, ocfg, id, e.PackageSHA256)
