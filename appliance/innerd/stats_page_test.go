@@ -19,6 +19,7 @@ import (
 
 	"sealgate/appliance/daemon/daemontest"
 	"sealgate/appliance/innerd"
+	"sealgate/inner/ledger/ledgertest"
 	"sealgate/inner/stats/statstest"
 	"sealgate/shared/account"
 )
@@ -137,6 +138,25 @@ func TestStatisticsPages(t *testing.T) {
 	step("a bad period", chromedp.Navigate(base+"/statistics?from=2026-07-01&to=2026-01-01"), chromedp.WaitVisible(chromedp.ID("error")))
 	if js(`String(!!document.getElementById('chart-months'))`) != "false" {
 		t.Error("a bad period still shows charts")
+	}
+
+	// A month of more exports than a printout holds: the list stops at
+	// 5,000, says so, and links the month's whole ledger file.
+	if err := ledgertest.Seed(ctx, pool, svc.PII(), 5001, time.Date(2025, 11, 25, 0, 0, 0, 0, kst), 20*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	au, err := svc.ByName(ctx, "auditor.han")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err = svc.StartSession(ctx, au, account.StageOK, "test", "test"); err != nil {
+		t.Fatal(err)
+	}
+	c.SetSession(tok)
+	code, body := c.Do(t, http.MethodGet, "/statistics/monthly?month=2025-11", nil, false)
+	if code != http.StatusOK || strings.Count(body, "<tr data-code=") != 5000 || !strings.Contains(body, `id="list-limited"`) ||
+		!strings.Contains(body, `href="/ledger.xlsx?from=2025-11-01&amp;to=2025-11-30"`) {
+		t.Errorf("a month of 5,001 exports: %d, %d rows, limited note %v", code, strings.Count(body, "<tr data-code="), strings.Contains(body, "list-limited"))
 	}
 }
 

@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,7 +15,8 @@ import (
 
 // statsMonthly is a month's printable report (?month=YYYY-MM; by default
 // last month): the site, the print date, the totals, the charts and
-// every export requested that month.
+// the exports requested that month, up to printRows; past that the
+// report says so and links the month's ledger file, which has them all.
 func (c *Console) statsMonthly(e echo.Context) error {
 	lang := i18n.Pick(e.Request())
 	now := time.Now()
@@ -28,9 +30,10 @@ func (c *Console) statsMonthly(e echo.Context) error {
 	if v.Report, err = stats.Compute(ctx, c.db, p); err != nil {
 		return err
 	}
-	if v.Rows, err = stats.List(ctx, c.db, p); err != nil {
+	if v.Rows, v.RowsLimited, err = stats.List(ctx, c.db, p, printRows); err != nil {
 		return err
 	}
 	v.Month, v.From, v.To, v.Charts = p.Key(), p.FirstDay(), p.LastDay(), charts(lang, v.Report)
+	v.MonthLedger = link("/ledger.xlsx", url.Values{"from": {v.From}, "to": {v.To}}.Encode())
 	return c.ui.Render(e, accountui.View{Name: "stats_month", Title: "stats.monthly", Data: v})
 }

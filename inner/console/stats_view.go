@@ -12,9 +12,11 @@ type statsView struct {
 	From, To, Month string // the form's values
 	Report          *stats.Report
 	Charts          statsCharts
-	Rows            []stats.Row // the monthly report's list
-	Site            string      // config site_name, or the appliance
-	Printed         string      // when, in the report's zone
+	Rows            []stats.Row  // the monthly report's list
+	RowsLimited     bool         // the month has more than the list shows
+	MonthLedger     template.URL // the month's ledger file, every row
+	Site            string       // config site_name, or the appliance
+	Printed         string       // when, in the report's zone
 }
 
 // statsCharts are the report's charts, drawn on the server in the reader's

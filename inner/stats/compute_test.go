@@ -141,13 +141,20 @@ func TestList(t *testing.T) {
 	pool := pgtest.NewPool(t, store.Migrations())
 	seed(t, pool)
 	june, _ := stats.Month("2026-06", time.Now())
-	rows, err := stats.List(ctx, pool, june)
+	rows, more, err := stats.List(ctx, pool, june, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r, _ := stats.Compute(ctx, pool, june)
-	if len(rows) != r.Total || len(rows) != 16 {
-		t.Fatalf("%d rows, %d exports", len(rows), r.Total)
+	if len(rows) != r.Total || len(rows) != 16 || more {
+		t.Fatalf("%d rows (more: %v), %d exports", len(rows), more, r.Total)
+	}
+	// At most limit rows, the first ones, and more says there are others.
+	if first, more, err := stats.List(ctx, pool, june, 15); err != nil || len(first) != 15 || !more || first[14].ID != rows[14].ID {
+		t.Fatalf("limited to 15: %d rows, more %v, %v", len(first), more, err)
+	}
+	if all, more, err := stats.List(ctx, pool, june, 16); err != nil || len(all) != 16 || more {
+		t.Fatalf("limited to exactly the month's 16: %d rows, more %v, %v", len(all), more, err)
 	}
 	for i, row := range rows {
 		if i > 0 && row.RequestedAt.Before(rows[i-1].RequestedAt) {

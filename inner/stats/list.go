@@ -34,18 +34,19 @@ const rowsQuery = `SELECT e.id, e.requested_at, c.name, c.location, e.reason_cod
 		WHEN e.state = 'queued' AND o.state = 'refused' THEN 'refused' ELSE e.state END,
 	coalesce(e.decided_by, ''), e.decided_at
 	FROM export e JOIN footage f ON f.id = e.footage_id JOIN camera c ON c.id = f.camera_id LEFT JOIN outbox o ON o.id = e.outbox_id
-	WHERE e.requested_at >= $1 AND e.requested_at < $2 ORDER BY e.requested_at, e.id`
+	WHERE e.requested_at >= $1 AND e.requested_at < $2 ORDER BY e.requested_at, e.id LIMIT $3`
 
-// List returns every export requested in p, oldest first.
-func List(ctx context.Context, pool *pgxpool.Pool, p Period) ([]Row, error) {
+// List returns the exports requested in p, oldest first, at most limit of
+// them; more says there were others past those.
+func List(ctx context.Context, pool *pgxpool.Pool, p Period, limit int) (rs []Row, more bool, err error) {
 	if err := p.Check(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	rows, err := pool.Query(ctx, rowsQuery, p.From, p.To)
+	rows, err := pool.Query(ctx, rowsQuery, p.From, p.To, limit+1)
 	if err != nil {
-		return nil, fmt.Errorf("stats: list: %w", err)
+		return nil, false, fmt.Errorf("stats: list: %w", err)
 	}
-	rs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Row, error) {
+	rs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Row, error) {
 		var r Row
 		err := row.Scan(&r.ID, &r.RequestedAt, &r.Camera, &r.CameraLocation, &r.ReasonCode, &r.Agency, &r.State, &r.DecidedBy, &r.DecidedAt)
 		// The code's year is the request's, as inner/export's view makes it.
@@ -53,9 +54,12 @@ func List(ctx context.Context, pool *pgxpool.Pool, p Period) ([]Row, error) {
 		return r, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("stats: list: %w", err)
+		return nil, false, fmt.Errorf("stats: list: %w", err)
 	}
-	return rs, nil
+	if len(rs) > limit {
+		return rs[:limit], true, nil
+	}
+	return rs, false, nil
 }
 
 // LocalLayout shows a time in the report's zone, the one its months are

@@ -22,7 +22,7 @@ func init() {
 		"stats.month":      "월", "stats.reason": "사유", "stats.agency": "요청 기관", "stats.camera": "카메라", "stats.location": "설치 위치",
 		"stats.count": "건수", "stats.others": "그 밖의 %d개 기관", "stats.other_cameras": "그 밖의 카메라",
 		"stats.report": "월간 보고서", "stats.print": "인쇄", "stats.printed": "출력일시", "stats.period": "기간",
-		"stats.list": "이달의 반출 목록", "stats.none": "이 기간에 요청된 반출이 없습니다.",
+		"stats.list": "이달의 반출 목록", "stats.list_limited": "목록은 %d건까지 싣습니다(이달 전체 %d건).", "stats.month_ledger": "이달의 반출관리대장 전체(엑셀)", "stats.none": "이 기간에 요청된 반출이 없습니다.",
 		"stats.requested_at": "요청일시", "stats.decided_by": "결정자", "stats.state": "상태",
 		"stats.approval": "확인", "stats.sign": "담당 ____________ (인)   관리책임자 ____________ (인)",
 	})
@@ -45,7 +45,7 @@ func init() {
 		"stats.month": "Month", "stats.reason": "Reason", "stats.agency": "Agency", "stats.camera": "Camera", "stats.location": "Location",
 		"stats.count": "Exports", "stats.others": "%d other agencies", "stats.other_cameras": "Other cameras",
 		"stats.report": "Monthly report", "stats.print": "Print", "stats.printed": "Printed", "stats.period": "Period",
-		"stats.list": "The month's exports", "stats.none": "No export was requested in this period.",
+		"stats.list": "The month's exports", "stats.list_limited": "The list stops at %d exports (the month has %d).", "stats.month_ledger": "The month's whole ledger (Excel)", "stats.none": "No export was requested in this period.",
 		"stats.requested_at": "Requested", "stats.decided_by": "Decided by", "stats.state": "State",
 		"stats.approval": "Checked", "stats.sign": "Officer ____________ (sign)   Manager ____________ (sign)",
 	})
