@@ -129,6 +129,19 @@ func officersUseReachesTheLedger(t *testing.T, s *exportSite, ind, outd *daemont
 			t.Errorf("the outbox's record of the package: %+v", p)
 		}
 	}
+	// The contract of `ledger list --json`: the copy's row carries the verified destruction.
+	var ledger struct {
+		Exports []struct {
+			DestroyedAt *time.Time `json:"destroyed_at"`
+			Verified    bool       `json:"destruction_verified"`
+		}
+	}
+	if err := json.Unmarshal([]byte(s.inner(t, "ledger", "list", "--json")), &ledger); err != nil || len(ledger.Exports) == 0 {
+		t.Fatalf("ledger list: %v", err)
+	}
+	if e := ledger.Exports[0]; !e.Verified || e.DestroyedAt == nil {
+		t.Errorf("the copy's ledger row after the receipt: %+v", e)
+	}
 	if code, _ := officer.GetRange(t, pkg, ""); code != http.StatusGone {
 		t.Errorf("a download after the revocation: %d, want 410", code)
 	}
