@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,7 +17,7 @@ import (
 // AuditVerifyCmd checks the audit chain, and against an anchor when given one.
 type AuditVerifyCmd struct {
 	ConfigFlag
-	Anchor string `type:"existingfile" help:"Anchor file from an earlier audit anchor: also report entries deleted from the end, or the history rewritten, since it was made."`
+	Anchor string `type:"existingfile" help:"Anchor file from an earlier audit anchor: also report entries deleted from the end, or the history rewritten, since it was made. Default: the daemon's last anchor (audit.anchor_file), if any."`
 	JSON   bool   `help:"Print one JSON object."`
 }
 
@@ -38,11 +37,20 @@ func (c *AuditVerifyCmd) Run(ctx context.Context, app *App) error {
 		}
 		anchor = &a
 	}
-	return WithDatabase(ctx, app, c.Config, func(_ *config.Base, _ *Database, log *audit.Log, _ *keys.Secrets) error {
+	return WithDatabase(ctx, app, c.Config, func(base *config.Base, _ *Database, log *audit.Log, _ *keys.Secrets) error {
 		var (
 			n   int64
 			err error
 		)
+		if anchor == nil { // the daemon's own last anchor (audit.anchor_file), when there is one
+			a, ok, err := audit.ReadAnchorFile(base.Audit.AnchorFile)
+			if err != nil {
+				return err
+			}
+			if ok {
+				anchor = &a
+			}
+		}
 		if anchor != nil {
 			n, err = log.VerifyAnchor(ctx, *anchor)
 		} else {
@@ -99,7 +107,7 @@ func (c *AuditAnchorCmd) Run(ctx context.Context, app *App) error {
 			_, err = a.WriteTo(app.Stdout)
 			return err
 		}
-		if err := writeAnchor(c.Out, a); err != nil {
+		if err := audit.WriteAnchorFile(c.Out, a); err != nil {
 			return err
 		}
 		if c.JSON {
@@ -108,31 +116,6 @@ func (c *AuditAnchorCmd) Run(ctx context.Context, app *App) error {
 		fmt.Fprintf(app.Stdout, "anchored entry %d (MAC %s) in %s; keep a copy off the appliance\n", a.Seq, a.MAC, c.Out)
 		return nil
 	})
-}
-
-// writeAnchor replaces path whole, so an interrupted export does not leave
-// half an anchor in place of the last good one.
-func writeAnchor(path string, a audit.Anchor) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".anchor-*")
-	if err != nil {
-		return fmt.Errorf("write anchor: %w", err)
-	}
-	defer os.Remove(f.Name())
-	if _, err := a.WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write anchor: %w", err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("write anchor: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write anchor: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write anchor: %w", err)
-	}
-	return nil
 }
 
 // DatabaseMigrateCmd migrates an external database as its owner.

@@ -156,6 +156,15 @@ func TestAuditVerifyAgainstAnAnchorReportsADeletedTail(t *testing.T) {
 	if code == 0 || !strings.Contains(out, `"first_bad_entry":2`) || !strings.Contains(out, "truncated") {
 		t.Fatalf("audit verify --anchor after the deletion: %d %s; want entry 2 missing", code, out)
 	}
+	// With the daemon's own last anchor in place (audit.anchor_file), a
+	// plain audit verify checks against it.
+	b, _ := os.ReadFile(anchorFile)
+	if err := os.WriteFile(base.Audit.AnchorFile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := run(t, app, "audit", "verify", "--config", configPath); code == 0 || !strings.Contains(out, "truncated") {
+		t.Fatalf("audit verify with the daemon's anchor after the deletion: %d %s; want entry 2 missing", code, out)
+	}
 }
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }

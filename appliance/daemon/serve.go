@@ -151,6 +151,7 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 			return fmt.Errorf("setting up the %s daemon: %w", s.Name, err)
 		}
 	}
+	parts = append(parts, &anchoring{log: auditLog, cfg: s.Base.Audit, daemon: s.Name, slog: log.With(slog.String("component", "audit"))})
 
 	addrs := Addrs{Web: lns[0].Addr(), Metrics: lns[1].Addr(), CertFingerprint: cert.Fingerprint, Routes: ui.Routes()}
 	log.Info("serving", slog.String("daemon", s.Name), slog.String("url", "https://"+addrs.Web.String()+"/"),

@@ -37,6 +37,7 @@ type Base struct {
 	Metrics       Metrics       `yaml:"metrics"`
 	Database      Database      `yaml:"database"`
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	Audit         Audit         `yaml:"audit"`
 }
 
 // Log configures the JSON log on stderr.
@@ -248,6 +249,7 @@ func defaultBase(dataDir, metrics string) Base {
 		Metrics:       Metrics{Listen: metrics},
 		Database:      Database{Private: Private{User: "postgres"}},
 		ShutdownGrace: 10 * time.Second,
+		Audit:         Audit{AnchorEvery: time.Hour},
 	}
 }
 
@@ -355,6 +357,7 @@ func loadFile(path, prefix string, environ []string, dst interface{ base() *Base
 	b.KeyDir = relativeTo(path, b.KeyDir)
 	b.Database.Private.BinDir = relativeTo(path, b.Database.Private.BinDir)
 	b.Metrics.BearerTokenFile = relativeTo(path, b.Metrics.BearerTokenFile)
+	b.Audit.resolve(path, b.DataDir)
 	return nil
 }
 
@@ -390,7 +393,7 @@ func (b *Base) validate(path string, more error) error {
 	if b.ShutdownGrace <= 0 || b.ShutdownGrace > 5*time.Minute {
 		bad("shutdown_grace", fmt.Errorf("%s is outside (0, 5m]", b.ShutdownGrace))
 	}
-	return errors.Join(append(errs, more)...)
+	return errors.Join(append(errs, b.Audit.validate(path), more)...)
 }
 
 func (h *HTTPS) resolve(path string) {

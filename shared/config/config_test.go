@@ -67,6 +67,8 @@ func TestErrorsNameKeyFileAndLine(t *testing.T) {
 		{name: "not YAML", body: "data_dir: [\n", want: []string{"inner.yaml"}},
 		{name: "appliance number out of range", body: "appliance_number: 70000\n", want: []string{"appliance_number", "70000"}},
 		{name: "too many connections", body: "transfer:\n  connections: 300\n", want: []string{"transfer.connections", "300"}},
+		{name: "anchored too often", body: "audit:\n  anchor_every: 5s\n", want: []string{"audit.anchor_every", "5s"}},
+		{name: "syslog without a port", body: "audit:\n  syslog: udp://siem.example\n", want: []string{"audit.syslog", "udp://host:port"}},
 		{name: "status asked too often", body: "transfer:\n  status_every: 5s\n", want: []string{"transfer.status_every", "5s"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
