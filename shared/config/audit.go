@@ -38,7 +38,9 @@ func (a *Audit) resolve(path, dataDir string) {
 
 func (a *Audit) validate(path string) error {
 	var errs []error
-	bad := func(key string, err error) { errs = append(errs, &KeyError{Source: path, Key: "audit." + key, Err: err}) }
+	bad := func(key string, err error) {
+		errs = append(errs, &KeyError{Source: path, Key: "audit." + key, Err: err})
+	}
 	if a.AnchorEvery < time.Minute || a.AnchorEvery > 24*time.Hour {
 		bad("anchor_every", fmt.Errorf("%s is outside 1m…24h", a.AnchorEvery))
 	}
