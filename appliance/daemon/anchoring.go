@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"log/syslog"
 	"os"
+	"sync/atomic"
 	"time"
 
+	"sealgate/shared/accountui"
 	"sealgate/shared/audit"
 	"sealgate/shared/config"
 )
@@ -27,6 +29,18 @@ type anchoring struct {
 	cfg    config.Audit
 	daemon string // inner, outer
 	slog   *slog.Logger
+	state  atomic.Pointer[accountui.Event] // the last round's outcome, for the device page
+}
+
+// last is the last round's outcome; before the first, the anchor file's.
+func (a *anchoring) last() *accountui.Event {
+	if e := a.state.Load(); e != nil {
+		return e
+	}
+	if an, ok, err := audit.ReadAnchorFile(a.cfg.AnchorFile); err == nil && ok {
+		return &accountui.Event{At: an.AnchoredAt, OK: true, Detail: fmt.Sprintf("entry %d, MAC %.16s…", an.Seq, an.MAC)}
+	}
+	return nil
 }
 
 // event is one line for the SIEM file and syslog.
@@ -74,6 +88,7 @@ func (a *anchoring) round(ctx context.Context) error {
 		return err
 	}
 	a.slog.Info("audit chain anchored", slog.Int64("seq", an.Seq), slog.String("mac", an.MAC))
+	a.state.Store(&accountui.Event{At: an.AnchoredAt, OK: true, Detail: fmt.Sprintf("entry %d, MAC %.16s…", an.Seq, an.MAC)})
 	return a.export(event{Event: "sealgate.audit.anchor", Anchor: &an}, syslog.LOG_INFO)
 }
 
@@ -89,6 +104,7 @@ func (a *anchoring) broken(err error) error {
 		e.Seq = be.Seq
 	}
 	a.slog.Error("the audit chain does not hold its last anchor: not anchored again", slog.Any("error", err))
+	a.state.Store(&accountui.Event{At: time.Now(), Detail: err.Error()})
 	return errors.Join(err, a.export(e, syslog.LOG_CRIT))
 }
 

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -56,6 +57,9 @@ type Spec struct {
 	Started func(Addrs)
 	// Out receives the human-readable start-up lines (URL, certificate fingerprint).
 	Out io.Writer
+	// Dirs are the daemon's own directories (footage, packages) whose
+	// free space the device page shows beside data_dir's and key_dir's.
+	Dirs []Dir
 }
 
 // Env is what Spec.Setup builds a daemon's parts from.
@@ -141,8 +145,10 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 		"schema":   func(ctx context.Context) error { return pgdb.CheckSchema(ctx, db.Pool, s.Migrations) },
 		"keys":     s.KeysReady,
 	})
+	anchor := &anchoring{log: auditLog, cfg: s.Base.Audit, daemon: s.Name, slog: log.With(slog.String("component", "audit"))}
 	uiCfg := s.UI
 	uiCfg.Metrics = reg
+	uiCfg.Device = (&device{spec: &s, cert: cert, log: auditLog, started: time.Now(), anchor: anchor}).facts
 	ui := accountui.New(e, svc, auditLog, uiCfg, log.With(slog.String("component", "ui")))
 	var parts []Component
 	if s.Setup != nil {
@@ -151,7 +157,7 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 			return fmt.Errorf("setting up the %s daemon: %w", s.Name, err)
 		}
 	}
-	parts = append(parts, &anchoring{log: auditLog, cfg: s.Base.Audit, daemon: s.Name, slog: log.With(slog.String("component", "audit"))})
+	parts = append(parts, anchor)
 
 	addrs := Addrs{Web: lns[0].Addr(), Metrics: lns[1].Addr(), CertFingerprint: cert.Fingerprint, Routes: ui.Routes()}
 	log.Info("serving", slog.String("daemon", s.Name), slog.String("url", "https://"+addrs.Web.String()+"/"),

@@ -137,6 +137,7 @@ func Serve(ctx context.Context, cfg *config.Inner, out io.Writer, log *slog.Logg
 		UI:       UI,
 		Setup:    func(env daemon.Env) ([]daemon.Component, error) { return setup(cfg, k, env) },
 		Out:      out,
+		Dirs:     []daemon.Dir{{Name: "device.dir.footage", Path: cfg.Footage.Dir}, {Name: "device.dir.exports", Path: cfg.Pipeline.WorkDir}},
 		Started:  started,
 	}, log)
 }

@@ -90,6 +90,7 @@ func Serve(ctx context.Context, cfg *config.Outer, out io.Writer, log *slog.Logg
 		Accounts: Accounts,
 		UI:       UI,
 		Out:      out,
+		Dirs:     []daemon.Dir{{Name: "device.dir.packages", Path: cfg.Transfer.StoreDir}},
 		Started:  started,
 	}, log)
 }

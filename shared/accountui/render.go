@@ -26,6 +26,7 @@ type page struct {
 	User            *account.User
 	CanUsers        bool
 	CanAudit        bool
+	CanDevice       bool
 	Nav             []NavItem // the daemon's pages this user may use
 	SignUp          string    // where a visitor asks for an account (Config.SignUp)
 	Notice, Error   string
@@ -101,6 +102,7 @@ func (ui *UI) Render(c echo.Context, v View) error {
 		p.User = s.User
 		p.CanUsers = slices.Contains(ui.cfg.AdminRoles, s.User.Role)
 		p.CanAudit = slices.Contains(ui.cfg.AuditRoles, s.User.Role)
+		p.CanDevice = p.CanUsers && ui.cfg.Device != nil
 		for _, n := range ui.cfg.Nav {
 			if slices.Contains(n.Roles, s.User.Role) {
 				p.Nav = append(p.Nav, n)

@@ -13,6 +13,7 @@
 package accountui
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -58,6 +59,8 @@ type Config struct {
 	SignUp string
 	// Metrics, if set, receives the sign-in counters.
 	Metrics prometheus.Registerer
+	// Device, if set, gathers the admins' device page (/device).
+	Device func(context.Context) (*Device, error)
 }
 
 // NavItem is a link in the header.
@@ -128,6 +131,9 @@ func New(e *echo.Echo, svc *account.Service, log *audit.Log, cfg Config, logger 
 	ui.Handle(http.MethodPost, "/users/:id/:op", cfg.AdminRoles, ui.administer)
 	ui.Handle(http.MethodGet, "/audit", cfg.AuditRoles, ui.auditPage)
 	ui.Handle(http.MethodGet, "/audit.csv", cfg.AuditRoles, ui.auditCSV)
+	if cfg.Device != nil {
+		ui.Handle(http.MethodGet, "/device", cfg.AdminRoles, ui.devicePage)
+	}
 	return ui
 }
 
