@@ -1,9 +1,11 @@
 package appliance_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -144,5 +146,33 @@ func officersUseReachesTheLedger(t *testing.T, s *exportSite, ind, outd *daemont
 	}
 	if code, _ := officer.GetRange(t, pkg, ""); code != http.StatusGone {
 		t.Errorf("a download after the revocation: %d, want 410", code)
+	}
+}
+
+// anchorsExchanged: with both daemons running, each holds the other's
+// audit anchor, and each side's chain verifies against the anchor the
+// other kept: the outer's copy of the inner's head checked on the inner,
+// the inner's copy of the outer's checked on the outer.
+func anchorsExchanged(t *testing.T, s *exportSite) {
+	t.Helper()
+	dir := t.TempDir()
+	innerHead, outerHead := filepath.Join(dir, "inner-head.anchor"), filepath.Join(dir, "outer-head.anchor")
+	var out, errb bytes.Buffer
+	for end := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		out.Reset()
+		errb.Reset()
+		if outerd.Main(context.Background(), []string{"audit", "peer-anchor", "--config", s.outerConf, "--out", innerHead}, &out, &errb, s.outerEnv) == 0 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("the outer holds no anchor of the inner's: %s", errb.String())
+		}
+	}
+	if got := s.inner(t, "audit", "verify", "--anchor", innerHead, "--json"); !strings.Contains(got, `"intact":true`) {
+		t.Errorf("the inner's chain against the anchor the outer kept: %s", got)
+	}
+	s.inner(t, "audit", "peer-anchor", "--out", outerHead)
+	if got := s.outer(t, "audit", "verify", "--anchor", outerHead, "--json"); !strings.Contains(got, `"intact":true`) {
+		t.Errorf("the outer's chain against the anchor the inner kept: %s", got)
 	}
 }

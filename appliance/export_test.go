@@ -205,6 +205,7 @@ func TestExportFromRequestToTheOuter(t *testing.T) {
 		t.Errorf("ledger: %s", out)
 	}
 	officersUseReachesTheLedger(t, s, ind, outd, icfg, ocfg, id, e.PackageSHA256)
+	anchorsExchanged(t, s)
 
 	// Offline: the same footage, sealed under a password, handed over once.
 	var off struct{ ID int64 }

@@ -42,15 +42,16 @@ func (q Query) Marshal() []byte {
 }
 
 // Request is the first message of a stream the inner opened: exactly one
-// of Offer and Query is set.
+// of Offer, Query and Anchor is set.
 type Request struct {
-	Offer *Offer
-	Query *Query
+	Offer  *Offer
+	Query  *Query
+	Anchor *HeadAnchor
 }
 
-// ReadRequest reads the first message of a stream: an Offer or a Query,
-// told apart by the type byte after the magic, each read to its fixed size
-// and nothing more.
+// ReadRequest reads the first message of a stream: an Offer, a Query or
+// an anchor, told apart by the type byte after the magic, each read to its
+// fixed size and nothing more.
 func ReadRequest(r io.Reader) (Request, error) {
 	b := make([]byte, OfferSize)
 	if _, err := io.ReadFull(r, b[:5]); err != nil {
@@ -75,6 +76,19 @@ func ReadRequest(r io.Reader) (Request, error) {
 			return Request{}, fmt.Errorf("transfer: read query: %w", err)
 		}
 		return Request{Query: &q}, nil
+	case anchorType:
+		b := make([]byte, headAnchorSize)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return Request{}, fmt.Errorf("transfer: read anchor: %w", err)
+		}
+		a, err := parseHeadAnchor(b)
+		if err != nil {
+			return Request{}, err
+		}
+		if a.Seq == 0 {
+			return Request{}, fmt.Errorf("%w: an empty anchor pushed", ErrProtocol)
+		}
+		return Request{Anchor: &a}, nil
 	}
 	return Request{}, fmt.Errorf("%w: request type %d", ErrProtocol, b[4])
 }

@@ -193,16 +193,26 @@ func FuzzRequest(f *testing.F) {
 	f.Add(transfer.Query{SHA256: sum}.Marshal())
 	f.Add(transfer.Offer{SHA256: sum, Size: 5, Lanes: 1}.Marshal())
 	f.Add(transfer.Offer{SHA256: sum, Size: 1 << 30, Lanes: 32, Lane: 31}.Marshal())
+	f.Add(headAnchor().MarshalPush())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		req, err := transfer.ReadRequest(bytes.NewReader(b))
 		switch {
 		case err != nil:
-		case (req.Offer == nil) == (req.Query == nil):
-			t.Fatalf("request %x is neither or both: %+v", b, req)
+		case btoi(req.Offer != nil)+btoi(req.Query != nil)+btoi(req.Anchor != nil) != 1:
+			t.Fatalf("request %x is not exactly one message: %+v", b, req)
+		case req.Anchor != nil && !bytes.Equal(req.Anchor.MarshalPush(), b[:transfer.AnchorPushSize]):
+			t.Fatalf("anchor does not round-trip: %x", b)
 		case req.Offer != nil && !bytes.Equal(req.Offer.Marshal(), b[:transfer.OfferSize]):
 			t.Fatalf("offer does not round-trip: %x", b)
 		case req.Query != nil && !bytes.Equal(req.Query.Marshal(), b[:transfer.QuerySize]):
 			t.Fatalf("query does not round-trip: %x", b)
 		}
 	})
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

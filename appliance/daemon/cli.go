@@ -58,8 +58,9 @@ type CLI struct {
 		Add UserAddCmd `cmd:"" help:"Add a user with a password from a file (checked against the password policy)."`
 	} `cmd:"" help:"Manage user accounts."`
 	Audit struct {
-		Verify AuditVerifyCmd `cmd:"" help:"Check the audit log's chain; exit 0 only when intact, else name the first bad entry."`
-		Anchor AuditAnchorCmd `cmd:"" help:"Export a signed anchor of the chain's head, to keep off the appliance for audit verify --anchor."`
+		Verify     AuditVerifyCmd     `cmd:"" help:"Check the audit log's chain; exit 0 only when intact, else name the first bad entry."`
+		Anchor     AuditAnchorCmd     `cmd:"" help:"Export a signed anchor of the chain's head, to keep off the appliance for audit verify --anchor."`
+		PeerAnchor AuditPeerAnchorCmd `cmd:"" help:"Write the paired appliance's latest audit anchor kept here, for audit verify --anchor over there."`
 	} `cmd:"" help:"Check the audit log."`
 	Database struct {
 		Migrate DatabaseMigrateCmd `cmd:"" help:"Migrate an external database as its owner and grant database.url's role what the daemon needs."`

@@ -29,7 +29,8 @@ func sender(cfg *config.Inner, k *keys.Inner, env daemon.Env, ob *outbox.Outbox)
 	}
 	s := send.New(send.Config{
 		Addr: t.OuterAddress, OuterFingerprint: t.OuterFingerprint, Identity: k.Transfer, Streams: t.Streams, Connections: t.Connections,
-		BytesPerSecond: int64(t.BandwidthMbps) * 125_000, QueryEarly: t.StatusEvery, Log: env.Log.With(slog.String("component", "send")),
+		BytesPerSecond: int64(t.BandwidthMbps) * 125_000, QueryEarly: t.StatusEvery,
+		Anchors: daemon.InnerAnchors{File: cfg.Audit.AnchorFile, Peers: audit.NewPeerAnchors(env.DB.Pool)}, Log: env.Log.With(slog.String("component", "send")),
 	}, ob.Sending(k.Signing.Public().(ed25519.PublicKey)), env.Metrics)
 	return []daemon.Component{s}, nil
 }

@@ -66,6 +66,7 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.En
 			Store: store, Identity: k.Transfer, Peers: peers, Streams: int64(cfg.Transfer.Streams),
 			MaxPackage: int64(cfg.Transfer.MaxPackageGB) << 30, Quota: int64(cfg.Transfer.QuotaGB) << 30,
 			Records: pkgstore.New(db.Pool, auditLog), // answers the inner's status queries: destruction receipts
+			Anchors: daemon.OuterAnchors{File: cfg.Audit.AnchorFile, Peers: audit.NewPeerAnchors(db.Pool)},
 			Log:     log.With(slog.String("component", "receive")), Metrics: reg,
 		})
 		if err != nil {

@@ -73,6 +73,9 @@ type Config struct {
 	// Records answers the inner's status queries (outer/pkgstore.Store);
 	// nil: queries are not answered, and the inner asks again later.
 	Records Records
+	// Anchors keeps the inners' audit anchors (nil: pushes are refused,
+	// and the inner pushes again later).
+	Anchors Anchors
 	QUIC    *quic.Config // nil: transfer.ServerQUIC
 	Log     *slog.Logger
 	Metrics prometheus.Registerer // may be nil
@@ -195,6 +198,10 @@ func (r *Receiver) handle(ctx context.Context, peer Peer, s *quic.Stream, log *s
 	r.m.lastContact.WithLabelValues(peer.Name).SetToCurrentTime()
 	if req.Query != nil {
 		r.answer(ctx, peer, s, *req.Query, log)
+		return
+	}
+	if req.Anchor != nil {
+		r.keepAnchor(ctx, peer, s, *req.Anchor, log)
 		return
 	}
 	o := *req.Offer

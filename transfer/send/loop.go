@@ -42,8 +42,11 @@ type Config struct {
 	// QueryEarly is how often a package inside its viewing window is
 	// asked about (default QueryEarly).
 	QueryEarly time.Duration
-	Clock      func() time.Time
-	Log        *slog.Logger
+	// Anchors, if set, has the inner's audit anchors pushed to the outer
+	// and the outer's kept.
+	Anchors Anchors
+	Clock   func() time.Time
+	Log     *slog.Logger
 }
 
 // Sender works through a Queue, keeping a pool of connections to the outer.
@@ -119,6 +122,9 @@ func (s *Sender) Run(ctx context.Context) error {
 	wg.Go(func() { s.touch(ctx, claims) })
 	if rc, ok := s.q.(Receipts); ok {
 		wg.Go(func() { s.receipts(ctx, pool, rc) })
+	}
+	if s.cfg.Anchors != nil {
+		wg.Go(func() { s.anchors(ctx, pool, s.cfg.Anchors) })
 	}
 	tick := time.NewTicker(s.cfg.Poll)
 	defer tick.Stop()
