@@ -23,7 +23,6 @@ import (
 // the daemon's own account configuration and keys.
 func signedIn(t *testing.T, d *daemontest.Daemon, dbURL, keyDir string, accounts account.Config, outer bool, name, role string) *daemontest.Client {
 	t.Helper()
-	ctx := context.Background()
 	var secrets *keys.Secrets
 	if outer {
 		k, err := keys.LoadOuter(keyDir)
@@ -38,18 +37,7 @@ func signedIn(t *testing.T, d *daemontest.Daemon, dbURL, keyDir string, accounts
 		}
 		secrets = &k.Secrets
 	}
-	svc := daemontest.Accounts(t, dbURL, accounts, secrets)
-	u, _, err := svc.CreateUser(ctx, account.Actor{Name: "test"}, account.NewUser{Username: name, Role: role, FullName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := svc.StartSession(ctx, u, account.StageOK, "test", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := d.Client(t)
-	c.SetSession(tok)
-	return c
+	return d.SignedIn(t, daemontest.Accounts(t, dbURL, accounts, secrets), name, role)
 }
 
 var (

@@ -15,7 +15,6 @@ import (
 	"sealgate/appliance/daemon"
 	"sealgate/appliance/daemon/daemontest"
 	"sealgate/appliance/outerd"
-	"sealgate/shared/account"
 	"sealgate/shared/buildinfo"
 	"sealgate/shared/keys"
 )
@@ -25,27 +24,13 @@ import (
 // gives, the disks, the clock, the audit chain's anchor made at start; a
 // private key whose mode was loosened is flagged; an officer gets 403.
 func TestDevicePage(t *testing.T) {
-	ctx := context.Background()
 	cfg := externalConfig(t)
 	k, _ := keys.LoadOuter(cfg.KeyDir)
 	d := daemontest.Start(t, func(ctx context.Context, started func(daemon.Addrs)) error {
 		return outerd.Serve(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler), started)
 	})
 	svc := daemontest.Accounts(t, cfg.Database.URL, outerd.Accounts, &k.Secrets)
-	client := func(name, role string) *daemontest.Client {
-		u, _, err := svc.CreateUser(ctx, account.Actor{Name: "test"}, account.NewUser{Username: name, Role: role})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := svc.StartSession(ctx, u, account.StageOK, "test", "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := d.Client(t)
-		c.SetSession(tok)
-		return c
-	}
-	admin, officer := client("admin.lee", "admin"), client("officer.kim", "officer")
+	admin, officer := d.SignedIn(t, svc, "admin.lee", "admin"), d.SignedIn(t, svc, "officer.kim", "officer")
 	if code, _ := officer.Do(t, http.MethodGet, "/device", nil, false); code != http.StatusForbidden {
 		t.Errorf("an officer's device page: %d, want 403", code)
 	}

@@ -43,27 +43,15 @@ func (c *Conn) PushAnchor(ctx context.Context, a transfer.HeadAnchor) (transfer.
 // tried again next round; after a restart the last one is pushed again,
 // which the outer keeps once.
 func (s *Sender) anchors(ctx context.Context, pool *Pool, src Anchors) {
-	tick := time.NewTicker(s.cfg.QueryPoll)
-	defer tick.Stop()
 	var held transfer.HeadAnchor
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		select {
-		case <-pool.Ready():
-		default:
-			continue
-		}
+	s.rounds(ctx, pool, func() {
 		a, err := src.Latest(ctx)
 		if err != nil {
 			s.cfg.Log.Error("read the audit anchor to push", slog.Any("error", err))
-			continue
+			return
 		}
 		if a.Seq == 0 || a == held {
-			continue
+			return
 		}
 		rep, signed, err := func() (transfer.AnchorReply, []byte, error) {
 			c, err := pool.get(ctx)
@@ -74,13 +62,13 @@ func (s *Sender) anchors(ctx context.Context, pool *Pool, src Anchors) {
 		}()
 		if err != nil {
 			s.cfg.Log.Info("audit anchor not pushed; trying again", slog.Any("error", err))
-			continue
+			return
 		}
 		if err := src.Held(context.WithoutCancel(ctx), rep, signed); err != nil {
 			s.cfg.Log.Error("record the outer's anchor reply", slog.Any("error", err))
-			continue
+			return
 		}
 		held = a
 		s.cfg.Log.Info("the outer holds our audit anchor", slog.Int64("seq", a.Seq), slog.Int64("outer_seq", rep.Outer.Seq))
-	}
+	})
 }

@@ -109,9 +109,8 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// receipts asks, every QueryPoll while the link is up, about the
-// delivered packages that are due, at most QueryBatch a round.
-func (s *Sender) receipts(ctx context.Context, pool *Pool, rc Receipts) {
+// rounds calls round every QueryPoll while the link is up, until ctx ends.
+func (s *Sender) rounds(ctx context.Context, pool *Pool, round func()) {
 	tick := time.NewTicker(s.cfg.QueryPoll)
 	defer tick.Stop()
 	for {
@@ -122,20 +121,27 @@ func (s *Sender) receipts(ctx context.Context, pool *Pool, rc Receipts) {
 		}
 		select {
 		case <-pool.Ready():
-		default:
-			continue // no link: nothing is claimed
+			round()
+		default: // no link: nothing is claimed
 		}
+	}
+}
+
+// receipts asks, every QueryPoll while the link is up, about the
+// delivered packages that are due, at most QueryBatch a round.
+func (s *Sender) receipts(ctx context.Context, pool *Pool, rc Receipts) {
+	s.rounds(ctx, pool, func() {
 		due, err := rc.DueForQuery(ctx, s.cfg.Clock(), QueryBatch)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.cfg.Log.Error("read the packages due for a status query", slog.Any("error", err))
 			}
-			continue
+			return
 		}
 		for _, d := range due {
 			s.ask(ctx, pool, rc, d)
 		}
-	}
+	})
 }
 
 // ask queries the outer about one delivered package and records the

@@ -41,6 +41,24 @@ func (d *Daemon) Client(t testing.TB) *Client {
 
 func (c *Client) base() string { return "https://" + c.d.Addrs.Web.String() }
 
+// SignedIn returns a client signed in as a new user of role on svc (the
+// daemon's own account service, [Accounts]), its sign-in complete.
+func (d *Daemon) SignedIn(t testing.TB, svc *account.Service, name, role string) *Client {
+	t.Helper()
+	ctx := context.Background()
+	u, _, err := svc.CreateUser(ctx, account.Actor{Name: "test"}, account.NewUser{Username: name, Role: role, FullName: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := svc.StartSession(ctx, u, account.StageOK, "test", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := d.Client(t)
+	c.SetSession(tok)
+	return c
+}
+
 // SetSession puts a session token into the jar, as signing in would.
 func (c *Client) SetSession(token string) {
 	u, _ := url.Parse(c.base())
