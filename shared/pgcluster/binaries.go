@@ -52,3 +52,33 @@ func majorOf(binDir string) int {
 	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
 	return n
 }
+
+// FindProgram locates another PostgreSQL program (pg_dump, pg_restore) the
+// way FindBinaries does: in dir when it is set, else on PATH, else in the
+// newest /usr/lib/postgresql/N/bin.
+func FindProgram(dir, name string) (string, error) {
+	missing := fmt.Errorf("pgcluster: %s not found; install it with `make deps` (Debian package postgresql-client, which postgresql brings)", name)
+	if dir != "" {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%w: %v", missing, err)
+		}
+		return p, nil
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return majorOf(dirs[i]) > majorOf(dirs[j]) })
+	for _, d := range dirs {
+		if p := filepath.Join(d, name); fileExists(p) {
+			return p, nil
+		}
+	}
+	return "", missing
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
