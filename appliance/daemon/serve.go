@@ -102,6 +102,11 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 	if err := os.MkdirAll(s.Base.DataDir, 0o711); err != nil {
 		return fmt.Errorf("create data_dir: %w", err)
 	}
+	unlock, err := lockDataDir(s.Base.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cert, err := web.LoadOrCreateCert(s.Web.TLSCert, s.Web.TLSKey, filepath.Join(s.Base.DataDir, "tls"), s.Web.Hostnames)
 	if err != nil {
 		return err

@@ -100,6 +100,8 @@ type innerCLI struct {
 	TraceChild   traceChildCmd   `cmd:"" name:"trace-child" hidden:"" help:"Trace one suspect copy for the console, the key on stdin (a confined child)."`
 	RenderChild  renderChildCmd  `cmd:"" name:"render-child" hidden:"" help:"Render one export for the pipeline, the job on stdin (a confined child)."`
 	ProbeChild   probeChildCmd   `cmd:"" name:"probe-child" hidden:"" help:"Probe one file for ingest (a confined child)."`
+
+	daemon.BackupCmds `embed:""`
 }
 
 func serveFile(ctx context.Context, path string, app *daemon.App) error {

@@ -99,4 +99,6 @@ func Serve(ctx context.Context, cfg *config.Outer, out io.Writer, log *slog.Logg
 type outerCLI struct {
 	daemon.CLI `embed:""`
 	Store      storeCmd `cmd:"" help:"Inspect the package store."`
+
+	daemon.BackupCmds `embed:""`
 }
