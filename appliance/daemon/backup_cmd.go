@@ -294,6 +294,9 @@ func (c *RestoreCmd) Run(ctx context.Context, app *App) error {
 		}
 	}
 	if err != nil {
+		if base.Database.URL != "" && c.OwnerURL == "" {
+			err = fmt.Errorf("%w (as database.url's role; a serving role may not replace the schema: give the owner's with --owner-url)", err)
+		}
 		return fmt.Errorf("restore: the database was not replaced, nor the keys: %w", err)
 	}
 	old, err := replaceKeyDir(base.KeyDir, got)

@@ -97,6 +97,7 @@ func TestEnvironmentOverridesFile(t *testing.T) {
 		"SEALGATE_OUTER_SHUTDOWN_GRACE=3s",
 		"SEALGATE_INNER_NOT_MINE=1", // the other daemon's variables are ignored
 		"SEALGATE_OUTER_CONFIG=/etc/x.yaml",
+		"SEALGATE_OUTER_DATABASE_OWNER_URL=postgres://owner@db.example/sg", // --owner-url's
 	})
 	if err != nil {
 		t.Fatal(err)

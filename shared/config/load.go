@@ -128,7 +128,9 @@ func applyEnv(prefix string, environ []string, dst any) error {
 	}
 	for _, kv := range environ {
 		name, val, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, prefix) || name == prefix+"CONFIG" {
+		// CONFIG and DATABASE_OWNER_URL are the commands' flags (--config,
+		// --owner-url of database migrate and restore), not keys.
+		if !strings.HasPrefix(name, prefix) || name == prefix+"CONFIG" || name == prefix+"DATABASE_OWNER_URL" {
 			continue
 		}
 		key, ok := byEnv[name]
