@@ -258,6 +258,15 @@ func (c *RestoreCmd) Run(ctx context.Context, app *App) error {
 		return fmt.Errorf("restore refused: the private database is running (postgres pid %d): stop %s and every command using it first", pid, app.Name)
 	}
 
+	// Under the lock, a staging directory left is a killed restore's, with
+	// keys in clear: gone before this one starts.
+	if stale, _ := filepath.Glob(filepath.Join(base.DataDir, ".restore-*")); len(stale) > 0 {
+		for _, d := range stale {
+			if err := os.RemoveAll(d); err != nil {
+				return fmt.Errorf("restore: remove an earlier restore's staging: %w", err)
+			}
+		}
+	}
 	stage, err := os.MkdirTemp(base.DataDir, ".restore-*") // 0700, beside the data it replaces
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
@@ -282,8 +291,9 @@ func (c *RestoreCmd) Run(ctx context.Context, app *App) error {
 
 	// Verified: from here on the database and the keys are replaced.
 	log := Logger(app.Stderr, base)
+	var db *Database
 	if base.Database.URL == "" {
-		err = restorePrivate(ctx, base, pgRestore, got.Dump, log)
+		db, err = restorePrivate(ctx, base, app.Migrations, pgRestore, got.Dump, log)
 	} else {
 		owner := c.OwnerURL
 		if owner == "" {
@@ -291,31 +301,36 @@ func (c *RestoreCmd) Run(ctx context.Context, app *App) error {
 		}
 		if err = restoreExternal(ctx, owner, pgRestore, got.Dump); err == nil && c.OwnerURL != "" {
 			err = grantServing(ctx, base.Database.URL, c.OwnerURL, app)
+		} else if err != nil && c.OwnerURL == "" {
+			err = fmt.Errorf("%w (as database.url's role; a serving role may not replace the schema: give the owner's with --owner-url)", err)
+		}
+		if err == nil {
+			db, err = OpenDatabase(ctx, base, app.Migrations, Tool, log)
 		}
 	}
 	if err != nil {
-		if base.Database.URL != "" && c.OwnerURL == "" {
-			err = fmt.Errorf("%w (as database.url's role; a serving role may not replace the schema: give the owner's with --owner-url)", err)
-		}
-		return fmt.Errorf("restore: the database was not replaced, nor the keys: %w", err)
+		return fmt.Errorf("restore: the keys were not replaced: %w", err)
 	}
+	defer db.Close()
 	old, err := replaceKeyDir(base.KeyDir, got)
 	if err != nil {
 		return fmt.Errorf("restore: the database was restored but the keys were not (restore again): %w", err)
 	}
-	var entries int64
-	err = WithDatabase(ctx, app, c.Config, func(_ *config.Base, _ *Database, alog *audit.Log, _ *keys.Secrets) error {
-		if entries, err = alog.Verify(ctx); err != nil {
-			return fmt.Errorf("the restored audit chain: %w", err)
-		}
-		actor := cliActor()
-		entries++
-		return alog.Append(ctx, audit.Entry{Actor: actor.Name, Remote: actor.Remote, Action: "backup.restore", Target: absPath(c.In),
-			Detail: fmt.Sprintf("archive sha256:%s, made %s by %s", sum, got.Manifest.Created.Format(time.RFC3339), got.Manifest.Software)})
-	})
+	secrets, err := app.LoadSecrets(base.KeyDir)
 	if err != nil {
-		return fmt.Errorf("restore: after restoring: %w", err)
+		return fmt.Errorf("restore: the restored keys: %w", err)
 	}
+	alog := audit.New(db.Pool, secrets.Audit)
+	entries, err := alog.Verify(ctx)
+	if err != nil {
+		return fmt.Errorf("restore: the restored audit chain: %w", err)
+	}
+	actor := cliActor()
+	if err := alog.Append(ctx, audit.Entry{Actor: actor.Name, Remote: actor.Remote, Action: "backup.restore", Target: absPath(c.In),
+		Detail: fmt.Sprintf("archive sha256:%s, made %s by %s", sum, got.Manifest.Created.Format(time.RFC3339), got.Manifest.Software)}); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	entries++
 	if c.JSON {
 		return cli.PrintJSON(app.Stdout, map[string]any{"file": c.In, "sha256": sum, "created": got.Manifest.Created, "software_version": got.Manifest.Software,
 			"keys": len(got.Keys), "database_bytes": got.DumpSize, "audit_entries": entries, "previous_keys": old})

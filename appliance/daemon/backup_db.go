@@ -20,6 +20,7 @@ import (
 	"sealgate/shared/backup"
 	"sealgate/shared/config"
 	"sealgate/shared/pgcluster"
+	"sealgate/shared/pgdb"
 )
 
 // pgTarget is a database as pg_dump and pg_restore are given it: a libpq
@@ -110,14 +111,27 @@ const restoreTmp = "sealgate_restore"
 
 // restorePrivate loads the dump into a fresh database of the private
 // cluster (initialised now if there is none) and puts it in place of the
-// old one, which stays as it was if pg_restore fails.
-func restorePrivate(ctx context.Context, b *config.Base, pgRestore, dumpFile string, log *slog.Logger) (err error) {
+// old one, which stays as it was if pg_restore fails. It returns the
+// restored database migrated and open, its cluster running for the
+// caller's Close.
+func restorePrivate(ctx context.Context, b *config.Base, ms []pgdb.Migration, pgRestore, dumpFile string, log *slog.Logger) (*Database, error) {
 	dir := b.PrivateDatabaseDir()
 	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, BinDir: b.Database.Private.BinDir, User: b.Database.Private.User, Database: privateDatabase, Log: log})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer func() { err = errors.Join(err, cluster.Close()) }()
+	if err := loadPrivate(ctx, dir, pgRestore, dumpFile); err != nil {
+		return nil, errors.Join(fmt.Errorf("the database was not replaced: %w", err), cluster.Close())
+	}
+	pool, err := openPrivate(ctx, dir, ms)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("migrate the restored database: %w", err), cluster.Close())
+	}
+	return &Database{Pool: pool, cluster: cluster}, nil
+}
+
+// loadPrivate is restorePrivate's work in the running cluster in dir.
+func loadPrivate(ctx context.Context, dir, pgRestore, dumpFile string) error {
 	super, err := pgx.Connect(ctx, pgcluster.SocketURL(dir, "postgres"))
 	if err != nil {
 		return fmt.Errorf("connect to the private database: %w", err)
@@ -156,7 +170,10 @@ func restoreExternal(ctx context.Context, ownerURL, pgRestore, dumpFile string) 
 	if err != nil {
 		return err
 	}
-	return runRestore(ctx, pgRestore, t, dumpFile, "--clean", "--if-exists")
+	if err := runRestore(ctx, pgRestore, t, dumpFile, "--clean", "--if-exists"); err != nil {
+		return fmt.Errorf("the database was not replaced: %w", err)
+	}
+	return nil
 }
 
 func runRestore(ctx context.Context, pgRestore string, t pgTarget, dumpFile string, extra ...string) error {

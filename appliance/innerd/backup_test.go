@@ -96,14 +96,14 @@ func TestBackupRestore(t *testing.T) {
 	os.WriteFile(confA, []byte("data_dir: data\nappliance_number: 12\n"), 0o600)
 	dataA := filepath.Join(dirA, "data")
 	run(t, "keys", "init", "--dir", filepath.Join(dataA, "keys"))
-	run(t, "admin", "create", "--config", confA, "--username", "root") // initialises and migrates the cluster
 
 	id, _ := age.GenerateX25519Identity()
 	idFile, recFile := filepath.Join(dirA, "backup.key"), filepath.Join(dirA, "backup.pub")
 	os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600)
 	os.WriteFile(recFile, []byte("# the operator's key\n"+id.Recipient().String()+"\n"), 0o644)
 
-	cluster := startCluster(t, dataA)
+	cluster := startCluster(t, dataA)                                  // runs through the backup: the daemon's database up
+	run(t, "admin", "create", "--config", confA, "--username", "root") // migrates it
 	k, err := keys.LoadInner(filepath.Join(dataA, "keys"))
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +161,7 @@ func TestBackupRestore(t *testing.T) {
 	other, _ := age.GenerateX25519Identity()
 	otherFile := bad("other.key", []byte(other.String()+"\n"))
 	keysBefore := keyFiles(t, filepath.Join(dataA, "keys"))
+	os.Mkdir(filepath.Join(dataA, ".restore-killed"), 0o700) // a killed restore's staging, removed by the next
 	for _, c := range []struct{ archive, identity, want string }{
 		{bad("flipped.sgbak", flipped), idFile, "damaged"},
 		{bad("cut.sgbak", good[:len(good)-100]), idFile, "damaged"},
@@ -175,7 +176,7 @@ func TestBackupRestore(t *testing.T) {
 		t.Error("a refused restore changed the key directory")
 	}
 	if left, _ := filepath.Glob(filepath.Join(dataA, ".restore-*")); len(left) > 0 {
-		t.Errorf("refused restores left %v", left)
+		t.Errorf("staging left after refused restores: %v", left)
 	}
 
 	// A wiped machine: the same configuration, no database, no keys.
