@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -290,7 +291,7 @@ func (c *RestoreCmd) Run(ctx context.Context, app *App) error {
 	sum := hex.EncodeToString(h.Sum(nil))
 
 	// Verified: from here on the database and the keys are replaced.
-	log := Logger(app.Stderr, base)
+	log := slog.New(slog.NewJSONHandler(app.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})) // as WithDatabase's
 	var db *Database
 	if base.Database.URL == "" {
 		db, err = restorePrivate(ctx, base, app.Migrations, pgRestore, got.Dump, log)
