@@ -2,7 +2,7 @@
 // processes: opening the database (external or private), serving the
 // HTTPS web UI and the metrics listener, readiness, graceful shutdown, and
 // the admin commands both have (keys show, admin create, audit verify and
-// anchor, database migrate).
+// anchor, database migrate, backup and restore).
 package daemon
 
 import (
