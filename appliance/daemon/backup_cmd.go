@@ -326,9 +326,20 @@ func (c *RestoreCmd) Run(ctx context.Context, app *App) error {
 	if err != nil {
 		return fmt.Errorf("restore: the restored audit chain: %w", err)
 	}
+	// The last anchor is of the chain that was replaced: the restored one
+	// is shorter, and anchoring would report it truncated forever. Kept
+	// aside, named in the entry: what was lost since the backup is on record.
+	detail := fmt.Sprintf("archive sha256:%s, made %s by %s", sum, got.Manifest.Created.Format(time.RFC3339), got.Manifest.Software)
+	if prev, ok, err := audit.ReadAnchorFile(base.Audit.AnchorFile); err == nil && ok {
+		aside := base.Audit.AnchorFile + ".replaced-" + time.Now().UTC().Format("20060102T150405Z")
+		if err := os.Rename(base.Audit.AnchorFile, aside); err != nil {
+			return fmt.Errorf("restore: set the replaced chain's anchor aside: %w", err)
+		}
+		detail += fmt.Sprintf("; the replaced chain's last anchor (entry %d of %s) kept as %s", prev.Seq, prev.AnchoredAt.Format(time.RFC3339), aside)
+	}
 	actor := cliActor()
 	if err := alog.Append(ctx, audit.Entry{Actor: actor.Name, Remote: actor.Remote, Action: "backup.restore", Target: absPath(c.In),
-		Detail: fmt.Sprintf("archive sha256:%s, made %s by %s", sum, got.Manifest.Created.Format(time.RFC3339), got.Manifest.Software)}); err != nil {
+		Detail: detail}); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	entries++

@@ -210,6 +210,19 @@ func TestBackupRestore(t *testing.T) {
 	if len(after.audit) != len(before.audit)+1 || !reflect.DeepEqual(after.audit[1:], before.audit) || after.audit[0].Action != "backup.restore" {
 		t.Errorf("audit chain after the restore: %d entries (newest %+v), %d before", len(after.audit), after.audit[0], len(before.audit))
 	}
+
+	// Restored again in place after the daemon's anchor moved on: the
+	// replaced chain's anchor is set aside and named, so the restored,
+	// shorter chain verifies and anchoring starts afresh.
+	anchorFile := filepath.Join(dataB, "audit-anchor.json")
+	run(t, "audit", "anchor", "--config", confB, "--out", anchorFile)
+	run(t, "restore", "--config", confB, "--in", archive, "--identity", idFile)
+	if out := run(t, "audit", "verify", "--config", confB); !strings.Contains(out, "intact") {
+		t.Errorf("audit verify after restoring over a later anchor: %s", out)
+	}
+	if aside, _ := filepath.Glob(anchorFile + ".replaced-*"); len(aside) != 1 {
+		t.Errorf("the replaced chain's anchor: %v", aside)
+	}
 }
 
 // keyFiles maps each file of a key directory to its mode and SHA-256.
