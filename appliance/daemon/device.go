@@ -56,7 +56,7 @@ func (d *device) facts(ctx context.Context) (*accountui.Device, error) {
 	for _, ev := range []struct {
 		prefix string
 		dst    **accountui.Event
-	}{{"backup.", &f.Backup}, {"update.", &f.Update}} {
+	}{{"backup.create", &f.Backup}, {"update.", &f.Update}} {
 		es, err := d.log.Query(ctx, audit.Filter{Action: ev.prefix, Limit: 1})
 		if err != nil {
 			return nil, fmt.Errorf("device page: %w", err)
