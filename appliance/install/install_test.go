@@ -1,39 +1,26 @@
 // Package install_test runs appliance/install.sh into staging roots: an
 // outer and an inner, paired with each other through --peer-keys as
-// docs/install.md tells the installer to, and checks users, files, modes,
-// the filled firewall and the configs the daemons would load.
+// docs/install.md tells the installer to, with the real binaries, and checks
+// users, files, modes, the filled firewall and the configs the daemons would
+// load.
 package install_test
 
 import (
 	"bytes"
-	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
-	"sealgate/appliance/innerd"
-	"sealgate/appliance/outerd"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
 )
-
-// asEnv makes the test binary act as a daemon: the binaries install.sh
-// installs and runs (keys init, keys show) are this binary with the
-// daemons' own Main, as appliance/cmd/* are.
-const asEnv = "SEALGATE_INSTALL_TEST_AS"
-
-func TestMain(m *testing.M) {
-	switch os.Getenv(asEnv) {
-	case "sealgate-inner":
-		os.Exit(innerd.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Environ()))
-	case "sealgate-outer":
-		os.Exit(outerd.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Environ()))
-	}
-	os.Exit(m.Run())
-}
 
 func TestShellcheck(t *testing.T) {
 	if _, err := exec.LookPath("shellcheck"); err != nil {
@@ -182,28 +169,42 @@ func TestInstallRefusesBadFlags(t *testing.T) {
 	}
 }
 
-// binaries writes bin/sealgate-{inner,outer}, this test binary acting as
-// each daemon, and a tripwire directory of the commands a staging install
-// must never run; trip is the file they write to.
+// binaries builds sealgate-inner and sealgate-outer (as make build does,
+// without its release flags) into a directory kept between runs, so go
+// build relinks only when the code changed, and writes a tripwire directory
+// of the commands a staging install must never run; trip is the file they
+// write to.
+var (
+	built    sync.Once
+	buildErr error
+)
+
 func binaries(t *testing.T, dir string) (bin, trip string) {
 	t.Helper()
-	self, err := os.Executable()
+	cache, err := os.UserCacheDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin = filepath.Join(dir, "bin")
+	wd, _ := os.Getwd()
+	sum := sha256.Sum256([]byte(wd)) // one per checkout: worktrees build side by side
+	bin = filepath.Join(cache, "sealgate-install-test", hex.EncodeToString(sum[:8]))
+	built.Do(func() {
+		for name, cgo := range map[string]string{"sealgate-inner": "1", "sealgate-outer": "0"} {
+			build := exec.Command("go", "build", "-o", filepath.Join(bin, name), "../cmd/"+name)
+			build.Env = append(os.Environ(), "CGO_ENABLED="+cgo)
+			if out, err := build.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %w\n%s", name, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
 	wire := filepath.Join(dir, "tripwire")
 	trip = filepath.Join(dir, "tripped")
-	for _, d := range []string{bin, wire} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, name := range []string{"sealgate-inner", "sealgate-outer"} {
-		script := "#!/bin/sh\n" + asEnv + "=" + name + " exec " + self + ` "$@"` + "\n"
-		if err := os.WriteFile(filepath.Join(bin, name), []byte(script), 0o755); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.Mkdir(wire, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	for _, name := range []string{"systemctl", "apt-get", "sysctl", "useradd", "groupadd"} {
 		script := "#!/bin/sh\necho " + name + ` "$@" >> ` + trip + "\nexit 1\n"
