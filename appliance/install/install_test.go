@@ -51,6 +51,11 @@ func TestInstallPairsStagingRoots(t *testing.T) {
 	// The order of docs/install.md: the outer, the inner with the outer's
 	// public files, the outer again with the inner's.
 	run(t, trip, outerArgs...)
+	// Before pairing the daemon starts too (systemctl restarts it): its
+	// config loads, with no peers yet.
+	if oc, err := config.LoadOuter(filepath.Join(outer, "etc/sealgate/outer.yaml"), nil); err != nil || len(oc.Transfer.Peers) != 0 {
+		t.Fatalf("the outer's config before pairing: %v, peers %v", err, oc)
+	}
 	out := run(t, trip, "--side", "inner", "--root", inner, "--bin", bin, "--boundary-if", "eth1",
 		"--outer-addr", "192.0.2.2", "--cctv-net", "10.20.0.0/16", "--tcp-ports", "22", "--peer-keys", outerKeys)
 	outerFP := fingerprint(t, filepath.Join(outerKeys, keys.TransferCert))
