@@ -60,6 +60,9 @@ type Spec struct {
 	// Dirs are the daemon's own directories (footage, packages) whose
 	// free space the device page shows beside data_dir's and key_dir's.
 	Dirs []Dir
+	// Disks names directories whose free space /metrics reports beside
+	// data_dir's (monitor.go).
+	Disks map[string]string
 }
 
 // Env is what Spec.Setup builds a daemon's parts from.
@@ -155,12 +158,18 @@ func Serve(ctx context.Context, s Spec, log *slog.Logger) (err error) {
 	uiCfg.Metrics = reg
 	uiCfg.Device = (&device{spec: &s, cert: cert, log: auditLog, started: time.Now(), anchor: anchor}).facts
 	ui := accountui.New(e, svc, auditLog, uiCfg, log.With(slog.String("component", "ui")))
-	var parts []Component
+	verifier, err := monitor(s, reg, auditLog, svc, log.With(slog.String("component", "monitor")))
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	parts := []Component{verifier}
 	if s.Setup != nil {
 		env := Env{UI: ui, Accounts: svc, DB: db, Audit: auditLog, Metrics: reg, Log: log}
-		if parts, err = s.Setup(env); err != nil {
+		own, err := s.Setup(env)
+		if err != nil {
 			return fmt.Errorf("setting up the %s daemon: %w", s.Name, err)
 		}
+		parts = append(parts, own...)
 	}
 	parts = append(parts, anchor)
 

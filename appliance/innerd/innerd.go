@@ -141,6 +141,7 @@ func Serve(ctx context.Context, cfg *config.Inner, out io.Writer, log *slog.Logg
 		Out:      out,
 		Dirs:     []daemon.Dir{{Name: "device.dir.footage", Path: cfg.Footage.Dir}, {Name: "device.dir.exports", Path: cfg.Pipeline.WorkDir}},
 		Started:  started,
+		Disks:    map[string]string{"footage": cfg.Footage.Dir, "exports": cfg.Pipeline.WorkDir, "outbox": outboxDir(&cfg.Base)},
 	}, log)
 }
 
@@ -210,7 +211,7 @@ func exportPipeline(cfg *config.Inner, k *keys.Inner, env daemon.Env, wf *export
 		return nil, err
 	}
 	p, err := pipeline.New(pipeline.Config{Reviews: reviews, Workflow: wf, Issuer: &export.Issuer{Ledger: l, Key: key}, WatermarkSecret: k.Watermark,
-		Outbox: ob, Signer: k.Signing,
+		Outbox: ob, Signer: k.Signing, Metrics: env.Metrics,
 		License: license, WorkDir: cfg.Pipeline.WorkDir, Workers: cfg.Pipeline.Workers, Log: log,
 		AlwaysRelease: cfg.Pipeline.ReleaseCheck == config.ReleaseAlways})
 	if err != nil {

@@ -92,6 +92,7 @@ func Serve(ctx context.Context, cfg *config.Outer, out io.Writer, log *slog.Logg
 		Out:      out,
 		Dirs:     []daemon.Dir{{Name: "device.dir.packages", Path: cfg.Transfer.StoreDir}},
 		Started:  started,
+		Disks:    map[string]string{"store": cfg.Transfer.StoreDir},
 	}, log)
 }
 

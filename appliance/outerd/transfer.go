@@ -30,6 +30,9 @@ func receiver(cfg *config.Outer, k *keys.Outer, log *slog.Logger) func(daemon.En
 		if err := sweeper.Register(reg); err != nil {
 			return nil, err
 		}
+		if err := registerQuota(reg, cfg); err != nil {
+			return nil, err
+		}
 		parts := []daemon.Component{daemon.ComponentFunc(sweeper.Run)}
 		registry, err := officers.New(officers.Config{DB: db.Pool, Accounts: env.Accounts, Audit: auditLog, EmailDomains: cfg.Officers.EmailDomains, Metrics: reg,
 			Log: log.With(slog.String("component", "officers"))})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
@@ -111,17 +112,24 @@ type Config struct {
 	// Reviews are the review editor's workspaces, where an export sent
 	// back to review finds its corrected plan.
 	Reviews *review.Workspaces
+	Metrics prometheus.Registerer // nil: nothing counted (metrics.go)
 }
 
 // Pipeline is this node's share of the queue's work.
 type Pipeline struct {
 	cfg    Config
 	client *river.Client[pgx.Tx]
+	m      *metrics
 }
 
 // New returns the pipeline on the workflow's database.
 func New(cfg Config) (*Pipeline, error) {
 	p := &Pipeline{cfg: cfg}
+	m, err := newMetrics(cfg.Metrics, p)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: metrics: %w", err)
+	}
+	p.m = m
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &stageWorker{p: p})
 	client, err := river.NewClient(riverpgxv5.New(cfg.Workflow.Pool()), &river.Config{
@@ -248,6 +256,7 @@ func (w *stageWorker) Work(ctx context.Context, job *river.Job[StageArgs]) error
 	if errors.Is(err, errGone) {
 		return wf.FailStage(ctx, id, stage, err, false)
 	}
+	start := time.Now()
 	if err == nil {
 		var progress atomic.Value
 		progress.Store([2]float64{})
@@ -258,6 +267,7 @@ func (w *stageWorker) Work(ctx context.Context, job *river.Job[StageArgs]) error
 	}
 	if err == nil {
 		p.cfg.Log.Info("stage done", slog.Int64("export", id), slog.String("stage", stage))
+		p.m.attempt(stage, start, nil, false)
 		return nil
 	}
 	if ctx.Err() != nil {
@@ -270,6 +280,7 @@ func (w *stageWorker) Work(ctx context.Context, job *river.Job[StageArgs]) error
 	}
 	var perm permanent
 	final := errors.As(err, &perm) || job.Attempt >= job.MaxAttempts
+	p.m.attempt(stage, start, err, final)
 	p.cfg.Log.Warn("stage failed", slog.Int64("export", id), slog.String("stage", stage), slog.Int("attempt", job.Attempt),
 		slog.Bool("final", final), slog.Any("err", err))
 	if ferr := wf.FailStage(context.WithoutCancel(ctx), id, stage, err, final); ferr != nil {

@@ -10,12 +10,16 @@ import (
 )
 
 // Register counts on reg the packages this sweeper destroys, by cause
-// (expired, revoked: through [Sweeper.Revoke]). Without it nothing is
-// counted; call it before Run.
+// (expired, revoked: through [Sweeper.Revoke]), and reports the packages
+// overdue for destruction. Without it nothing is counted; call it before
+// Run.
 func (s *Sweeper) Register(reg prometheus.Registerer) error {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: sgmetrics.Namespace, Subsystem: "expiry", Name: "destroyed_total",
 		Help: "Packages destroyed, by cause: the viewing period ended (expired) or an admin revoked them."}, []string{"cause"})
 	if err := reg.Register(c); err != nil {
+		return err
+	}
+	if err := reg.Register(overdueCollector{s}); err != nil {
 		return err
 	}
 	c.WithLabelValues("expired")

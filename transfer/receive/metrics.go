@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	sgmetrics "sealgate/shared/metrics"
+	"sealgate/transfer"
 )
 
 // metrics are per paired inner appliance (label peer), so a regional hub
@@ -34,4 +35,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		reg.MustRegister(m.bytes, m.packages, m.refusals, m.resumes, m.lastContact, m.queries)
 	}
 	return m
+}
+
+// peer exports a paired peer's counters at zero before its first package,
+// so a rate or an alert over them has a series from the start.
+func (m *metrics) peer(name string) {
+	m.bytes.WithLabelValues(name)
+	m.packages.WithLabelValues(name)
+	m.resumes.WithLabelValues(name)
+	for r := transfer.ReasonBadPackage; r.String() != ""; r++ {
+		m.refusals.WithLabelValues(name, r.String())
+	}
 }

@@ -114,7 +114,11 @@ func New(cfg Config) (*Receiver, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("receive: no store to keep packages in")
 	}
-	return &Receiver{cfg: cfg, m: newMetrics(cfg.Metrics), key: key, partials: map[[32]byte]*partial{}}, nil
+	m := newMetrics(cfg.Metrics)
+	for _, p := range cfg.Peers {
+		m.peer(p.Name)
+	}
+	return &Receiver{cfg: cfg, m: m, key: key, partials: map[[32]byte]*partial{}}, nil
 }
 
 // Serve accepts connections on pc until ctx ends.

@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	sgmetrics "sealgate/shared/metrics"
+	"sealgate/transfer"
 )
 
 type metrics struct {
@@ -34,6 +35,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		connections: prometheus.NewGauge(prometheus.GaugeOpts(o("connections", "Live QUIC connections to the outer appliance."))),
 		queries: prometheus.NewCounterVec(prometheus.CounterOpts(o("status_queries_total",
 			"Status queries about delivered packages, by answer (held, destroyed, unknown; failed: no answer).")), []string{"answer"}),
+	}
+	// At zero from the start, so a rate or an alert over them has a series.
+	for r := transfer.ReasonBadPackage; r.String() != ""; r++ {
+		m.refusals.WithLabelValues(r.String())
+	}
+	for _, o := range []string{"stored", "already"} {
+		m.packages.WithLabelValues(o)
 	}
 	if reg != nil {
 		reg.MustRegister(m.bytes, m.packages, m.refusals, m.retries, m.resumes, m.duration, m.lastContact, m.connections, m.queries)
