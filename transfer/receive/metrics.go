@@ -16,6 +16,7 @@ type metrics struct {
 	resumes     *prometheus.CounterVec
 	lastContact *prometheus.GaugeVec
 	queries     *prometheus.CounterVec
+	connections *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -30,9 +31,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		lastContact: prometheus.NewGaugeVec(prometheus.GaugeOpts(o("last_contact_timestamp_seconds", "When the inner appliance last connected or offered.")), []string{"peer"}),
 		queries: prometheus.NewCounterVec(prometheus.CounterOpts(o("status_queries_total",
 			"Status queries answered, by the state answered (held, destroyed, unknown; unavailable: not answered).")), []string{"peer", "state"}),
+		connections: prometheus.NewGaugeVec(prometheus.GaugeOpts(o("connections", "Live QUIC connections from each inner appliance.")), []string{"peer"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.bytes, m.packages, m.refusals, m.resumes, m.lastContact, m.queries)
+		reg.MustRegister(m.bytes, m.packages, m.refusals, m.resumes, m.lastContact, m.queries, m.connections)
 	}
 	return m
 }
@@ -43,7 +45,14 @@ func (m *metrics) peer(name string) {
 	m.bytes.WithLabelValues(name)
 	m.packages.WithLabelValues(name)
 	m.resumes.WithLabelValues(name)
+	m.connections.WithLabelValues(name)
 	for r := transfer.ReasonBadPackage; r.String() != ""; r++ {
 		m.refusals.WithLabelValues(name, r.String())
 	}
+}
+
+// connected records a peer's new connection: a contact, and one more live.
+func (m *metrics) connected(peer string) {
+	m.lastContact.WithLabelValues(peer).SetToCurrentTime()
+	m.connections.WithLabelValues(peer).Inc()
 }

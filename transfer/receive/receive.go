@@ -148,7 +148,9 @@ func (r *Receiver) Serve(ctx context.Context, pc net.PacketConn) error {
 		}
 		log := r.cfg.Log.With(slog.String("peer", peer.Name), slog.String("remote", conn.RemoteAddr().String()))
 		log.Info("inner appliance connected")
+		r.m.connected(peer.Name)
 		wg.Go(func() {
+			defer r.m.connections.WithLabelValues(peer.Name).Dec()
 			defer conn.CloseWithError(transfer.CodeOK, "")
 			for {
 				s, err := conn.AcceptStream(ctx)
