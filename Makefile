@@ -13,7 +13,7 @@ CHILD_USER ?= sealgate-child
 # What a fresh Debian bookworm lacks. chromium is for browser tests of the
 # console and portal; opencv-data carries the fallback detection cascades; the
 # libav*-dev headers are for decoding and encoding in process (inner/video/av.c).
-DEB_PACKAGES := gcc g++ pkg-config curl libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev opencv-data ffmpeg postgresql chromium fonts-nanum nftables shellcheck
+DEB_PACKAGES := gcc g++ pkg-config curl libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev opencv-data ffmpeg postgresql chromium fonts-nanum nftables shellcheck prometheus
 
 .PHONY: help deps build run test fuzz bench soak clean
 
