@@ -75,17 +75,20 @@ func TestMonitoringUsesExportedMetrics(t *testing.T) {
 	for _, s := range series {
 		names[metricName(s)] = true
 	}
-	if os.Getenv("SEALGATE_LIST_METRICS") != "" { // for docs/monitoring.md's list
+	if os.Getenv("SEALGATE_LIST_METRICS") != "" { // for docs/monitoring.md's list: name, type, help
+		seen := map[string]bool{}
 		var ns []string
-		for n := range names {
-			if strings.HasPrefix(n, "sealgate_") {
-				ns = append(ns, n)
+		for _, scrape := range []string{outer.Metrics(t), inner.Metrics(t)} {
+			for _, l := range strings.Split(scrape, "\n") {
+				if h, ok := strings.CutPrefix(l, "# HELP sealgate_"); ok && !seen[h] {
+					seen[h] = true
+					ns = append(ns, "sealgate_"+h)
+				}
 			}
 		}
 		slices.Sort(ns)
 		t.Logf("exported:\n%s", strings.Join(ns, "\n"))
 	}
-
 	exprs := ruleExprs(t, "../configs/prometheus/sealgate-rules.yml")
 	dashboards, _ := filepath.Glob("../configs/grafana/*.json")
 	if len(dashboards) == 0 || len(exprs) == 0 {
