@@ -70,6 +70,23 @@ func TestMonitoringUsesExportedMetrics(t *testing.T) {
 			t.Fatalf("no contact of the inner or no audit walk within 30 s:\n%s", grepLines(om, "sealgate_receive_last|sealgate_audit"))
 		}
 	}
+	// A fresh, healthy pair reads as healthy: the figures from the
+	// database were read (not -1) and say nothing is wrong.
+	for _, want := range []string{"sealgate_account_locked_users 0", "sealgate_expiry_overdue_packages 0", `sealgate_keys_file_unsafe{file="signing.key"} 0`,
+		`sealgate_keys_file_unsafe{file="license.key"} 0`, `sealgate_pipeline_jobs{state="available"} 0`, `sealgate_pipeline_stages{stage="render",state="failed"} 0`,
+		"sealgate_outbox_depth 0"} {
+		if !slices.Contains(series, want) {
+			t.Errorf("a healthy pair does not report %s", want)
+		}
+	}
+	for _, s := range series {
+		if strings.HasPrefix(s, "sealgate_disk_free_bytes{") && strings.HasSuffix(s, " -1") {
+			t.Errorf("free space unknown: %s", s)
+		}
+		if s == `sealgate_receive_connections{peer="city-hall"} 0` {
+			t.Error("the outer counts no connection of the inner it has heard from")
+		}
+	}
 	// up is Prometheus' own series of each scrape, not a daemon's.
 	names := map[string]bool{"up": true}
 	for _, s := range series {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -163,7 +164,14 @@ func (d diskSpace) Collect(ch chan<- prometheus.Metric) {
 	for name, path := range d {
 		var st syscall.Statfs_t
 		free, size := -1.0, -1.0
-		if err := syscall.Statfs(path, &st); err == nil {
+		// A directory made at its first use (the exports' work_dir, the
+		// store) is on its nearest existing parent's filesystem until then.
+		err := syscall.Statfs(path, &st)
+		for p := path; errors.Is(err, syscall.ENOENT) && filepath.Dir(p) != p; {
+			p = filepath.Dir(p)
+			err = syscall.Statfs(p, &st)
+		}
+		if err == nil {
 			free, size = float64(st.Bavail)*float64(st.Bsize), float64(st.Blocks)*float64(st.Bsize)
 		}
 		ch <- prometheus.MustNewConstMetric(diskFreeDesc, prometheus.GaugeValue, free, name)
