@@ -19,8 +19,9 @@ import (
 	"sealgate/shared/web"
 )
 
-// Dir is one of a daemon's directories whose free space the device page
-// shows; Name is an i18n key (device.dir.footage).
+// Dir is one of a daemon's directories whose free space /metrics and the
+// device page show: Name is the metrics' dir label and, after
+// "device.dir.", the page's i18n key.
 type Dir struct{ Name, Path string }
 
 // device gathers the admins' device page (docs/operations.md, "Device
@@ -38,7 +39,7 @@ func (d *device) facts(ctx context.Context) (*accountui.Device, error) {
 	f := &accountui.Device{Daemon: d.spec.Name, Version: buildinfo.Version, GoVersion: runtime.Version(),
 		Started: d.started, Uptime: now.Sub(d.started).Truncate(time.Second), Clock: clock(now)}
 	f.Host, _ = os.Hostname()
-	dirs := append([]Dir{{"device.dir.data", d.spec.Base.DataDir}, {"device.dir.keys", d.spec.Base.KeyDir}}, d.spec.Dirs...)
+	dirs := append([]Dir{{"data", d.spec.Base.DataDir}, {"keys", d.spec.Base.KeyDir}}, d.spec.Dirs...)
 	for _, dir := range dirs {
 		f.Disks = append(f.Disks, disk(dir))
 	}
@@ -70,13 +71,13 @@ func (d *device) facts(ctx context.Context) (*accountui.Device, error) {
 
 // disk is the free space of the file system holding dir.
 func disk(dir Dir) accountui.Disk {
-	d := accountui.Disk{Name: dir.Name, Path: dir.Path}
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir.Path, &st); err != nil {
+	d := accountui.Disk{Name: "device.dir." + dir.Name, Path: dir.Path}
+	free, total, err := dirSpace(dir.Path)
+	if err != nil {
 		d.Err = err.Error()
 		return d
 	}
-	d.Free, d.Total = st.Bavail*uint64(st.Bsize), st.Blocks*uint64(st.Bsize)
+	d.Free, d.Total = free, total
 	if d.Total > 0 {
 		d.FreePercent = 100 * float64(d.Free) / float64(d.Total)
 	}

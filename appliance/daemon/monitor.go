@@ -146,11 +146,11 @@ var (
 // diskSpace reports the filesystems of named directories at each scrape.
 type diskSpace map[string]string
 
-// disks names data_dir "data" beside the daemon's own Spec.Disks.
+// disks names data_dir "data" beside the daemon's own Spec.Dirs.
 func disks(s Spec) diskSpace {
 	d := diskSpace{"data": s.Base.DataDir}
-	for name, path := range s.Disks {
-		d[name] = path
+	for _, dir := range s.Dirs {
+		d[dir.Name] = dir.Path
 	}
 	return d
 }
@@ -162,21 +162,29 @@ func (diskSpace) Describe(ch chan<- *prometheus.Desc) {
 
 func (d diskSpace) Collect(ch chan<- prometheus.Metric) {
 	for name, path := range d {
-		var st syscall.Statfs_t
 		free, size := -1.0, -1.0
-		// A directory made at its first use (the exports' work_dir, the
-		// store) is on its nearest existing parent's filesystem until then.
-		err := syscall.Statfs(path, &st)
-		for p := path; errors.Is(err, syscall.ENOENT) && filepath.Dir(p) != p; {
-			p = filepath.Dir(p)
-			err = syscall.Statfs(p, &st)
-		}
-		if err == nil {
-			free, size = float64(st.Bavail)*float64(st.Bsize), float64(st.Blocks)*float64(st.Bsize)
+		if f, sz, err := dirSpace(path); err == nil {
+			free, size = float64(f), float64(sz)
 		}
 		ch <- prometheus.MustNewConstMetric(diskFreeDesc, prometheus.GaugeValue, free, name)
 		ch <- prometheus.MustNewConstMetric(diskSizeDesc, prometheus.GaugeValue, size, name)
 	}
+}
+
+// dirSpace is the bytes free for the daemon and the size of the
+// filesystem holding path. A directory made at its first use (the exports'
+// work_dir, the store) is on its nearest existing parent's until then.
+func dirSpace(path string) (free, size uint64, err error) {
+	var st syscall.Statfs_t
+	err = syscall.Statfs(path, &st)
+	for p := path; errors.Is(err, syscall.ENOENT) && filepath.Dir(p) != p; {
+		p = filepath.Dir(p)
+		err = syscall.Statfs(p, &st)
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize), nil
 }
 
 var lockedDesc = desc("account", "locked_users", "Accounts locked out now by failed sign-in steps (-1: the table could not be read).")

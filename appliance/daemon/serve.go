@@ -58,11 +58,9 @@ type Spec struct {
 	// Out receives the human-readable start-up lines (URL, certificate fingerprint).
 	Out io.Writer
 	// Dirs are the daemon's own directories (footage, packages) whose
-	// free space the device page shows beside data_dir's and key_dir's.
+	// free space /metrics (monitor.go) and the device page show beside
+	// data_dir's.
 	Dirs []Dir
-	// Disks names directories whose free space /metrics reports beside
-	// data_dir's (monitor.go).
-	Disks map[string]string
 }
 
 // Env is what Spec.Setup builds a daemon's parts from.

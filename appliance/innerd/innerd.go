@@ -139,9 +139,9 @@ func Serve(ctx context.Context, cfg *config.Inner, out io.Writer, log *slog.Logg
 		UI:       UI,
 		Setup:    func(env daemon.Env) ([]daemon.Component, error) { return setup(cfg, k, env) },
 		Out:      out,
-		Dirs:     []daemon.Dir{{Name: "device.dir.footage", Path: cfg.Footage.Dir}, {Name: "device.dir.exports", Path: cfg.Pipeline.WorkDir}},
 		Started:  started,
-		Disks:    map[string]string{"footage": cfg.Footage.Dir, "exports": cfg.Pipeline.WorkDir, "outbox": outboxDir(&cfg.Base)},
+		Dirs: []daemon.Dir{{Name: "footage", Path: cfg.Footage.Dir}, {Name: "exports", Path: cfg.Pipeline.WorkDir},
+			{Name: "outbox", Path: outboxDir(&cfg.Base)}},
 	}, log)
 }
 

@@ -90,9 +90,8 @@ func Serve(ctx context.Context, cfg *config.Outer, out io.Writer, log *slog.Logg
 		Accounts: Accounts,
 		UI:       UI,
 		Out:      out,
-		Dirs:     []daemon.Dir{{Name: "device.dir.packages", Path: cfg.Transfer.StoreDir}},
 		Started:  started,
-		Disks:    map[string]string{"store": cfg.Transfer.StoreDir},
+		Dirs:     []daemon.Dir{{Name: "store", Path: cfg.Transfer.StoreDir}},
 	}, log)
 }
 
