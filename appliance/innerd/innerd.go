@@ -95,6 +95,8 @@ type innerCLI struct {
 	Camera     cameraCmd    `cmd:"" help:"The camera registry."`
 	Footage    footageCmd   `cmd:"" help:"Ingested footage: each original with its SHA-256."`
 	Export     exportCmd    `cmd:"" help:"Export requests: file, approve or reject, follow their pipeline (docs/export-workflow.md)."`
+	// Shared by both daemons: apply, rollback, status.
+	Update daemon.UpdateCmd `cmd:"" help:"Signed release updates (docs/updates.md)."`
 	// The console's review editor talks to one of these per clip.
 	ReviewWorker reviewWorkerCmd `cmd:"" name:"review-worker" hidden:"" help:"Serve one clip to the console's review editor over stdin/stdout."`
 	TraceChild   traceChildCmd   `cmd:"" name:"trace-child" hidden:"" help:"Trace one suspect copy for the console, the key on stdin (a confined child)."`

@@ -101,4 +101,6 @@ type outerCLI struct {
 	Store      storeCmd `cmd:"" help:"Inspect the package store."`
 
 	daemon.BackupCmds `embed:""`
+	// Shared by both daemons: apply, rollback, status.
+	Update daemon.UpdateCmd `cmd:"" help:"Signed release updates (docs/updates.md)."`
 }

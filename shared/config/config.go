@@ -38,6 +38,18 @@ type Base struct {
 	Database      Database      `yaml:"database"`
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 	Audit         Audit         `yaml:"audit"`
+	Update        Update        `yaml:"update"`
+}
+
+// Update configures signed release updates (docs/updates.md).
+type Update struct {
+	// ReleaseKeys are the release public keys (release.pub) a bundle's
+	// signature must verify against; the installer puts them here. Empty:
+	// every bundle is refused.
+	ReleaseKeys []string `yaml:"release_keys"`
+	// InstallDir holds releases/<version>/ and the current and previous
+	// links; the systemd unit runs <install_dir>/current/<daemon>.
+	InstallDir string `yaml:"install_dir"`
 }
 
 // Log configures the JSON log on stderr.
@@ -245,6 +257,7 @@ type Peer struct {
 func defaultBase(dataDir, metrics string) Base {
 	return Base{
 		DataDir:       dataDir,
+		Update:        Update{InstallDir: "/opt/" + filepath.Base(dataDir)}, // /opt/sealgate-inner
 		Log:           Log{Level: "info"},
 		Metrics:       Metrics{Listen: metrics},
 		Database:      Database{Private: Private{User: "postgres"}},
@@ -358,6 +371,10 @@ func loadFile(path, prefix string, environ []string, dst interface{ base() *Base
 	b.Database.Private.BinDir = relativeTo(path, b.Database.Private.BinDir)
 	b.Metrics.BearerTokenFile = relativeTo(path, b.Metrics.BearerTokenFile)
 	b.Audit.resolve(path, b.DataDir)
+	b.Update.InstallDir = relativeTo(path, b.Update.InstallDir)
+	for i, k := range b.Update.ReleaseKeys {
+		b.Update.ReleaseKeys[i] = relativeTo(path, k)
+	}
 	return nil
 }
 
