@@ -15,7 +15,7 @@ CHILD_USER ?= sealgate-child
 # libav*-dev headers are for decoding and encoding in process (inner/video/av.c).
 DEB_PACKAGES := gcc g++ pkg-config curl libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev opencv-data ffmpeg postgresql chromium fonts-nanum nftables shellcheck prometheus
 
-.PHONY: help deps build run test fuzz bench soak clean
+.PHONY: help deps build run test fuzz bench soak clean release vulncheck
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -78,5 +78,34 @@ soak: deps ## Acceptance soak (~25 min, ~20 GB of disk): 1,000 small + 3 × 2 Gi
 		go test -count=1 -timeout 60m -run 'TestSoakDeliveryAcrossKills|TestSoakSIGKILL' -v ./appliance/
 	SEALGATE_SOAK_CUTS=60s,10m go test -count=1 -timeout 30m -run TestResumeAfterProductionCuts -v ./transfer/send/
 
+# Release bundles (docs/updates.md): VERSION must be a semantic version
+# (v1.2.3) and RELEASE_KEY the offline release.key (sealgate-release keygen).
+CYCLONEDX := go run github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
+release: build ## Signed update bundles with CycloneDX SBOMs in dist/ (RELEASE_KEY=path VERSION=vX.Y.Z)
+	@[ -n "$(RELEASE_KEY)" ] || { echo "make release: RELEASE_KEY=path/to/release.key is required (go run ./appliance/cmd/sealgate-release keygen --out DIR makes one)"; exit 1; }
+	CGO_ENABLED=0 $(GOBUILD) -o bin/sealgate-release ./appliance/cmd/sealgate-release
+	@mkdir -p dist
+	$(CYCLONEDX) bin -json -version $(VERSION) -output dist/sealgate-open.cdx.json bin/sealgate-open
+	@for d in inner outer; do \
+		echo "== sealgate-$$d $(VERSION)"; \
+		$(CYCLONEDX) bin -json -version $(VERSION) -output bin/sealgate-$$d.cdx.json bin/sealgate-$$d && \
+		bin/sealgate-release bundle --key $(RELEASE_KEY) --kind $$d --version $(VERSION) \
+			--out dist/sealgate-$$d-$(VERSION)-$$(go env GOOS)-$$(go env GOARCH).tar.gz bin/sealgate-$$d bin/sealgate-$$d.cdx.json || exit 1; \
+	done
+
+# govulncheck against the Go vulnerability database of a pinned
+# golang.org/x/vulndb, from the module proxy (vuln.go.dev is not reachable
+# here), indexed once into VULNDB. Not in `make test`: SECURITY.md says why.
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+VULNDB ?= $(HOME)/.cache/sealgate/vulndb-$(VULNDB_VERSION)
+vulncheck: ## govulncheck ./... against a pinned, offline vulnerability database (SECURITY.md)
+	@if [ ! -f $(VULNDB)/index/db.json ]; then \
+		echo "make vulncheck: indexing golang.org/x/vulndb@$(VULNDB_VERSION) into $(VULNDB)"; \
+		go mod download golang.org/x/vulndb@$(VULNDB_VERSION) && rm -rf $(VULNDB).tmp && \
+		go run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) -vulns $$(go env GOMODCACHE)/golang.org/x/vulndb@$(VULNDB_VERSION)/data/osv -out $(VULNDB).tmp && \
+		mv $(VULNDB).tmp $(VULNDB) || exit 1; \
+	fi
+	go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 -db file://$(VULNDB) ./...
+
 clean: ## Remove build output (not var/demo: that is the demo's data)
-	rm -rf bin
+	rm -rf bin dist
