@@ -42,6 +42,11 @@ func (c *UpdateApplyCmd) Run(ctx context.Context, app *App) error {
 	}
 	log := Logger(app.Stderr, base)
 	dir := base.Update.InstallDir
+	unlock, err := update.Lock(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	installed, _, err := update.Versions(dir)
 	if err != nil {
 		return err
@@ -104,6 +109,11 @@ type UpdateRollbackCmd struct {
 func (c *UpdateRollbackCmd) Run(ctx context.Context, app *App) error {
 	return WithDatabase(ctx, app, c.Config, func(base *config.Base, _ *Database, alog *audit.Log, _ *keys.Secrets) error {
 		actor := cliActor()
+		unlock, err := update.Lock(base.Update.InstallDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		from, to, err := update.Rollback(base.Update.InstallDir)
 		if err != nil {
 			return errors.Join(err, alog.Append(ctx, audit.Entry{Actor: actor.Name, Action: "update.rollback", Outcome: audit.Failed, Remote: actor.Remote, Detail: err.Error()}))

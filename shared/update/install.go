@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Names inside the install directory. The daemon's unit runs
@@ -164,4 +165,21 @@ func syncDir(dir string) error {
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
+}
+
+// Lock takes the install directory's lock for one apply or rollback, so
+// two at once cannot interleave their links; unlock releases it.
+func Lock(installDir string) (unlock func(), err error) {
+	if err := os.MkdirAll(installDir, 0o755); err != nil {
+		return nil, fmt.Errorf("update: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(installDir, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("update: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("update: another update or rollback is running in %s: %w", installDir, err)
+	}
+	return func() { f.Close() }, nil
 }

@@ -336,3 +336,20 @@ func mustCurrent(t *testing.T, install string) string {
 }
 
 func reinstall(e update.Expect) update.Expect { e.Reinstall = true; return e }
+
+func TestLockIsExclusive(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := update.Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := update.Lock(dir); err == nil || !strings.Contains(err.Error(), "another update or rollback is running") {
+		t.Fatalf("second lock: %v", err)
+	}
+	unlock()
+	unlock2, err := update.Lock(dir)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	unlock2()
+}
