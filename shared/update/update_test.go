@@ -24,7 +24,7 @@ type release struct {
 	key  string // release.key
 }
 
-func newRelease(t *testing.T) *release {
+func newRelease(t testing.TB) *release {
 	t.Helper()
 	dir := t.TempDir()
 	if _, err := update.Keygen(filepath.Join(dir, "key")); err != nil {
@@ -38,7 +38,7 @@ func newRelease(t *testing.T) *release {
 }
 
 // bundle writes a bundle of version v for kind with a fake binary and SBOM.
-func (r *release) bundle(t *testing.T, kind, version string) string {
+func (r *release) bundle(t testing.TB, kind, version string) string {
 	t.Helper()
 	src := filepath.Join(r.dir, kind+"-"+version)
 	if err := os.MkdirAll(src, 0o755); err != nil {
