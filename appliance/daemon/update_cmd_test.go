@@ -16,25 +16,37 @@ import (
 	"sealgate/shared/buildinfo"
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
+	"sealgate/shared/pgcluster"
+	"sealgate/shared/pgdb/pgtest"
 	"sealgate/shared/update"
 )
 
-// tinyRelease builds a tiny program that prints version, and bundles it
-// as make release does (update.Write, the code behind sealgate-release).
-func tinyRelease(t *testing.T, keyFile, version string) string {
+// tinyBinary builds, once per test, a tiny program that prints the name
+// of the release directory it runs from: what current points at.
+func tinyBinary(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "main.go")
-	if err := os.WriteFile(src, []byte("package main\n\nvar version string\n\nfunc main() { println(version) }\n"), 0o644); err != nil {
+	prog := "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\t\"path/filepath\"\n)\n\n" +
+		"func main() {\n\tp, _ := os.Executable()\n\tfmt.Println(filepath.Base(filepath.Dir(p)))\n}\n"
+	if err := os.WriteFile(src, []byte(prog), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	bin := filepath.Join(dir, "sealgate-inner")
-	cmd := exec.Command(goBin, "build", "-o", bin, "-ldflags", "-X main.version="+version, src)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+	cmd := exec.Command(goBin, "build", "-o", bin, src)
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), "CGO_ENABLED=0", "GO111MODULE=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build the test binary with %s (the Go toolchain is needed): %v\n%s", goBin, err, out)
 	}
+	return bin
+}
+
+// tinyRelease bundles bin as version, as make release does (update.Write,
+// the code behind sealgate-release bundle).
+func tinyRelease(t *testing.T, bin, keyFile, version string) string {
+	t.Helper()
+	dir := t.TempDir()
 	sbom := filepath.Join(dir, "sealgate-inner.cdx.json")
 	if err := os.WriteFile(sbom, []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6"}`), 0o644); err != nil {
 		t.Fatal(err)
@@ -78,6 +90,13 @@ func runUpdate(t *testing.T, app *daemon.App, args ...string) (int, string) {
 func TestUpdateApplyRefuseRollbackAudited(t *testing.T) {
 	app, configPath, _ := testApp(t)
 	app.Name = "sealgate-inner"
+	// The harness's server, prepared as an operator would an external one:
+	// each command then connects instead of starting a private cluster.
+	url := pgtest.NewDatabase(t, nil)
+	if err := daemon.Setup(context.Background(), pgtest.RoleURL(t, url, pgcluster.OwnerRole), pgcluster.AppRole, migrations); err != nil {
+		t.Fatal(err)
+	}
+	app.Environ = []string{config.InnerEnvPrefix + "DATABASE_URL=" + pgtest.RoleURL(t, url, pgcluster.AppRole)}
 	keyDir, strangerDir := filepath.Join(t.TempDir(), "release"), filepath.Join(t.TempDir(), "stranger")
 	for _, d := range []string{keyDir, strangerDir} {
 		if _, err := update.Keygen(d); err != nil {
@@ -91,21 +110,22 @@ func TestUpdateApplyRefuseRollbackAudited(t *testing.T) {
 	}
 	fmt.Fprintf(f, "update:\n  release_keys: [%s]\n  install_dir: %s\n", filepath.Join(keyDir, "release.pub"), installDir)
 	f.Close()
+	bin := tinyBinary(t)
 	was := buildinfo.Version
 	buildinfo.Version = "v1.0.0"
 	t.Cleanup(func() { buildinfo.Version = was })
 
-	if code, out := runUpdate(t, app, "update", "apply", "--config", configPath, tinyRelease(t, filepath.Join(keyDir, "release.key"), "v1.1.0")); code != 0 {
+	if code, out := runUpdate(t, app, "update", "apply", "--config", configPath, tinyRelease(t, bin, filepath.Join(keyDir, "release.key"), "v1.1.0")); code != 0 {
 		t.Fatalf("apply v1.1.0: exit %d\n%s", code, out)
 	}
 	if got := runCurrent(t, installDir); got != "v1.1.0" {
 		t.Fatalf("current runs %q", got)
 	}
-	code, out := runUpdate(t, app, "update", "apply", "--config", configPath, tinyRelease(t, filepath.Join(strangerDir, "release.key"), "v1.2.0"))
+	code, out := runUpdate(t, app, "update", "apply", "--config", configPath, tinyRelease(t, bin, filepath.Join(strangerDir, "release.key"), "v1.2.0"))
 	if code == 0 || !strings.Contains(out, "signature does not verify against the trusted release keys") {
 		t.Fatalf("a bundle signed by another key: exit %d\n%s", code, out)
 	}
-	if code, out := runUpdate(t, app, "update", "apply", "--config", configPath, "--json", tinyRelease(t, filepath.Join(keyDir, "release.key"), "v1.2.0")); code != 0 || !strings.Contains(out, `"previous":"v1.1.0"`) {
+	if code, out := runUpdate(t, app, "update", "apply", "--config", configPath, "--json", tinyRelease(t, bin, filepath.Join(keyDir, "release.key"), "v1.2.0")); code != 0 || !strings.Contains(out, `"previous":"v1.1.0"`) {
 		t.Fatalf("apply v1.2.0: exit %d\n%s", code, out)
 	}
 	if code, out := runUpdate(t, app, "update", "rollback", "--config", configPath); code != 0 || !strings.Contains(out, "current is v1.1.0 again") {
