@@ -130,7 +130,18 @@ step "directories and files"
 install -d -m 0750 "$etc"
 install -d -m 0750 "$etc/peers"
 install -d -m 0711 "$data"
-install -D -m 0755 "$daemon" "$root/usr/local/bin/sealgate-$side"
+# The release layout update apply keeps (docs/updates.md): the unit runs
+# /opt/sealgate-<side>/current/sealgate-<side>; the CLI is linked from
+# /usr/local/bin. A re-run keeps a release already in place.
+version=$("$daemon" version --json | sed -n 's/.*"version":"\([^"]*\)".*/\1/p')
+[ -n "$version" ] || die "$daemon version: no version"
+opt="$root/opt/sealgate-$side"
+if [ ! -e "$opt/current" ]; then
+	install -D -m 0755 "$daemon" "$opt/releases/$version/sealgate-$side"
+	ln -sfn "releases/$version" "$opt/current"
+fi
+install -d -m 0755 "$root/usr/local/bin"
+ln -sfn "/opt/sealgate-$side/current/sealgate-$side" "$root/usr/local/bin/sealgate-$side"
 install -D -m 0644 "$here/systemd/sealgate-$side.service" "$root/etc/systemd/system/sealgate-$side.service"
 install -D -m 0644 "$here/systemd/60-sealgate-transfer.conf" "$root/etc/sysctl.d/60-sealgate-transfer.conf"
 # journald: keep the journal (the daemons' JSON logs and the firewall's

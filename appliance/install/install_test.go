@@ -20,6 +20,7 @@ import (
 
 	"sealgate/shared/config"
 	"sealgate/shared/keys"
+	"sealgate/shared/update"
 )
 
 func TestShellcheck(t *testing.T) {
@@ -77,7 +78,7 @@ func TestInstallPairsStagingRoots(t *testing.T) {
 		"var/lib/sealgate-inner": 0o711, "var/lib/sealgate-inner/keys": 0o700,
 		"var/lib/sealgate-inner/keys/signing.key": 0o600, "var/lib/sealgate-inner/keys/transfer.key": 0o600,
 		"var/lib/sealgate-inner/keys/watermark.key": 0o600, "var/lib/sealgate-inner/keys/signing.pub": 0o644,
-		"usr/local/bin/sealgate-inner": 0o755, "etc/systemd/system/sealgate-inner.service": 0o644,
+		"opt/sealgate-inner/current/sealgate-inner": 0o755, "etc/systemd/system/sealgate-inner.service": 0o644,
 		"etc/sysctl.d/60-sealgate-transfer.conf": 0o644, "etc/systemd/journald.conf.d/60-sealgate.conf": 0o644,
 		"usr/lib/sysusers.d/sealgate.conf": 0o644, "etc/nftables.conf": 0o755,
 	}
@@ -88,6 +89,18 @@ func TestInstallPairsStagingRoots(t *testing.T) {
 		}
 	}
 	checkMode(t, outer, "var/lib/sealgate-outer/keys/license.key", 0o600)
+	// The release layout update apply keeps, which the unit runs; the CLI linked to it.
+	for side, root := range map[string]string{"inner": inner, "outer": outer} {
+		if cur, _, err := update.Versions(filepath.Join(root, "opt/sealgate-"+side)); err != nil || cur == "" {
+			t.Errorf("the %s's installed release: %q, %v", side, cur, err)
+		}
+		if l, err := os.Readlink(filepath.Join(root, "usr/local/bin/sealgate-"+side)); err != nil || l != "/opt/sealgate-"+side+"/current/sealgate-"+side {
+			t.Errorf("the %s's CLI link: %q, %v", side, l, err)
+		}
+		if unit := read(t, root, "etc/systemd/system/sealgate-"+side+".service"); !strings.Contains(unit, "ExecStart=/opt/sealgate-"+side+"/current/sealgate-"+side+" serve") {
+			t.Errorf("the %s's unit runs something else", side)
+		}
+	}
 	checkMode(t, outer, "etc/sealgate/peers/city-hall/signing.pub", 0o644)
 
 	// Users: the decoders' user in the inner's staging root only, and the

@@ -102,6 +102,11 @@ func Versions(installDir string) (current, previous string, err error) {
 // signature was checked when it was installed).
 func versionOf(dir string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		// The release appliance/install.sh put in place from a binary,
+		// not a bundle: its directory is named by the binary's version.
+		return filepath.Base(dir), nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("update: %w", err)
 	}
