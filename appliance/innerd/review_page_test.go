@@ -133,6 +133,9 @@ func TestReviewEditor(t *testing.T) {
 	tracked := manualTrack("tracked", func(tr plan.Track) bool { return len(tr.Boxes) >= 60 })
 
 	// Correct the box on f0: drag it 30 px right; only that frame changes.
+	// The editor refreshes its boxes after tracking (review.js edited_):
+	// press only once it has drawn them, or the press finds no box.
+	step("tracked boxes drawn", frameShown(f0, "0"))
 	measure()
 	bx, by := rect.X+960*px, rect.Y+350*px
 	step("move",
