@@ -75,12 +75,11 @@ func (a *anchoring) round(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var held *audit.Anchor
 	if ok {
-		if _, err := a.log.VerifyAnchor(ctx, prev); err != nil {
-			return a.broken(err)
-		}
+		held = &prev
 	}
-	an, err := a.log.Anchor(ctx)
+	an, err := a.log.AnchorAfter(ctx, held) // one walk: held to the last anchor, then anchored
 	if err != nil {
 		return a.broken(err)
 	}

@@ -37,9 +37,13 @@ type Anchor struct {
 
 // Anchor verifies the chain and returns a signed anchor of its head. A
 // broken chain is not anchored: that would vouch for the tampering.
-func (l *Log) Anchor(ctx context.Context) (Anchor, error) {
+func (l *Log) Anchor(ctx context.Context) (Anchor, error) { return l.AnchorAfter(ctx, nil) }
+
+// AnchorAfter is Anchor holding the chain to prev as well ([Log.VerifyAnchor]),
+// in one walk: the daemon's periodic anchoring (nil prev: none yet).
+func (l *Log) AnchorAfter(ctx context.Context, prev *Anchor) (Anchor, error) {
 	var head Entry
-	if _, err := l.verify(ctx, func(e *Entry) error { head = *e; return nil }); err != nil {
+	if _, err := l.verifyAgainst(ctx, prev, func(e *Entry) { head = *e }); err != nil {
 		return Anchor{}, err
 	}
 	a := Anchor{Format: AnchorFormat, Seq: head.Seq, MAC: hex.EncodeToString(head.MAC), HeadAt: head.At.UTC(),
@@ -78,8 +82,22 @@ func ReadAnchor(r io.Reader) (Anchor, error) {
 // MAC (history up to it was rewritten), and with ErrAnchorSignature when
 // the anchor is not this appliance's.
 func (l *Log) VerifyAnchor(ctx context.Context, a Anchor) (int64, error) {
+	return l.verifyAgainst(ctx, &a, nil)
+}
+
+// verifyAgainst walks the chain, holding it to a when set, and calls each
+// (if set) with every entry that holds.
+func (l *Log) verifyAgainst(ctx context.Context, a *Anchor, each func(*Entry)) (int64, error) {
+	if a == nil {
+		return l.verify(ctx, func(e *Entry) error {
+			if each != nil {
+				each(e)
+			}
+			return nil
+		})
+	}
 	want, err := hex.DecodeString(a.Sig)
-	if err != nil || !hmac.Equal(want, l.anchorSig(&a)) {
+	if err != nil || !hmac.Equal(want, l.anchorSig(a)) {
 		return 0, ErrAnchorSignature
 	}
 	mac, err := hex.DecodeString(a.MAC)
@@ -90,6 +108,9 @@ func (l *Log) VerifyAnchor(ctx context.Context, a Anchor) (int64, error) {
 	n, err := l.verify(ctx, func(e *Entry) error {
 		if e.Seq == a.Seq && !hmac.Equal(e.MAC, mac) {
 			return &BrokenError{Seq: e.Seq, Reason: fmt.Sprintf("does not match the anchor of %s: the history up to this entry was rewritten and re-chained", when)}
+		}
+		if each != nil {
+			each(e)
 		}
 		return nil
 	})
