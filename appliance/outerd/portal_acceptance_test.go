@@ -78,6 +78,9 @@ func TestPortalAcceptance(t *testing.T) {
 	if _, err := os.Stat(file); err != nil {
 		t.Fatalf("the expiring package's file before the sweep: %v", err)
 	}
+	// Leave the player first: a chunk it is still fetching would hold the
+	// daemon's shutdown to its grace (seen under the full suite's load).
+	browserStep(t, b, "leave the player", chromedp.Navigate("about:blank"))
 	p.restart(t)
 	for end := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
