@@ -82,6 +82,9 @@ func TestPortalAcceptance(t *testing.T) {
 	// daemon's shutdown to its grace (seen under the full suite's load).
 	browserStep(t, b, "leave the player", chromedp.Navigate("about:blank"))
 	p.restart(t)
+	// Cleanups run last first: the browser closes before the restarted
+	// daemon stops, as it did before the first one.
+	t.Cleanup(func() { chromedp.Cancel(b) })
 	for end := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
 			break
