@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"sealgate/outer/expiry"
 	"sealgate/outer/pkgstore"
 	"sealgate/outer/store"
@@ -23,11 +25,9 @@ import (
 
 var _ receive.Records = (*pkgstore.Store)(nil)
 
-// Fate answers from the packages table: held, then destroyed with the
-// reason code of how outer/expiry destroyed it and the SHA-256 of the
-// reason text; a package never received is unknown.
-func TestFateOfPackages(t *testing.T) {
-	ctx := context.Background()
+// newStore is the outer's packages table on a fresh database, and its directory.
+func newStore(t *testing.T) (*pgxpool.Pool, *pkgstore.Store, *pkgstore.Dir) {
+	t.Helper()
 	pool := pgtest.NewPool(t, store.Migrations())
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -36,6 +36,15 @@ func TestFateOfPackages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pool, records, dir
+}
+
+// Fate answers from the packages table: held, then destroyed with the
+// reason code of how outer/expiry destroyed it and the SHA-256 of the
+// reason text; a package never received is unknown.
+func TestFateOfPackages(t *testing.T) {
+	ctx := context.Background()
+	_, records, dir := newStore(t)
 	now := time.Now().UTC()
 	keep := func(body string, until time.Time) [32]byte {
 		sum, data := arrive(t, dir, body)
@@ -104,14 +113,7 @@ func TestFateOfPackages(t *testing.T) {
 // opened has none, and every reply is one the inner's parser accepts.
 func TestFateCountsUse(t *testing.T) {
 	ctx := context.Background()
-	pool := pgtest.NewPool(t, store.Migrations())
-	key := make([]byte, 32)
-	rand.Read(key)
-	records := pkgstore.New(pool, audit.New(pool, key))
-	dir, err := pkgstore.OpenDir(t.TempDir(), records)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool, records, dir := newStore(t)
 	now := time.Now().UTC().Truncate(time.Second)
 	keep := func(body string) [32]byte {
 		sum, data := arrive(t, dir, body)
